@@ -1,0 +1,46 @@
+# TorchSwift — every target sets itself up (idempotent) and prints what it does.
+#   make demo    set up, build, run the main job on the bundled data
+#   make test    set up, build, run all tests (and check the generated op layer is current)
+#   make bench   benchmarks, Swift vs PyTorch side by side
+SHELL := /bin/bash
+export PKG_CONFIG_PATH := $(CURDIR)/.torchswift/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
+export LD_LIBRARY_PATH := $(CURDIR)/.torchswift/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
+PY := $(CURDIR)/.venv/bin/python
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: setup setup-test build release test demo bench check-generated generate clean
+
+setup:
+	@scripts/setup.sh
+
+setup-test: setup
+	@scripts/setup-test.sh
+
+build: setup
+	@echo "build: swift build (debug)"
+	@swift build --build-tests
+	@scripts/link-runtime.sh debug
+
+release: setup
+	@echo "build: swift build -c release"
+	@swift build -c release --product torchswift
+	@scripts/link-runtime.sh release
+
+check-generated: setup
+	@scripts/check-generated.sh
+
+generate: setup
+	@$(PY) tools/codegen/gen_ctorch.py
+
+test: setup-test build check-generated
+	@echo "test: swift test"
+	@swift test --skip-build $(SWIFT_TEST_FLAGS)
+
+demo: release
+	@./torchswift doctor
+
+bench: release setup-test
+	@scripts/bench.sh
+
+clean:
+	rm -rf .build .torchswift

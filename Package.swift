@@ -1,0 +1,25 @@
+// swift-tools-version:6.0
+// TorchSwift: Swift tensors, autograd, nn and Hugging Face models on PyTorch's own engine (libtorch).
+// Run `make setup` first (or any make target): it installs torch, builds the C layer and writes the
+// pkg-config file that the CTorch target finds through PKG_CONFIG_PATH=.torchswift/pkgconfig.
+import PackageDescription
+
+let package = Package(
+  name: "TorchSwift",
+  products: [
+    .library(name: "Torch", targets: ["Torch"]),
+    .executable(name: "torchswift", targets: ["torchswift"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    .systemLibrary(name: "CTorch", pkgConfig: "ctorch"),
+    .target(name: "Torch", dependencies: ["CTorch"]),
+    .executableTarget(
+      name: "torchswift",
+      dependencies: ["Torch", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

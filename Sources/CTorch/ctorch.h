@@ -1,0 +1,115 @@
+// TorchSwift's C ABI over libtorch: the hand-written core.
+// The generated op layer (`atg_*`) is declared in generated/ctorch_generated.h.
+//
+// Conventions (as PyTorch's AOTI shim and mlx-c):
+//  * every function that can fail returns 0 on success and 1 on error; the message (libtorch's own,
+//    without the C++ backtrace) is kept per thread and read with ts_last_error();
+//  * results are written through out-parameters; a returned ts_tensor is owned by the caller and
+//    released with ts_tensor_free();
+//  * no C++ exception ever crosses this boundary.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// An owned reference to an at::Tensor.
+typedef struct ts_tensor_opaque *ts_tensor;
+
+/// A scalar value: kind 0 = floating (d), 1 = integer (i), 2 = boolean (i != 0).
+typedef struct {
+  double d;
+  int64_t i;
+  int32_t kind;
+} ts_scalar;
+
+// ---- errors and runtime information ----
+const char *ts_last_error(void);
+/// Version of the torch headers this library was compiled against ("2.8.0").
+const char *ts_build_version(void);
+/// Path of the libtorch_cpu library actually loaded, and the version read from the torch install
+/// it belongs to (torch/version.py or build-version); "unknown" when it cannot be determined.
+int ts_runtime_info(const char **library_path, const char **version);
+/// libtorch's configuration summary (at::show_config()); caller frees with ts_free.
+int ts_show_config(char **out);
+/// CPU capability as libtorch dispatches ("AVX512", "AVX2", "DEFAULT", ...); caller frees with ts_free.
+int ts_cpu_capability(char **out);
+/// CUDA runtime and cuDNN versions libtorch was built with (0 when built without CUDA).
+int ts_cuda_versions(int64_t *cuda_runtime, int64_t *cudnn);
+/// 1 when libtorch was compiled with the C++11 ABI.
+int ts_cxx11_abi(void);
+void ts_free(void *p);
+
+// ---- tensor lifetime and creation ----
+void ts_tensor_free(ts_tensor t);
+/// A new handle to the same tensor (shares storage and autograd identity).
+int ts_tensor_share(ts_tensor *out, ts_tensor t);
+/// Copies `nbytes` from `data` into a new contiguous tensor of the given shape/dtype on the device.
+int ts_tensor_from_data(ts_tensor *out, const void *data, int64_t nbytes, const int64_t *shape, int64_t ndim,
+                        int32_t dtype, int32_t device_type, int32_t device_index);
+/// Copies the tensor's elements (converted to a contiguous CPU layout of its own dtype) into `dst`.
+/// Fails unless nbytes == numel * element_size.
+int ts_tensor_copy_to(ts_tensor t, void *dst, int64_t nbytes);
+/// Replaces the tensor behind `dst`'s handle by `src`'s (used to rebind a parameter's storage).
+int ts_tensor_set_data(ts_tensor dst, ts_tensor src);
+
+// ---- queries ----
+int ts_tensor_defined(ts_tensor t, uint8_t *out);
+int ts_tensor_dim(ts_tensor t, int64_t *out);
+/// Writes min(dim, cap) sizes into out.
+int ts_tensor_sizes(ts_tensor t, int64_t *out, int64_t cap);
+int ts_tensor_strides(ts_tensor t, int64_t *out, int64_t cap);
+int ts_tensor_numel(ts_tensor t, int64_t *out);
+int ts_tensor_dtype(ts_tensor t, int32_t *out);
+int ts_tensor_device(ts_tensor t, int32_t *type, int32_t *index);
+int ts_tensor_is_contiguous(ts_tensor t, uint8_t *out);
+int ts_tensor_storage_offset(ts_tensor t, int64_t *out);
+int ts_tensor_element_size(ts_tensor t, int64_t *out);
+int ts_tensor_data_ptr(ts_tensor t, void **out);
+int ts_tensor_item(ts_tensor t, ts_scalar *out);
+
+// ---- autograd ----
+/// Computes gradients of `tensors` (with `grads`, NULL entries for implicit ones) into the leaves' .grad.
+int ts_backward(const ts_tensor *tensors, int64_t n, const ts_tensor *grads, uint8_t retain_graph,
+                uint8_t create_graph);
+/// torch.autograd.grad: writes n_inputs tensors (NULL where unused and allow_unused).
+int ts_autograd_grad(ts_tensor *out, const ts_tensor *outputs, int64_t n_outputs, const ts_tensor *grad_outputs,
+                     const ts_tensor *inputs, int64_t n_inputs, uint8_t retain_graph, uint8_t create_graph,
+                     uint8_t allow_unused);
+/// The tensor's .grad, or NULL in *out when it has none.
+int ts_tensor_grad(ts_tensor *out, ts_tensor t);
+/// Sets .grad (NULL clears it).
+int ts_tensor_set_grad(ts_tensor t, ts_tensor grad);
+int ts_tensor_requires_grad(ts_tensor t, uint8_t *out);
+int ts_tensor_set_requires_grad(ts_tensor t, uint8_t requires_grad);
+int ts_tensor_is_leaf(ts_tensor t, uint8_t *out);
+int ts_tensor_has_grad_fn(ts_tensor t, uint8_t *out);
+/// Name of the node that produced the tensor ("AddBackward0"), or empty; caller frees with ts_free.
+int ts_tensor_grad_fn_name(ts_tensor t, char **out);
+int ts_grad_enabled(uint8_t *out);
+int ts_set_grad_enabled(uint8_t enabled);
+/// Enters inference mode on this thread; the guard must be released with ts_inference_mode_exit on
+/// the same thread, innermost first.
+int ts_inference_mode_enter(void **guard);
+void ts_inference_mode_exit(void *guard);
+int ts_inference_mode_enabled(uint8_t *out);
+
+// ---- random numbers and threads ----
+int ts_manual_seed(uint64_t seed);
+int ts_set_num_threads(int32_t n);
+int ts_get_num_threads(int32_t *out);
+int ts_set_num_interop_threads(int32_t n);
+/// CPU generator state (a uint8 tensor), and restore it.
+int ts_get_rng_state(ts_tensor *out);
+int ts_set_rng_state(ts_tensor state);
+
+// ---- CUDA ----
+int ts_cuda_is_available(uint8_t *out);
+int ts_cuda_device_count(int32_t *out);
+int ts_cuda_synchronize(int32_t device);
+
+#ifdef __cplusplus
+}
+#endif

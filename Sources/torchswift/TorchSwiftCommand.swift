@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct TorchSwiftCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "torchswift",
+    abstract: "TorchSwift: Swift tensors, models and training on libtorch.",
+    subcommands: [Doctor.self])
+}
