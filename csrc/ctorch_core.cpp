@@ -393,3 +393,51 @@ int ts_cuda_synchronize(int32_t device) {
 }
 
 }  // extern "C"
+
+// ---- tensor files written by torch.save / read by torch.load (a dict of name -> tensor) ----
+#include <torch/csrc/jit/serialization/pickle.h>
+
+extern "C" {
+
+int ts_load_tensor_dict(const char *path, char ***names, ts_tensor **tensors, int64_t *count) {
+  TS_TRY
+    std::ifstream in(path, std::ios::binary);
+    TORCH_CHECK(in.good(), "cannot open '", path, "'");
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    c10::IValue v = torch::jit::pickle_load(bytes);
+    TORCH_CHECK(v.isGenericDict(), "'", path, "' does not hold a dict of tensors (found ", v.tagKind(), ")");
+    auto dict = v.toGenericDict();
+    size_t n = dict.size();
+    *names = static_cast<char **>(std::malloc(sizeof(char *) * (n ? n : 1)));
+    *tensors = static_cast<ts_tensor *>(std::malloc(sizeof(ts_tensor) * (n ? n : 1)));
+    if (!*names || !*tensors) throw std::bad_alloc();
+    size_t i = 0;
+    for (const auto &entry : dict) {
+      TORCH_CHECK(entry.key().isString(), "'", path, "': a key is not a string");
+      TORCH_CHECK(entry.value().isTensor(), "'", path, "': entry '", entry.key().toStringRef(), "' is not a tensor");
+      (*names)[i] = dup_string(entry.key().toStringRef());
+      (*tensors)[i] = ts::wrap(entry.value().toTensor());
+      i++;
+    }
+    *count = static_cast<int64_t>(n);
+  TS_CATCH
+}
+
+int ts_save_tensor_dict(const char *path, const char *const *names, const ts_tensor *tensors, int64_t count) {
+  TS_TRY
+    c10::Dict<std::string, at::Tensor> dict;
+    for (int64_t i = 0; i < count; i++) dict.insert(names[i], ts::unwrap(tensors[i]));
+    std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
+    std::string tmp = std::string(path) + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      TORCH_CHECK(out.good(), "cannot write '", tmp, "'");
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      out.flush();
+      TORCH_CHECK(out.good(), "write to '", tmp, "' failed");
+    }
+    TORCH_CHECK(std::rename(tmp.c_str(), path) == 0, "cannot rename '", tmp, "' to '", path, "'");
+  TS_CATCH
+}
+
+}  // extern "C"

@@ -105,6 +105,12 @@ int ts_set_num_interop_threads(int32_t n);
 int ts_get_rng_state(ts_tensor *out);
 int ts_set_rng_state(ts_tensor state);
 
+// ---- files: a dict of name -> tensor as written by torch.save (read) and readable by torch.load ----
+/// Reads every entry; *names (malloc'd strings) and *tensors are malloc'd arrays of *count entries.
+int ts_load_tensor_dict(const char *path, char ***names, ts_tensor **tensors, int64_t *count);
+/// Writes the tensors under their names (to a temporary file renamed into place).
+int ts_save_tensor_dict(const char *path, const char *const *names, const ts_tensor *tensors, int64_t count);
+
 // ---- CUDA ----
 int ts_cuda_is_available(uint8_t *out);
 int ts_cuda_device_count(int32_t *out);
