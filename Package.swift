@@ -8,6 +8,8 @@ let package = Package(
   name: "TorchSwift",
   products: [
     .library(name: "Torch", targets: ["Torch"]),
+    .library(name: "Datasets", targets: ["Datasets"]),
+    .library(name: "TrainingSupport", targets: ["TrainingSupport"]),
     .executable(name: "torchswift", targets: ["torchswift"]),
   ],
   dependencies: [
@@ -19,7 +21,11 @@ let package = Package(
     .executableTarget(
       name: "torchswift",
       dependencies: ["Torch", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .target(name: "Datasets"),
+    .target(name: "TrainingSupport"),
     .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+    .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )

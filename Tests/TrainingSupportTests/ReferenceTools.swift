@@ -1,0 +1,71 @@
+import Foundation
+import XCTest
+
+/// Locates the Python reference interpreter and runs reference scripts.
+enum ReferenceTools {
+    /// The package root, derived from this file's location.
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// `$TORCHSWIFT_PYTHON`, else `<package root>/.venv/bin/python`; throws when missing.
+    static func python() throws -> String {
+        let env = ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"]
+        let path = (env?.isEmpty == false ? env : nil) ?? packageRoot.appendingPathComponent(".venv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw Failure(description: """
+                Python reference interpreter not found at \(path). Create it with
+                  python3 -m venv \(packageRoot.path)/.venv && \(packageRoot.path)/.venv/bin/pip install -r \(packageRoot.path)/requirements-reference.txt
+                or set TORCHSWIFT_PYTHON.
+                """)
+        }
+        return path
+    }
+
+    /// Runs `Tests/Reference/<script>` with `arguments` (and `input` on stdin); returns stdout,
+    /// throws on failure.
+    static func run(script: String, _ arguments: [String], input: Data? = nil) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try python())
+        process.arguments = [packageRoot.appendingPathComponent("Tests/Reference/\(script)").path] + arguments
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inPipe
+        try process.run()
+        let stderrBox = DataBox()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            stderrBox.data = err.fileHandleForReading.readDataToEndOfFile()
+        }
+        DispatchQueue.global().async(group: group) {
+            if let input { inPipe.fileHandleForWriting.write(input) }
+            try? inPipe.fileHandleForWriting.close()
+        }
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        let stderrData = stderrBox.data
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "reference script \(script) \(arguments) failed (exit \(process.terminationStatus)):\n"
+                + String(decoding: stderrData, as: UTF8.self))
+        }
+        return stdout
+    }
+
+    /// Runs a reference script and parses its stdout as JSON.
+    static func json(script: String, _ arguments: [String], input: Data? = nil) throws -> Any {
+        try JSONSerialization.jsonObject(with: run(script: script, arguments, input: input), options: [.fragmentsAllowed])
+    }
+
+    private final class DataBox: @unchecked Sendable { var data = Data() }
+
+    /// A fresh temporary directory removed at the end of the test.
+    static func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("torchswift-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+}
