@@ -8,6 +8,7 @@ let package = Package(
   name: "TorchSwift",
   products: [
     .library(name: "Torch", targets: ["Torch"]),
+    .library(name: "SafeTensors", targets: ["SafeTensors"]),
     .library(name: "Datasets", targets: ["Datasets"]),
     .library(name: "TrainingSupport", targets: ["TrainingSupport"]),
     .executable(name: "torchswift", targets: ["torchswift"]),
@@ -17,13 +18,16 @@ let package = Package(
   ],
   targets: [
     .systemLibrary(name: "CTorch", pkgConfig: "ctorch"),
-    .target(name: "Torch", dependencies: ["CTorch"]),
+    .target(name: "SafeTensors"),
+    .executableTarget(name: "SafeTensorsFuzz", dependencies: ["SafeTensors"]),
+    .target(name: "Torch", dependencies: ["CTorch", "SafeTensors"]),
     .executableTarget(
       name: "torchswift",
       dependencies: ["Torch", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .target(name: "Datasets"),
     .target(name: "TrainingSupport"),
-    .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+    .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
+    .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport"]),
   ],

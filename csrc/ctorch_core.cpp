@@ -125,14 +125,22 @@ int ts_tensor_from_data(ts_tensor *out, const void *data, int64_t nbytes, const 
   TS_TRY
     TORCH_CHECK(ndim >= 0, "negative number of dimensions ", ndim);
     std::vector<int64_t> sizes(shape, shape + ndim);
+    for (auto s : sizes) TORCH_CHECK(s >= 0, "invalid shape ", sizes, ": sizes must be non-negative");
     auto st = static_cast<at::ScalarType>(dtype);
-    at::Tensor t = at::empty(sizes, at::TensorOptions().dtype(st));
-    int64_t expected = t.numel() * static_cast<int64_t>(t.element_size());
+    auto options = at::TensorOptions().dtype(st);
+    int64_t numel = c10::multiply_integers(sizes);
+    int64_t expected = numel * static_cast<int64_t>(c10::elementSize(st));
     TORCH_CHECK(nbytes == expected, "data holds ", nbytes, " bytes but shape ", sizes, " of ", st, " needs ",
                 expected);
-    if (expected > 0) std::memcpy(t.data_ptr(), data, static_cast<size_t>(expected));
     auto dev = ts::device(device_type, device_index);
-    if (!dev.is_cpu()) t = t.to(dev);
+    at::Tensor t;
+    if (expected == 0) {
+      t = at::empty(sizes, options.device(dev));
+    } else {
+      // Exactly one copy, straight into the destination device's memory.
+      at::Tensor view = at::from_blob(const_cast<void *>(data), sizes, options);
+      t = dev.is_cpu() ? view.clone() : view.to(dev);
+    }
     *out = ts::wrap(std::move(t));
   TS_CATCH
 }

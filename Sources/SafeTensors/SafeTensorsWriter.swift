@@ -1,0 +1,346 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Entry points for writing safetensors files.
+///
+/// `write` and `serialize` produce byte-identical output to the reference
+/// writer (`safetensors.numpy.save` / the Rust crate's `serialize`) for the
+/// same inputs: tensors are laid out sorted by dtype rank descending (8-byte
+/// types first, see `SafeTensorsDType.writerRank`) then by name (byte
+/// order), the header is compact JSON with `__metadata__` first and each
+/// entry as `{"dtype":…,"shape":[…],"data_offsets":[b,e]}`, strings escaped
+/// as `serde_json` does, and the header padded with spaces to a multiple of
+/// 8 bytes. The reference keeps metadata in a hash map, so its key order is
+/// arbitrary; this writer sorts metadata keys, so output is identical to the
+/// reference when there is at most one metadata key.
+public enum SafeTensors {
+    /// Serializes `tensors` into an in-memory file image.
+    public static func serialize(_ tensors: [SafeTensorsWriter.Entry],
+                                 metadata: [String: String]? = nil) throws -> [UInt8] {
+        let plan = try SafeTensorsWriter.Plan(tensors, metadata: metadata, path: "<memory>")
+        let (total, overflow) = plan.header.count.addingReportingOverflow(8 + plan.dataByteCount)
+        guard !overflow else {
+            throw SafeTensorsError(path: "<memory>", kind: .invalidWriterInput(reason: "total size overflows"))
+        }
+        return try [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            guard let base = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
+            base.initializeMemory(as: UInt8.self, repeating: 0, count: total)
+            initialized = total
+            base.storeBytes(of: UInt64(plan.header.count).littleEndian, as: UInt64.self)
+            plan.header.withUnsafeBytes { header in
+                if let source = header.baseAddress { (base + 8).copyMemory(from: source, byteCount: header.count) }
+            }
+            var offset = 8 + plan.header.count
+            for entry in plan.entries {
+                let region = UnsafeMutableRawBufferPointer(start: base + offset, count: entry.byteCount)
+                try entry.entry.payload.fill(region)
+                offset += entry.byteCount
+            }
+        }
+    }
+
+    /// Writes `tensors` to `url` atomically: the file is written under a
+    /// temporary name in the same directory, fsynced, renamed over `url`,
+    /// and the directory is fsynced. On any error the temporary file is
+    /// removed and `url` is left untouched.
+    public static func write(_ tensors: [SafeTensorsWriter.Entry],
+                             metadata: [String: String]? = nil, to url: URL) throws {
+        let path = url.path
+        let plan = try SafeTensorsWriter.Plan(tensors, metadata: metadata, path: path)
+        try SafeTensorsWriter.atomicallyWrite(to: path) { sink in
+            var prefix = UInt64(plan.header.count).littleEndian
+            try withUnsafeBytes(of: &prefix) { try sink.append($0) }
+            try plan.header.withUnsafeBytes { try sink.append($0) }
+            for entry in plan.entries {
+                try sink.append(byteCount: entry.byteCount) { try entry.entry.payload.fill($0) }
+            }
+        }
+    }
+}
+
+/// Building blocks of the writer: the entry type, the layout plan and the
+/// file sink.
+public enum SafeTensorsWriter {
+    /// One tensor to write.
+    public struct Entry {
+        /// Where the tensor's bytes come from.
+        public enum Payload {
+            /// Little-endian element bytes.
+            case bytes([UInt8])
+            /// A closure that fills a zeroed buffer of exactly the tensor's
+            /// byte size (shape x dtype size) with little-endian element bytes.
+            case fill((UnsafeMutableRawBufferPointer) throws -> Void)
+
+            func fill(_ region: UnsafeMutableRawBufferPointer) throws {
+                switch self {
+                case let .bytes(bytes):
+                    bytes.withUnsafeBytes { source in
+                        if let from = source.baseAddress, let to = region.baseAddress {
+                            to.copyMemory(from: from, byteCount: source.count)
+                        }
+                    }
+                case let .fill(body):
+                    try body(region)
+                }
+            }
+        }
+
+        public let name: String
+        public let dtype: SafeTensorsDType
+        public let shape: [Int]
+        public let payload: Payload
+
+        public init(name: String, dtype: SafeTensorsDType, shape: [Int], payload: Payload) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+            self.payload = payload
+        }
+
+        /// A tensor whose bytes are given as an array.
+        public init(name: String, dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) {
+            self.init(name: name, dtype: dtype, shape: shape, payload: .bytes(bytes))
+        }
+
+        /// A tensor whose bytes are given as `Data`.
+        public init(name: String, dtype: SafeTensorsDType, shape: [Int], data: Data) {
+            self.init(name: name, dtype: dtype, shape: shape, payload: .bytes([UInt8](data)))
+        }
+
+        /// A tensor whose bytes `fill` writes into the output buffer (no
+        /// intermediate array for the in-memory serializer).
+        public init(name: String, dtype: SafeTensorsDType, shape: [Int],
+                    fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void) {
+            self.init(name: name, dtype: dtype, shape: shape, payload: .fill(fill))
+        }
+    }
+
+    /// The validated layout of a file: ordered entries with offsets and the
+    /// padded header bytes.
+    public struct Plan {
+        public struct Placed {
+            public let entry: Entry
+            public let dataOffsets: Range<Int>
+            public var byteCount: Int { dataOffsets.count }
+        }
+
+        /// Entries in file order.
+        public let entries: [Placed]
+        /// Header JSON padded with spaces to a multiple of 8 bytes.
+        public let header: [UInt8]
+        /// Size of the data buffer.
+        public let dataByteCount: Int
+
+        /// Validates the entries and computes the layout. Errors name `path`.
+        public init(_ tensors: [Entry], metadata: [String: String]?, path: String) throws {
+            func invalid(_ reason: String) -> SafeTensorsError {
+                SafeTensorsError(path: path, kind: .invalidWriterInput(reason: reason))
+            }
+            var names = Set<String>()
+            for entry in tensors {
+                if entry.name == "__metadata__" { throw invalid("`__metadata__` cannot be a tensor name") }
+                guard names.insert(entry.name).inserted else { throw invalid("duplicate tensor name `\(entry.name)`") }
+            }
+            let ordered = tensors.sorted { left, right in
+                let a = left.dtype.writerRank, b = right.dtype.writerRank
+                if a != b { return a > b }
+                return left.name.utf8.lexicographicallyPrecedes(right.name.utf8)
+            }
+            var placed: [Placed] = []
+            placed.reserveCapacity(ordered.count)
+            var offset = 0
+            for entry in ordered {
+                if let negative = entry.shape.first(where: { $0 < 0 }) {
+                    throw invalid("tensor `\(entry.name)` has negative dimension \(negative)")
+                }
+                let byteCount: Int
+                switch entry.dtype.size(forShape: entry.shape) {
+                case .overflow:
+                    throw invalid("shape \(entry.shape) of tensor `\(entry.name)` overflows")
+                case .misaligned:
+                    throw invalid("tensor `\(entry.name)` of dtype \(entry.dtype) and shape \(entry.shape) does not end on a byte boundary")
+                case let .bytes(count):
+                    byteCount = count
+                }
+                if case let .bytes(bytes) = entry.payload, bytes.count != byteCount {
+                    throw invalid("tensor `\(entry.name)` of dtype \(entry.dtype) and shape \(entry.shape) needs \(byteCount) bytes but \(bytes.count) were given")
+                }
+                let (end, endOverflow) = offset.addingReportingOverflow(byteCount)
+                guard !endOverflow else { throw invalid("total data size overflows") }
+                placed.append(Placed(entry: entry, dataOffsets: offset..<end))
+                offset = end
+            }
+            var json: [UInt8] = [UInt8(ascii: "{")]
+            var first = true
+            func separator() {
+                if !first { json.append(UInt8(ascii: ",")) }
+                first = false
+            }
+            if let metadata {
+                separator()
+                SafeTensorsWriter.appendJSONString("__metadata__", to: &json)
+                json.append(contentsOf: ":{".utf8)
+                let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                for (index, key) in keys.enumerated() {
+                    if index > 0 { json.append(UInt8(ascii: ",")) }
+                    SafeTensorsWriter.appendJSONString(key, to: &json)
+                    json.append(UInt8(ascii: ":"))
+                    SafeTensorsWriter.appendJSONString(metadata[key] ?? "", to: &json)
+                }
+                json.append(UInt8(ascii: "}"))
+            }
+            for item in placed {
+                separator()
+                SafeTensorsWriter.appendJSONString(item.entry.name, to: &json)
+                json.append(contentsOf: ":{\"dtype\":\"".utf8)
+                json.append(contentsOf: item.entry.dtype.rawValue.utf8)
+                json.append(contentsOf: "\",\"shape\":[".utf8)
+                json.append(contentsOf: item.entry.shape.map(String.init).joined(separator: ",").utf8)
+                json.append(contentsOf: "],\"data_offsets\":[\(item.dataOffsets.lowerBound),\(item.dataOffsets.upperBound)]}".utf8)
+            }
+            json.append(UInt8(ascii: "}"))
+            while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
+            guard UInt64(json.count) <= SafeTensorsHeader.maxHeaderLength else {
+                throw invalid("header of \(json.count) bytes exceeds the \(SafeTensorsHeader.maxHeaderLength)-byte limit")
+            }
+            self.entries = placed
+            self.header = json
+            self.dataByteCount = offset
+        }
+    }
+
+    /// Appends `text` as a JSON string literal, escaping exactly as
+    /// `serde_json` does: `"` and `\`, the short escapes `\b \t \n \f \r`,
+    /// other control characters as `\u00xx` (lowercase hex); everything
+    /// else, including non-ASCII and `/`, verbatim.
+    static func appendJSONString(_ text: String, to json: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        json.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): json.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): json.append(contentsOf: [0x5C, 0x5C])
+            case 0x08: json.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x09: json.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x0A: json.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0C: json.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x0D: json.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case ..<0x20:
+                json.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                         hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: json.append(byte)
+            }
+        }
+        json.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: File output
+
+    /// Buffered writer over a file descriptor.
+    final class Sink {
+        private let fd: Int32
+        private let path: String
+        private let buffer: UnsafeMutableRawBufferPointer
+        private var used = 0
+
+        init(fd: Int32, path: String, capacity: Int = 1 << 20) {
+            self.fd = fd
+            self.path = path
+            self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        }
+
+        deinit { buffer.deallocate() }
+
+        func append(_ bytes: UnsafeRawBufferPointer) throws {
+            if bytes.count > buffer.count - used {
+                try flush()
+                if bytes.count >= buffer.count { return try writeAll(bytes) }
+            }
+            if let source = bytes.baseAddress, let target = buffer.baseAddress {
+                (target + used).copyMemory(from: source, byteCount: bytes.count)
+            }
+            used += bytes.count
+        }
+
+        /// Lets `fill` write `byteCount` bytes in place (zeroed first).
+        func append(byteCount: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+            if byteCount > buffer.count - used { try flush() }
+            if byteCount <= buffer.count - used, let target = buffer.baseAddress {
+                let region = UnsafeMutableRawBufferPointer(start: target + used, count: byteCount)
+                region.initializeMemory(as: UInt8.self, repeating: 0)
+                try fill(region)
+                used += byteCount
+                return
+            }
+            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: byteCount, alignment: 64)
+            defer { scratch.deallocate() }
+            scratch.initializeMemory(as: UInt8.self, repeating: 0)
+            try fill(scratch)
+            try writeAll(UnsafeRawBufferPointer(scratch))
+        }
+
+        func flush() throws {
+            guard used > 0, let base = buffer.baseAddress else { return }
+            try writeAll(UnsafeRawBufferPointer(start: base, count: used))
+            used = 0
+        }
+
+        private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+            guard var cursor = bytes.baseAddress else { return }
+            var remaining = bytes.count
+            while remaining > 0 {
+                let written = write(fd, cursor, min(remaining, 1 << 30))
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw SafeTensorsError(path: path, kind: .io(operation: "write", errno: errno))
+                }
+                cursor += written
+                remaining -= written
+            }
+        }
+    }
+
+    /// Runs `body` against a sink on a fresh temporary file next to `path`,
+    /// then fsyncs, renames it over `path` and fsyncs the directory.
+    static func atomicallyWrite(to path: String, _ body: (Sink) throws -> Void) throws {
+        func failure(_ operation: String, _ code: Int32) -> SafeTensorsError {
+            SafeTensorsError(path: path, kind: .io(operation: operation, errno: code))
+        }
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-"
+            + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        var fd: Int32
+        repeat { fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666) } while fd < 0 && errno == EINTR
+        guard fd >= 0 else { throw failure("open temporary file in \(directory)", errno) }
+        do {
+            let sink = Sink(fd: fd, path: path)
+            try body(sink)
+            try sink.flush()
+            guard fsync(fd) == 0 else { throw failure("fsync", errno) }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        guard close(fd) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw failure("close", code)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw failure("rename", code)
+        }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directoryFD >= 0 else { throw failure("open directory \(directory)", errno) }
+        defer { close(directoryFD) }
+        // Some file systems cannot fsync directories (EINVAL); the rename has happened regardless.
+        guard fsync(directoryFD) == 0 || errno == EINVAL else { throw failure("fsync directory \(directory)", errno) }
+    }
+}
