@@ -55,6 +55,28 @@ CXX11_SYMBOLS="$( (nm -D --defined-only "$TORCH_DIR/lib/libc10.so" 2>/dev/null |
 if [ "${CXX11_SYMBOLS:-0}" -gt 0 ]; then ABI=1; else ABI=0; fi
 CUDA_LIBS=""
 if [ -f "$TORCH_DIR/lib/libtorch_cuda.so" ]; then CUDA_LIBS="-ltorch_cuda -lc10_cuda"; fi
+# CUDA headers for the C layer's CUDA part (memory stats, streams, graphs): the CUDA toolkit if present,
+# else the headers inside the nvidia-* wheels (cuda_runtime + cuda_nvcc for crt/), installed for the pinned torch.
+CUDA_CFLAGS=""
+if [ -n "$CUDA_LIBS" ]; then
+  SITE="$(dirname "$TORCH_DIR")"
+  if [ -z "${LIBTORCH:-}" ] && [ ! -d "$SITE/nvidia/cuda_nvcc/include/crt" ]; then install_reqs python/requirements-cuda-headers.txt; fi
+  WHEEL_INCS="$(ls -d "$SITE"/nvidia/*/include 2>/dev/null | grep -v '/cu13/' | sort | tr '\n' ':' | sed 's/:$//')"
+  for inc in "${CUDA_HOME:-/nonexistent}/include" /usr/local/cuda/include "$SITE/nvidia/cu13/include" \
+             "$SITE/nvidia/cuda_runtime/include:$WHEEL_INCS"; do
+    first="${inc%%:*}"
+    ok=1
+    [ -f "$first/cuda_runtime_api.h" ] || ok=0
+    crt_found=0
+    for part in ${inc//:/ }; do [ -f "$part/crt/host_defines.h" ] && crt_found=1; done
+    if [ $ok = 1 ] && [ $crt_found = 1 ]; then
+      for part in ${inc//:/ }; do CUDA_CFLAGS="$CUDA_CFLAGS -isystem $part"; done
+      CUDA_CFLAGS="-DTS_WITH_CUDA$CUDA_CFLAGS"
+      break
+    fi
+  done
+  [ -n "$CUDA_CFLAGS" ] || say "warning: no CUDA headers found (set CUDA_HOME): CUDA memory stats, streams and graphs are disabled"
+fi
 mkdir -p "$CONF/pkgconfig" "$CONF/lib"
 write_if_changed() {  # path, content
   if [ ! -f "$1" ] || [ "$(cat "$1")" != "$2" ]; then printf '%s\n' "$2" > "$1"; say "wrote ${1#$ROOT/}"; fi
@@ -64,6 +86,7 @@ TORCH_DIR := $TORCH_DIR
 TORCH_VERSION := $TORCH_VERSION
 CXX11_ABI := $ABI
 TORCH_CUDA_LIBS := $CUDA_LIBS
+CUDA_CFLAGS := $CUDA_CFLAGS
 CTORCH_LIB_DIR := $CONF/lib"
 write_if_changed "$CONF/pkgconfig/ctorch.pc" "# written by scripts/setup.sh: TorchSwift's C layer over libtorch $TORCH_VERSION
 libdir=$CONF/lib

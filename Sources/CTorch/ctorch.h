@@ -116,6 +116,42 @@ int ts_cuda_is_available(uint8_t *out);
 int ts_cuda_device_count(int32_t *out);
 int ts_cuda_synchronize(int32_t device);
 
+// ---- autocast and backend switches (csrc/core/amp.cpp) ----
+int ts_autocast_set_enabled(int32_t device_type, uint8_t enabled);
+int ts_autocast_is_enabled(int32_t device_type, uint8_t *out);
+int ts_autocast_set_dtype(int32_t device_type, int32_t dtype);
+int ts_autocast_get_dtype(int32_t device_type, int32_t *out);
+/// Enter/exit an autocast region (nesting count; the cast cache is cleared when the outermost exits).
+int ts_autocast_enter(void);
+int ts_autocast_exit(void);
+int ts_set_allow_tf32_matmul(uint8_t allow);
+int ts_allow_tf32_matmul(uint8_t *out);
+int ts_set_allow_tf32_cudnn(uint8_t allow);
+int ts_allow_tf32_cudnn(uint8_t *out);
+int ts_set_cudnn_benchmark(uint8_t on);
+int ts_cudnn_benchmark(uint8_t *out);
+int ts_set_deterministic(uint8_t on, uint8_t warn_only);
+int ts_deterministic(uint8_t *out);
+
+// ---- CUDA memory, devices, pinned memory, graphs (csrc/core/cuda.cpp) ----
+int ts_cuda_built_with_cuda_headers(uint8_t *out);
+/// out4 = [allocated, peak allocated, reserved, peak reserved] bytes.
+int ts_cuda_memory_stats(int32_t device, int64_t *out4);
+int ts_cuda_reset_peak_memory_stats(int32_t device);
+int ts_cuda_empty_cache(void);
+int ts_cuda_device_properties(int32_t device, char **name, int64_t *total_memory, int32_t *major, int32_t *minor,
+                              int32_t *multiprocessors);
+int ts_cuda_driver_version(int32_t *driver, int32_t *runtime);
+int ts_tensor_pin_memory(ts_tensor *out, ts_tensor t);
+int ts_tensor_is_pinned(ts_tensor t, uint8_t *out);
+int ts_cuda_graph_new(void **out);
+void ts_cuda_graph_free(void *g);
+int ts_cuda_graph_capture_begin(void *g);
+int ts_cuda_graph_capture_end(void *g);
+int ts_cuda_graph_replay(void *g);
+int ts_cuda_side_stream_enter(void **out);
+int ts_cuda_side_stream_exit(void *handle);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,224 @@
+// CUDA memory statistics, streams, pinned memory and CUDA graphs. Compiled with CUDA headers when setup
+// finds them (TS_WITH_CUDA); otherwise every entry point reports that the C layer was built without CUDA.
+#include "../ctorch_internal.h"
+
+#ifdef TS_WITH_CUDA
+#include <ATen/cuda/CUDAGraph.h>
+#include <ATen/cuda/CachingHostAllocator.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAStream.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/core/Event.h>
+#include <cuda_runtime_api.h>
+#include <dlfcn.h>
+#define TS_REQUIRE_CUDA() \
+  TORCH_CHECK(at::detail::getCUDAHooks().hasCUDA(), "CUDA is not available: no NVIDIA driver or GPU was found")
+#else
+#define TS_REQUIRE_CUDA() TORCH_CHECK(false, "TorchSwift's C layer was built without CUDA headers; rebuild it on a CUDA machine (make setup)")
+#endif
+
+namespace {
+#ifdef TS_WITH_CUDA
+/// Makes `waiter` wait (on the GPU) for the work queued so far on `on`.
+void stream_wait(const c10::cuda::CUDAStream &waiter, const c10::cuda::CUDAStream &on) {
+  c10::Event ev(c10::DeviceType::CUDA);
+  ev.record(on);
+  ev.block(waiter);
+}
+
+struct Graph {
+  at::cuda::CUDAGraph graph;
+  std::optional<c10::cuda::CUDAStreamGuard> guard;
+  c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool();
+};
+#endif
+}  // namespace
+
+extern "C" {
+
+int ts_cuda_built_with_cuda_headers(uint8_t *out) {
+  TS_TRY
+#ifdef TS_WITH_CUDA
+    *out = 1;
+#else
+    *out = 0;
+#endif
+  TS_CATCH
+}
+
+/// Memory statistics of a device's caching allocator, in bytes: [allocated, peak allocated, reserved, peak reserved].
+int ts_cuda_memory_stats(int32_t device, int64_t *out4) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
+    constexpr size_t all = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    out4[0] = stats.allocated_bytes[all].current;
+    out4[1] = stats.allocated_bytes[all].peak;
+    out4[2] = stats.reserved_bytes[all].current;
+    out4[3] = stats.reserved_bytes[all].peak;
+#endif
+  TS_CATCH
+}
+
+int ts_cuda_reset_peak_memory_stats(int32_t device) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device));
+#endif
+  TS_CATCH
+}
+
+int ts_cuda_empty_cache(void) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  TS_CATCH
+}
+
+/// Name, total memory (bytes), compute capability and multiprocessor count of a device.
+int ts_cuda_device_properties(int32_t device, char **name, int64_t *total_memory, int32_t *major, int32_t *minor,
+                              int32_t *multiprocessors) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    TORCH_CHECK(device >= 0 && device < c10::cuda::device_count(), "CUDA device ", device, " does not exist (",
+                (int)c10::cuda::device_count(), " visible)");
+    // cudart is loaded by libtorch_cuda; CUDA 12+ exports the properties call as cudaGetDeviceProperties_v2.
+    using PropsFn = int (*)(cudaDeviceProp *, int);
+    auto f = reinterpret_cast<PropsFn>(dlsym(RTLD_DEFAULT, "cudaGetDeviceProperties_v2"));
+    if (!f) f = reinterpret_cast<PropsFn>(dlsym(RTLD_DEFAULT, "cudaGetDeviceProperties"));
+    TORCH_CHECK(f != nullptr, "the CUDA runtime library is not loaded");
+    cudaDeviceProp p;
+    TORCH_CHECK(f(&p, device) == 0, "cudaGetDeviceProperties(", device, ") failed");
+    std::string n(p.name);
+    *name = static_cast<char *>(std::malloc(n.size() + 1));
+    std::memcpy(*name, n.c_str(), n.size() + 1);
+    *total_memory = static_cast<int64_t>(p.totalGlobalMem);
+    *major = p.major;
+    *minor = p.minor;
+    *multiprocessors = p.multiProcessorCount;
+#endif
+  TS_CATCH
+}
+
+/// NVIDIA driver version (e.g. 12080 for a driver supporting CUDA 12.8) and CUDA runtime version.
+int ts_cuda_driver_version(int32_t *driver, int32_t *runtime) {
+  TS_TRY
+    *driver = 0;
+    *runtime = 0;
+#ifdef TS_WITH_CUDA
+    // The CUDA runtime is loaded by libtorch_cuda; look its functions up there rather than linking it.
+    using VersionFn = int (*)(int *);
+    int d = 0, r = 0;
+    if (auto f = reinterpret_cast<VersionFn>(dlsym(RTLD_DEFAULT, "cudaDriverGetVersion")); f && f(&d) == 0) *driver = d;
+    if (auto f = reinterpret_cast<VersionFn>(dlsym(RTLD_DEFAULT, "cudaRuntimeGetVersion")); f && f(&r) == 0) *runtime = r;
+#endif
+  TS_CATCH
+}
+
+/// A copy of a CPU tensor in page-locked (pinned) memory, for non-blocking host-to-device copies.
+int ts_tensor_pin_memory(ts_tensor *out, ts_tensor t) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+    *out = ts::wrap(ts::unwrap(t).pin_memory());
+  TS_CATCH
+}
+
+int ts_tensor_is_pinned(ts_tensor t, uint8_t *out) {
+  TS_TRY
+    *out = ts::unwrap(t).is_pinned() ? 1 : 0;
+  TS_CATCH
+}
+
+/// Creates a CUDA graph with its own capture stream (from the pool) on the current device.
+int ts_cuda_graph_new(void **out) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    *out = new Graph();
+#endif
+  TS_CATCH
+}
+
+void ts_cuda_graph_free(void *g) {
+#ifdef TS_WITH_CUDA
+  delete static_cast<Graph *>(g);
+#else
+  (void)g;
+#endif
+}
+
+/// Makes the graph's side stream current (it first waits for the current stream) and begins capture.
+int ts_cuda_graph_capture_begin(void *g) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    auto *graph = static_cast<Graph *>(g);
+    auto current = c10::cuda::getCurrentCUDAStream();
+    stream_wait(graph->stream, current);
+    graph->guard.emplace(graph->stream);
+    graph->graph.capture_begin();
+#endif
+  TS_CATCH
+}
+
+/// Ends capture, restores the previous stream and makes it wait for the side stream.
+int ts_cuda_graph_capture_end(void *g) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    auto *graph = static_cast<Graph *>(g);
+    try {
+      graph->graph.capture_end();
+    } catch (...) {
+      graph->guard.reset();
+      throw;
+    }
+    graph->guard.reset();
+    stream_wait(c10::cuda::getCurrentCUDAStream(), graph->stream);
+#endif
+  TS_CATCH
+}
+
+int ts_cuda_graph_replay(void *g) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    static_cast<Graph *>(g)->graph.replay();
+#endif
+  TS_CATCH
+}
+
+/// Runs subsequent work on a pool stream (returned as a handle) until ts_cuda_stream_exit; used for the
+/// warm-up iterations before capture, as PyTorch's `torch.cuda.graph` does.
+int ts_cuda_side_stream_enter(void **out) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    auto s = c10::cuda::getStreamFromPool();
+    stream_wait(s, c10::cuda::getCurrentCUDAStream());
+    auto *guard = new c10::cuda::CUDAStreamGuard(s);
+    *out = guard;
+#endif
+  TS_CATCH
+}
+
+int ts_cuda_side_stream_exit(void *handle) {
+  TS_TRY
+#ifdef TS_WITH_CUDA
+    auto *guard = static_cast<c10::cuda::CUDAStreamGuard *>(handle);
+    auto side = guard->current_stream();
+    delete guard;
+    stream_wait(c10::cuda::getCurrentCUDAStream(), side);
+#else
+    (void)handle;
+#endif
+  TS_CATCH
+}
+
+}  // extern "C"
