@@ -8,6 +8,8 @@ let package = Package(
   name: "TorchSwift",
   products: [
     .library(name: "Torch", targets: ["Torch"]),
+    .library(name: "NN", targets: ["NN"]),
+    .library(name: "Optim", targets: ["Optim"]),
     .executable(name: "torchswift", targets: ["torchswift"]),
   ],
   dependencies: [
@@ -16,10 +18,14 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CTorch", pkgConfig: "ctorch"),
     .target(name: "Torch", dependencies: ["CTorch"]),
+    .target(name: "NN", dependencies: ["Torch"]),
+    .target(name: "Optim", dependencies: ["Torch", "NN"]),
     .executableTarget(
       name: "torchswift",
-      dependencies: ["Torch", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["Torch", "NN", "Optim", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+    .testTarget(name: "NNTests", dependencies: ["Torch", "NN"], exclude: ["Fixtures"]),
+    .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),
   ],
   swiftLanguageModes: [.v5]
 )
