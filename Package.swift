@@ -8,6 +8,8 @@ let package = Package(
   name: "TorchSwift",
   products: [
     .library(name: "Torch", targets: ["Torch"]),
+    .library(name: "NN", targets: ["NN"]),
+    .library(name: "Optim", targets: ["Optim"]),
     .library(name: "SafeTensors", targets: ["SafeTensors"]),
     .library(name: "Datasets", targets: ["Datasets"]),
     .library(name: "TrainingSupport", targets: ["TrainingSupport"]),
@@ -21,12 +23,16 @@ let package = Package(
     .target(name: "SafeTensors"),
     .executableTarget(name: "SafeTensorsFuzz", dependencies: ["SafeTensors"]),
     .target(name: "Torch", dependencies: ["CTorch", "SafeTensors"]),
-    .executableTarget(
-      name: "torchswift",
-      dependencies: ["Torch", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .target(name: "NN", dependencies: ["Torch"]),
+    .target(name: "Optim", dependencies: ["Torch", "NN"]),
     .target(name: "Datasets"),
     .target(name: "TrainingSupport"),
+    .executableTarget(
+      name: "torchswift",
+      dependencies: ["Torch", "NN", "Optim", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
+    .testTarget(name: "NNTests", dependencies: ["Torch", "NN"], exclude: ["Fixtures"]),
+    .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport"]),

@@ -1,0 +1,55 @@
+import Foundation
+import Torch
+
+/// `torch.nn.Linear`: y = x Wᵀ + b over the last dimension.
+///
+/// Weight `[outFeatures, inFeatures]` ~ kaiming_uniform(a = √5), i.e. U(-1/√in, 1/√in); bias `[outFeatures]`
+/// ~ U(-1/√in, 1/√in) — PyTorch's `reset_parameters`, drawn in the same order.
+open class Linear: Module, UnaryModule {
+  public let inFeatures: Int
+  public let outFeatures: Int
+  /// `[outFeatures, inFeatures]`
+  public let weight: Tensor
+  /// `[outFeatures]`, or nil with `bias: false`.
+  public let bias: Tensor?
+
+  /// A layer with PyTorch's default initialisation; `initialize: false` leaves the weights uninitialised
+  /// (as `torch.nn.utils.skip_init`), for a layer about to load a checkpoint.
+  public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, initialize: Bool = true) throws {
+    guard inFeatures >= 0, outFeatures >= 0 else {
+      throw TorchError("Linear: in_features and out_features must be non-negative, got \(inFeatures) and \(outFeatures)")
+    }
+    self.inFeatures = inFeatures
+    self.outFeatures = outFeatures
+    let w = try Tensor.empty([outFeatures, inFeatures])
+    let b = bias ? try Tensor.empty([outFeatures]) : nil
+    self.weight = w
+    self.bias = b
+    super.init()
+    try registerParameter("weight", w)
+    try registerParameter("bias", b)
+    if initialize { try resetParameters() }
+  }
+
+  /// Re-draws the weights with PyTorch's default initialisation.
+  public func resetParameters() throws {
+    try Init.kaimingUniform_(weight, a: 5.0.squareRoot())
+    if let bias {
+      let fanIn = try Init.fanInAndFanOut(weight).fanIn
+      let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
+      try Init.uniform_(bias, a: -bound, b: bound)
+    }
+  }
+
+  /// `[*, inFeatures]` → `[*, outFeatures]`.
+  open func forward(_ input: Tensor) throws -> Tensor {
+    guard input.dim >= 1, input.shape.last == inFeatures else {
+      throw TorchError("\(typeName): expected input with last dimension \(inFeatures), got shape \(input.shape)")
+    }
+    return try F.linear(input, weight: weight, bias: bias)  // [*, outFeatures]
+  }
+
+  open override var extraDescription: String {
+    "in_features=\(inFeatures), out_features=\(outFeatures), bias=\(pythonBool(bias != nil))"
+  }
+}

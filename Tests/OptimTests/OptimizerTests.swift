@@ -1,0 +1,164 @@
+import Foundation
+import XCTest
+
+import NN
+import Optim
+import Torch
+
+/// SGD / Adam / AdamW trajectories (fused kernels and the single-tensor path) against PyTorch's default
+/// implementation, state save / load, parameter groups, schedules and clipGradNorm.
+final class OptimizerTests: XCTestCase {
+  override func setUp() { Torch.numThreads = 1 }
+
+  static func fx(_ k: String) throws -> Tensor { try FixtureFile.optim.get(k) }
+
+  static let configs: [String: ([Tensor], Bool) throws -> Optimizer] = [
+    "sgd_plain": { try SGD($0, lr: 0.1, fused: $1) },
+    "sgd_momentum": { try SGD($0, lr: 0.05, momentum: 0.9, fused: $1) },
+    "sgd_dampening": { try SGD($0, lr: 0.05, momentum: 0.9, dampening: 0.5, fused: $1) },
+    "sgd_nesterov": { try SGD($0, lr: 0.05, momentum: 0.9, nesterov: true, fused: $1) },
+    "sgd_weight_decay": { try SGD($0, lr: 0.05, momentum: 0.5, weightDecay: 0.1, fused: $1) },
+    "sgd_maximize": { try SGD($0, lr: 0.01, momentum: 0.9, maximize: true, fused: $1) },
+    "adam": { try Adam($0, lr: 0.01, fused: $1) },
+    "adam_weight_decay": { try Adam($0, lr: 0.01, weightDecay: 0.1, fused: $1) },
+    "adam_amsgrad": { try Adam($0, lr: 0.01, betas: (0.8, 0.99), amsgrad: true, fused: $1) },
+    "adamw": { try AdamW($0, lr: 0.01, fused: $1) },
+    "adamw_amsgrad": { try AdamW($0, lr: 0.02, eps: 1e-6, weightDecay: 0.1, amsgrad: true, fused: $1) },
+  ]
+
+  /// The fixture's least-squares loss.
+  static func loss(_ w: Tensor, _ b: Tensor) throws -> Tensor {
+    try try fx("x").matmul(w).add(b).sub(try fx("y")).pow(2).mean()
+  }
+
+  func testTrajectoriesMatchPyTorch() throws {
+    for (name, make) in Self.configs.sorted(by: { $0.key < $1.key }) {
+      for fused in [true, false] {
+        let w = try Self.fx("w0").clone().requiresGrad_()
+        let b = try Self.fx("b0").clone().requiresGrad_()
+        let opt = try make([w, b], fused)
+        var losses: [Double] = []
+        for _ in 0..<6 {
+          try opt.zeroGrad()
+          let loss = try Self.loss(w, b)
+          try loss.backward()
+          try opt.step()
+          losses.append(try loss.item(Double.self))
+        }
+        let tag = "\(name) \(fused ? "fused" : "single-tensor")"
+        try assertRelative(try Tensor(losses), try Self.fx("\(name).losses"), 1e-5, "\(tag) losses")
+        try assertRelative(w, try Self.fx("\(name).w"), 1e-5, "\(tag) weight")
+        try assertRelative(b, try Self.fx("\(name).b"), 1e-5, "\(tag) bias")
+      }
+    }
+  }
+
+  func testStateDictRoundTripThroughTorchSave() throws {
+    for fused in [true, false] {
+      for make in [{ try AdamW($0, lr: 0.01, amsgrad: true, fused: fused) as Optimizer },
+                   { try SGD($0, lr: 0.05, momentum: 0.9, fused: fused) as Optimizer }] {
+        let w = try Self.fx("w0").clone().requiresGrad_()
+        let b = try Self.fx("b0").clone().requiresGrad_()
+        let opt = try make([w, b])
+        func run(_ o: Optimizer, _ w: Tensor, _ b: Tensor, _ n: Int) throws {
+          for _ in 0..<n {
+            try o.zeroGrad()
+            try Self.loss(w, b).backward()
+            try o.step()
+          }
+        }
+        try run(opt, w, b, 3)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("torchswift-opt-\(getpid()).pt").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Torch.save(try opt.stateDict(), to: path)
+        let w2 = try w.detach().clone().requiresGrad_()
+        let b2 = try b.detach().clone().requiresGrad_()
+        let resumed = try make([w2, b2])
+        try resumed.load(stateDict: try Torch.load(path))
+        try run(opt, w, b, 3)
+        try run(resumed, w2, b2, 3)
+        XCTAssertTrue(try w.equal(w2), "resumed optimizer continues the same trajectory (fused \(fused))")
+        XCTAssertTrue(try b.equal(b2))
+      }
+    }
+    let adam = try AdamW([try Tensor.zeros([2]).requiresGrad_()])
+    XCTAssertThrowsError(try adam.load(stateDict: try AdamW([try Tensor.zeros([2]).requiresGrad_(), try Tensor.zeros([1]).requiresGrad_()]).stateDict())) {
+      print("  error:", $0)
+    }
+  }
+
+  func testParamGroupsAndValidation() throws {
+    let lin = try Linear(inFeatures: 3, outFeatures: 2)
+    let ln = try LayerNorm(2)
+    let model = try Sequential(lin, ln)
+    let (decay, noDecay) = decayAndNoDecayParameters(model)
+    XCTAssertEqual(decay.count, 1)
+    XCTAssertEqual(noDecay.count, 3)
+    let opt = try AdamW([ParamGroup(params: decay, options: AdamOptions(lr: 0.1, weightDecay: 0.5)),
+                         ParamGroup(params: noDecay, options: AdamOptions(lr: 0.01, weightDecay: 0))])
+    XCTAssertEqual(opt.learningRates, [0.1, 0.01])
+    // Zero gradients: only decoupled weight decay moves the decayed group.
+    for p in model.parameters() { p.grad = try p.zerosLike() }
+    let w = try lin.weight.clone()
+    let bias = try lin.bias!.clone()
+    try opt.step()
+    try assertRelative(lin.weight, try w.mul(.double(1 - 0.1 * 0.5)), 1e-7, "decayed weight")
+    XCTAssertTrue(try lin.bias!.equal(bias), "no decay, no gradient: bias unchanged")
+    XCTAssertThrowsError(try AdamW([lin.weight], lr: -1)) { XCTAssertTrue("\($0)".contains("Invalid learning rate"), "\($0)") }
+    XCTAssertThrowsError(try Adam([lin.weight], betas: (1.0, 0.9))) { XCTAssertTrue("\($0)".contains("beta"), "\($0)") }
+    XCTAssertThrowsError(try SGD([lin.weight], nesterov: true)) { print("  error:", $0) }
+    XCTAssertThrowsError(try SGD([ParamGroup(params: [lin.weight], options: SGDOptions()), ParamGroup(params: [lin.weight], options: SGDOptions())]))
+    XCTAssertThrowsError(try SGD([]))
+    try opt.zeroGrad()
+    XCTAssertNil(lin.weight.grad)
+  }
+
+  func testSchedulesMatchTransformersFormulas() throws {
+    let cases: [String: (Optimizer) throws -> LambdaLR] = [
+      "linear": { try getLinearScheduleWithWarmup(optimizer: $0, numWarmupSteps: 3, numTrainingSteps: 10) },
+      "cosine": { try getCosineScheduleWithWarmup(optimizer: $0, numWarmupSteps: 2, numTrainingSteps: 12) },
+      "cosine_cycles": { try getCosineScheduleWithWarmup(optimizer: $0, numWarmupSteps: 2, numTrainingSteps: 12, numCycles: 1.5) },
+      "constant": { try getConstantScheduleWithWarmup(optimizer: $0, numWarmupSteps: 4) },
+    ]
+    for (name, make) in cases.sorted(by: { $0.key < $1.key }) {
+      let opt = try SGD([try Tensor.zeros([1]).requiresGrad_()], lr: 0.1)
+      let sched = try make(opt)
+      var lrs = [sched.lastLR[0]]
+      XCTAssertEqual(opt.learningRates, sched.lastLR)
+      for _ in 0..<14 {
+        try opt.step()
+        try sched.step()
+        lrs.append(sched.lastLR[0])
+      }
+      try assertRelative(try Tensor(lrs), try Self.fx("sched.\(name)"), 1e-12, "schedule \(name)")
+      // State: a fresh scheduler resumes at the saved position.
+      let resumed = try make(try SGD([try Tensor.zeros([1]).requiresGrad_()], lr: 0.1))
+      try resumed.load(stateDict: try sched.stateDict())
+      XCTAssertEqual(resumed.lastEpoch, 14)
+      try sched.step()
+      try resumed.step()
+      XCTAssertEqual(resumed.lastLR, sched.lastLR)
+    }
+  }
+
+  func testClipGradNormMatchesTorch() throws {
+    let norms: [String: (Double, Double)] = ["l2": (1, 2), "inf": (0.5, .infinity), "l1": (2, 1), "none": (1e3, 2)]
+    for (name, (maxNorm, normType)) in norms.sorted(by: { $0.key < $1.key }) {
+      let params = try (0..<3).map { i -> Tensor in
+        let g = try Self.fx("clip.grad\(i)")
+        let p = try g.zerosLike().requiresGrad_()
+        p.grad = try g.clone()
+        return p
+      }
+      let total = try clipGradNorm(params, maxNorm: maxNorm, normType: normType)
+      try assertRelative(total, try Self.fx("clip.\(name).total"), 1e-6, "clip \(name) total norm")
+      for (i, p) in params.enumerated() {
+        try assertRelative(p.grad!, try Self.fx("clip.\(name).grad\(i)"), 1e-6, "clip \(name) grad\(i)")
+      }
+    }
+    XCTAssertEqual(try clipGradNorm([try Tensor.zeros([2]).requiresGrad_()], maxNorm: 1).item(Double.self), 0)
+    let bad = try Tensor.zeros([2]).requiresGrad_()
+    bad.grad = try Tensor([Float.nan, 1])
+    XCTAssertThrowsError(try clipGradNorm([bad], maxNorm: 1, errorIfNonfinite: true))
+  }
+}
