@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "Optim", targets: ["Optim"]),
     .library(name: "SafeTensors", targets: ["SafeTensors"]),
     .library(name: "Tokenizers", targets: ["Tokenizers"]),
+    .library(name: "Models", targets: ["Models"]),
     .library(name: "Datasets", targets: ["Datasets"]),
     .library(name: "TrainingSupport", targets: ["TrainingSupport"]),
     .executable(name: "torchswift", targets: ["torchswift"]),
@@ -28,6 +29,7 @@ let package = Package(
     .target(name: "Optim", dependencies: ["Torch", "NN"]),
     .target(name: "Tokenizers"),
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
+    .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers"]),
     .target(name: "Datasets"),
     .target(name: "TrainingSupport"),
     .executableTarget(
@@ -36,6 +38,7 @@ let package = Package(
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
     .testTarget(name: "NNTests", dependencies: ["Torch", "NN"], exclude: ["Fixtures"]),
     .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch", "NN", "SafeTensors", "Tokenizers", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),

@@ -1,0 +1,82 @@
+import NN
+import Torch
+
+/// `BertSelfAttention`: multi-head scaled dot-product attention (libtorch's fused SDPA kernels).
+public final class BertSelfAttention: Module {
+  public let numHeads: Int
+  public let headSize: Int
+  public let dropoutP: Double
+  public let query: Linear
+  public let key: Linear
+  public let value: Linear
+
+  public init(_ config: BertConfig) throws {
+    numHeads = config.numAttentionHeads
+    headSize = config.hiddenSize / config.numAttentionHeads
+    dropoutP = config.attentionProbsDropoutProb
+    query = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
+    key = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
+    value = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
+    super.init()
+    try registerModule("query", query)
+    try registerModule("key", key)
+    try registerModule("value", value)
+  }
+
+  /// `[B, T, H]` → `[B, heads, T, d]`.
+  func heads(_ x: Tensor) throws -> Tensor {
+    let (b, t) = (try x.size(0), try x.size(1))
+    return try x.view(b, t, numHeads, headSize).transpose(1, 2)
+  }
+
+  /// `hidden [B, T, H]`, `mask` broadcastable to `[B, heads, T, T]` (bool: true = attend) → `[B, T, H]`.
+  public func callAsFunction(_ hidden: Tensor, mask: Tensor?) throws -> Tensor {
+    let (b, t) = (try hidden.size(0), try hidden.size(1))
+    let q = try heads(query(hidden))  // [B, h, T, d]
+    let k = try heads(key(hidden))  // [B, h, T, d]
+    let v = try heads(value(hidden))  // [B, h, T, d]
+    let context = try F.scaledDotProductAttention(q, k, v, attnMask: mask, dropoutP: training ? dropoutP : 0)  // [B, h, T, d]
+    return try context.transpose(1, 2).reshape(b, t, numHeads * headSize)  // [B, T, H]
+  }
+}
+
+/// `BertSelfOutput`: projection, dropout, residual and LayerNorm.
+public final class BertSelfOutput: Module {
+  public let dense: Linear
+  public let layerNorm: LayerNorm
+  public let dropout: Dropout
+
+  public init(_ config: BertConfig) throws {
+    dense = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
+    layerNorm = try LayerNorm(config.hiddenSize, eps: config.layerNormEps)
+    dropout = try Dropout(p: config.hiddenDropoutProb)
+    super.init()
+    try registerModule("dense", dense)
+    try registerModule("LayerNorm", layerNorm)
+    try registerModule("dropout", dropout)
+  }
+
+  public func callAsFunction(_ hidden: Tensor, residual: Tensor) throws -> Tensor {
+    let projected = try dropout(dense(hidden))  // [B, T, H]
+    return try layerNorm(projected + residual)  // [B, T, H]
+  }
+}
+
+/// `BertAttention`: self-attention (`self`) and its output block (`output`).
+public final class BertAttention: Module {
+  public let selfAttention: BertSelfAttention
+  public let output: BertSelfOutput
+
+  public init(_ config: BertConfig) throws {
+    selfAttention = try BertSelfAttention(config)
+    output = try BertSelfOutput(config)
+    super.init()
+    try registerModule("self", selfAttention)
+    try registerModule("output", output)
+  }
+
+  public func callAsFunction(_ hidden: Tensor, mask: Tensor?) throws -> Tensor {
+    let attended = try selfAttention(hidden, mask: mask)  // [B, T, H]
+    return try output(attended, residual: hidden)  // [B, T, H]
+  }
+}

