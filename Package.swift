@@ -34,7 +34,10 @@ let package = Package(
     .target(name: "TrainingSupport"),
     .executableTarget(
       name: "torchswift",
-      dependencies: ["Torch", "NN", "Optim", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
     .testTarget(name: "NNTests", dependencies: ["Torch", "NN"], exclude: ["Fixtures"]),
     .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Models
+import Torch
+
+/// `torchswift embed`: sentence embeddings as sentence-transformers computes them.
+struct Embed: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Sentence embeddings of texts with a sentence-transformers folder (JSONL or .npy output).")
+
+  @Option(help: "sentence-transformers folder. Default: the bundled all-MiniLM-L6-v2.") var model: String?
+  @Option(help: "Write to FILE.jsonl (one JSON array per line, input order) or FILE.npy; default: JSONL on stdout.")
+  var output: String?
+  @Option(name: .customLong("batch-size"), help: "Texts per batch.") var batchSize = 32
+  @Option(name: .customLong("max-length"), help: "Truncate to N tokens (default: the model's max_seq_length).")
+  var maxLength: Int?
+  @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
+  @OptionGroup var input: TextInput
+
+  func run() throws {
+    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+    if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
+    if let output, !(output.hasSuffix(".jsonl") || output.hasSuffix(".npy")) {
+      throw ValidationError("--output must end in .jsonl or .npy, got '\(output)'")
+    }
+    let st = try SentenceTransformer(directory: try model ?? BundledModel.directory(), device: try Device(parsing: device),
+                                     maxSeqLength: maxLength)
+    let texts = try input.load()
+    let emb = try st.encode(texts, batchSize: batchSize).cpu().contiguous()
+    let dim = texts.isEmpty ? st.model.config.hiddenSize : try emb.size(1)
+    let values = try emb.floats()
+    if let output, output.hasSuffix(".npy") {
+      try NPY.write(values, shape: [texts.count, dim], to: output)
+      return
+    }
+    var text = ""
+    for i in 0..<texts.count { text += jsonNumbers(Array(values[(i * dim)..<((i + 1) * dim)])) + "\n" }
+    if let output {
+      try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+    } else {
+      FileHandle.standardOutput.write(Data(text.utf8))
+    }
+  }
+}
+
+/// NumPy's .npy format (version 1.0, little-endian float32, C order).
+enum NPY {
+  static func write(_ values: [Float], shape: [Int], to path: String) throws {
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
+    let total = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
+    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+    let len = UInt16(header.utf8.count)
+    data.append(contentsOf: [UInt8(len & 0xff), UInt8(len >> 8)])
+    data.append(contentsOf: Array(header.utf8))
+    values.withUnsafeBytes { data.append(contentsOf: $0) }
+    try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+  }
+}
