@@ -6,7 +6,10 @@ import Torch
 
 /// Module tree, state dicts (both ways with PyTorch), strict-load errors, modes, devices, initialisation, reprs.
 final class ModuleTests: XCTestCase {
-  override func setUp() { Torch.numThreads = 1 }
+  private var savedThreads = 0
+  /// One intra-op thread, as the fixture script used, so reductions run in the same order; restored after.
+  override func setUp() { savedThreads = Torch.numThreads; Torch.numThreads = 1 }
+  override func tearDown() { Torch.numThreads = savedThreads }
 
   func testNamesMatchPyTorchStateDictKeys() throws {
     let model = try TransformerEncoder(encoderLayer: TransformerEncoderLayer(dModel: 32, nhead: 4, dimFeedforward: 64),

@@ -15,7 +15,10 @@ final class MultiheadAttentionTests: XCTestCase {
     "plain_weights": (false, true, true, true),
   ]
 
-  override func setUp() { Torch.numThreads = 1 }
+  private var savedThreads = 0
+  /// One intra-op thread, as the fixture script used, so reductions run in the same order; restored after.
+  override func setUp() { savedThreads = Torch.numThreads; Torch.numThreads = 1 }
+  override func tearDown() { Torch.numThreads = savedThreads }
 
   func testMasksAndWeightsMatchPyTorch() throws {
     for (name, (batchFirst, selfAttention, needWeights, average)) in Self.cases.sorted(by: { $0.key < $1.key }) {

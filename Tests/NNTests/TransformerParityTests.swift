@@ -30,7 +30,10 @@ final class TransformerParityTests: XCTestCase {
     return try TransformerEncoder(encoderLayer: layer, numLayers: layers, norm: v.finalNorm ? LayerNorm(dModel) : nil)
   }
 
-  override func setUp() { Torch.numThreads = 1 }
+  private var savedThreads = 0
+  /// One intra-op thread, as the fixture script used, so reductions run in the same order; restored after.
+  override func setUp() { savedThreads = Torch.numThreads; Torch.numThreads = 1 }
+  override func tearDown() { Torch.numThreads = savedThreads }
 
   func testVariantsMatchPyTorch() throws {
     for (name, v) in Self.variants.sorted(by: { $0.key < $1.key }) {

@@ -8,7 +8,10 @@ import Torch
 /// SGD / Adam / AdamW trajectories (fused kernels and the single-tensor path) against PyTorch's default
 /// implementation, state save / load, parameter groups, schedules and clipGradNorm.
 final class OptimizerTests: XCTestCase {
-  override func setUp() { Torch.numThreads = 1 }
+  private var savedThreads = 0
+  /// One intra-op thread, as the fixture script used, so reductions run in the same order; restored after.
+  override func setUp() { savedThreads = Torch.numThreads; Torch.numThreads = 1 }
+  override func tearDown() { Torch.numThreads = savedThreads }
 
   static func fx(_ k: String) throws -> Tensor { try FixtureFile.optim.get(k) }
 

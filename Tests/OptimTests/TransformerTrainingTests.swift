@@ -7,7 +7,10 @@ import Torch
 /// Ten training steps of the small TransformerEncoder, as PyTorch ran them in make_nn_fixtures.py: AdamW
 /// with decay / no-decay parameter groups, a linear warmup schedule and clip_grad_norm_(1.0).
 final class TransformerTrainingTests: XCTestCase {
-  override func setUp() { Torch.numThreads = 1 }
+  private var savedThreads = 0
+  /// One intra-op thread, as the fixture script used, so reductions run in the same order; restored after.
+  override func setUp() { savedThreads = Torch.numThreads; Torch.numThreads = 1 }
+  override func tearDown() { Torch.numThreads = savedThreads }
 
   func testTenAdamWStepsMatchPyTorchLosses() throws {
     let fx = FixtureFile.nn
