@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "Models", targets: ["Models"]),
     .library(name: "Datasets", targets: ["Datasets"]),
     .library(name: "TrainingSupport", targets: ["TrainingSupport"]),
+    .library(name: "Training", targets: ["Training"]),
     .executable(name: "torchswift", targets: ["torchswift"]),
   ],
   dependencies: [
@@ -31,11 +32,12 @@ let package = Package(
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
     .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers"]),
     .target(name: "Datasets"),
+    .target(name: "Training", dependencies: ["Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport"]),
     .target(name: "TrainingSupport"),
     .executableTarget(
       name: "torchswift",
       dependencies: [
-        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport",
+        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),

@@ -1,0 +1,192 @@
+import Datasets
+import Foundation
+import Torch
+
+/// One padded batch, ready for the model.
+public struct Batch {
+  /// `[B, T]` int64
+  public var inputIds: Tensor
+  /// `[B, T]` int64 (1 = token, 0 = padding)
+  public var attentionMask: Tensor
+  /// `[B, T]` int64
+  public var tokenTypeIds: Tensor
+  /// `[B]` int64
+  public var labels: Tensor
+  public var size: Int
+  /// Real (unpadded) tokens in the batch.
+  public var tokens: Int
+}
+
+/// Batches of encoded examples: seeded shuffling per epoch, length-grouped batches (as transformers'
+/// `group_by_length`), dynamic padding to the longest in the batch, `dropLast`, and a background thread
+/// that builds the next batches (pinned on CUDA) while the model trains on the current one.
+public final class DataLoader {
+  public let examples: [EncodedExample]
+  public let batchSize: Int
+  public let shuffle: Bool
+  public let groupByLength: Bool
+  public let dropLast: Bool
+  public let seed: UInt64
+  public let padId: Int32
+  public let device: Device
+  public let prefetch: Int
+
+  public init(examples: [EncodedExample], batchSize: Int, shuffle: Bool = true, groupByLength: Bool = true,
+              dropLast: Bool = false, seed: UInt64 = 42, padId: Int32 = 0, device: Device = .cpu, prefetch: Int = 4) throws {
+    guard batchSize > 0 else { throw TrainingError("batch size must be positive, got \(batchSize)") }
+    self.examples = examples
+    self.batchSize = batchSize
+    self.shuffle = shuffle
+    self.groupByLength = groupByLength
+    self.dropLast = dropLast
+    self.seed = seed
+    self.padId = padId
+    self.device = device
+    self.prefetch = max(1, prefetch)
+  }
+
+  /// Batches per epoch.
+  public var count: Int {
+    dropLast ? examples.count / batchSize : (examples.count + batchSize - 1) / batchSize
+  }
+
+  /// The example indices of each batch of `epoch` (deterministic for a seed and epoch).
+  public func batchIndices(epoch: Int) -> [[Int]] {
+    var order = Array(examples.indices)
+    if shuffle {
+      var rng = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+      rng.shuffle(&order)
+      if groupByLength {
+        // Megabatches of 50 batches, each sorted by length (longest first), as LengthGroupedSampler.
+        let mega = batchSize * 50
+        var grouped: [Int] = []
+        grouped.reserveCapacity(order.count)
+        for start in stride(from: 0, to: order.count, by: mega) {
+          let chunk = order[start..<min(start + mega, order.count)]
+          grouped += chunk.sorted { (examples[$0].count, $0) > (examples[$1].count, $1) }
+        }
+        order = grouped
+      }
+    }
+    var batches: [[Int]] = []
+    for start in stride(from: 0, to: order.count, by: batchSize) {
+      let b = Array(order[start..<min(start + batchSize, order.count)])
+      if dropLast && b.count < batchSize { break }
+      batches.append(b)
+    }
+    return batches
+  }
+
+  /// Builds the CPU tensors of a batch (padding to the longest member).
+  public func collate(_ idx: [Int]) throws -> Batch {
+    let t = idx.map { examples[$0].count }.max() ?? 0
+    var ids = [Int64](repeating: Int64(padId), count: idx.count * t)
+    var mask = [Int64](repeating: 0, count: idx.count * t)
+    var types = [Int64](repeating: 0, count: idx.count * t)
+    var labels = [Int64](repeating: 0, count: idx.count)
+    var tokens = 0
+    for (row, i) in idx.enumerated() {
+      let e = examples[i]
+      for j in 0..<e.count {
+        ids[row * t + j] = Int64(e.ids[j])
+        mask[row * t + j] = 1
+        types[row * t + j] = Int64(e.typeIds[j])
+      }
+      labels[row] = Int64(e.label)
+      tokens += e.count
+    }
+    let shape = [idx.count, t]
+    var batch = Batch(inputIds: try Tensor(ids, shape: shape), attentionMask: try Tensor(mask, shape: shape),
+                      tokenTypeIds: try Tensor(types, shape: shape), labels: try Tensor(labels), size: idx.count,
+                      tokens: tokens)
+    if device.isCUDA {
+      batch.inputIds = try batch.inputIds.pinMemory()
+      batch.attentionMask = try batch.attentionMask.pinMemory()
+      batch.tokenTypeIds = try batch.tokenTypeIds.pinMemory()
+      batch.labels = try batch.labels.pinMemory()
+    }
+    return batch
+  }
+
+  /// Iterates the batches of `epoch` from `startBatch`, prefetching on a background thread.
+  public func makeIterator(epoch: Int, startBatch: Int = 0) -> BatchIterator {
+    BatchIterator(loader: self, batches: Array(batchIndices(epoch: epoch).dropFirst(startBatch)), device: device)
+  }
+}
+
+/// A prefetching iterator over a loader's batches; `next()` moves each batch to the device (non-blocking
+/// from pinned memory on CUDA).
+public final class BatchIterator {
+  private let loader: DataLoader
+  private let batches: [[Int]]
+  private let device: Device
+  private let lock = NSCondition()
+  private var ready: [Int: Result<Batch, Error>] = [:]
+  private var nextToProduce = 0
+  private var nextToConsume = 0
+  private var cancelled = false
+  private var thread: Thread?
+
+  init(loader: DataLoader, batches: [[Int]], device: Device) {
+    self.loader = loader
+    self.batches = batches
+    self.device = device
+    let t = Thread { [weak self] in self?.produce() }
+    t.name = "torchswift-dataloader"
+    thread = t
+    t.start()
+  }
+
+  deinit { cancel() }
+
+  public var remaining: Int { batches.count - nextToConsume }
+
+  private func produce() {
+    while true {
+      lock.lock()
+      while !cancelled && nextToProduce - nextToConsume >= loader.prefetch && nextToProduce < batches.count { lock.wait() }
+      if cancelled || nextToProduce >= batches.count {
+        lock.unlock()
+        return
+      }
+      let i = nextToProduce
+      nextToProduce += 1
+      lock.unlock()
+      let result = Result { try loader.collate(batches[i]) }
+      lock.lock()
+      ready[i] = result
+      lock.broadcast()
+      lock.unlock()
+    }
+  }
+
+  /// The next batch on the loader's device, or nil at the end of the epoch.
+  public func next() throws -> Batch? {
+    lock.lock()
+    guard nextToConsume < batches.count else {
+      lock.unlock()
+      return nil
+    }
+    while ready[nextToConsume] == nil { lock.wait() }
+    let result = ready.removeValue(forKey: nextToConsume)!
+    nextToConsume += 1
+    lock.broadcast()
+    lock.unlock()
+    var batch = try result.get()
+    if device != .cpu {
+      batch.inputIds = try batch.inputIds.to(device: device, nonBlocking: true)
+      batch.attentionMask = try batch.attentionMask.to(device: device, nonBlocking: true)
+      batch.tokenTypeIds = try batch.tokenTypeIds.to(device: device, nonBlocking: true)
+      batch.labels = try batch.labels.to(device: device, nonBlocking: true)
+    }
+    return batch
+  }
+
+  /// Stops the background thread.
+  public func cancel() {
+    lock.lock()
+    cancelled = true
+    lock.broadcast()
+    lock.unlock()
+  }
+}

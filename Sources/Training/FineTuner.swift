@@ -1,0 +1,373 @@
+import Datasets
+import Foundation
+import Models
+import NN
+import Optim
+import Tokenizers
+import Torch
+import TrainingSupport
+
+/// Everything `torchswift finetune` can be told.
+public struct FineTuneConfig: Sendable {
+  public enum Precision: String, Sendable, CaseIterable { case fp32, bf16, fp16 }
+
+  public var modelDir: String
+  public var dataPath: String
+  public var evalDataPath: String?
+  public var textColumn = "text"
+  public var labelColumn = "label"
+  public var epochs = 1
+  public var batchSize = 32
+  public var evalBatchSize = 64
+  public var lr = 5e-5
+  public var weightDecay = 0.01
+  public var warmupRatio = 0.1
+  public var maxLength = 128
+  /// Training rows used (after the split); nil = all.
+  public var trainSize: Int?
+  /// Held-out rows when no `evalDataPath` is given: a count, else a fraction of the data.
+  public var evalSize: Int?
+  public var evalFraction = 0.1
+  public var seed: UInt64 = 42
+  public var gradAccumulation = 1
+  public var maxGradNorm = 1.0
+  public var precision = Precision.fp32
+  public var device = Device.cpu
+  public var outputDir = "runs/finetune/model"
+  public var logdir = "runs/finetune/logs"
+  public var checkpointDir = "runs/finetune/checkpoints"
+  /// Evaluate every N optimizer steps (0: only at the end of each epoch).
+  public var evalEvery = 0
+  /// Checkpoint every N optimizer steps (0: only at the end of each epoch).
+  public var saveEvery = 0
+  public var keepCheckpoints = 2
+  /// Resume from this checkpoint ("" = the latest in `checkpointDir`).
+  public var resume: String?
+  public var strict = false
+  public var logEvery = 10
+  /// Stop after this many optimizer steps (for tests and quick runs); nil = run all epochs.
+  public var maxSteps: Int?
+  public var groupByLength = true
+  public var dropLast = false
+  public var cacheDir = TokenizationCache.defaultDirectory
+  public var progress: Bool? = nil
+
+  public init(modelDir: String, dataPath: String) {
+    self.modelDir = modelDir
+    self.dataPath = dataPath
+  }
+}
+
+/// What a fine-tuning run produced.
+public struct FineTuneResult {
+  public var metrics: ClassificationMetrics?
+  public var evalLoss: Double?
+  public var globalStep: Int
+  public var interrupted: Bool
+  public var outputDir: String
+  public var logdir: String
+  public var plotPath: String
+  public var samplesPerSecond: Double
+}
+
+/// Set by SIGINT: the loop stops at the next step boundary after writing a checkpoint.
+nonisolated(unsafe) var stopRequested: Int32 = 0
+
+/// Fine-tunes a BertForSequenceClassification on a text-classification file: data → cached batched
+/// tokenization → prefetching loader → model (under autocast) → loss → backward (grad scaler for fp16)
+/// → clipping → AdamW + linear warmup/decay → metrics, TensorBoard, JSONL, progress, checkpoints → HF export.
+public final class FineTuner {
+  public let config: FineTuneConfig
+  let log: (String) -> Void
+
+  public init(config: FineTuneConfig, log: @escaping (String) -> Void = { print($0) }) {
+    self.config = config
+    self.log = log
+  }
+
+  /// Loads and splits the data, reporting bad rows.
+  public func loadData() throws -> (train: TextClassificationDataset, eval: TextClassificationDataset) {
+    let c = config
+    let full = try TextClassificationDataset.load(path: c.dataPath, textColumn: c.textColumn, labelColumn: c.labelColumn,
+                                                  strict: c.strict)
+    if full.report.skippedRecords > 0 || full.report.replacementCharacters > 0 {
+      log("data: \(full.report.description)")
+    }
+    var train: TextClassificationDataset
+    var eval: TextClassificationDataset
+    if let evalPath = c.evalDataPath {
+      train = full
+      eval = try TextClassificationDataset.load(path: evalPath, textColumn: c.textColumn, labelColumn: c.labelColumn,
+                                                labels: full.labels.labels, strict: c.strict)
+      if eval.report.skippedRecords > 0 { log("eval data: \(eval.report.description)") }
+    } else if let n = c.evalSize {
+      (train, eval) = try full.split(validationCount: n, seed: c.seed)
+    } else {
+      (train, eval) = try full.split(validationFraction: c.evalFraction, seed: c.seed)
+    }
+    if let n = c.trainSize, n < train.count { train = train.subset(first: n) }
+    guard train.count > 0 else { throw TrainingError("\(c.dataPath): no training examples left after filtering and splitting") }
+    guard eval.count > 0 else { throw TrainingError("\(c.evalDataPath ?? c.dataPath): no evaluation examples") }
+    return (train, eval)
+  }
+
+  public func run() throws -> FineTuneResult {
+    let c = config
+    guard c.epochs > 0, c.batchSize > 0, c.gradAccumulation > 0, c.maxLength >= 2, c.lr > 0 else {
+      throw TrainingError("invalid settings: epochs, batch size and gradient accumulation must be positive, max length ≥ 2, lr > 0")
+    }
+    Torch.manualSeed(c.seed)
+    let (trainSet, evalSet) = try loadData()
+    let labels = trainSet.labels
+    log("data: \(trainSet.count) training and \(evalSet.count) evaluation examples, labels \(labels.labels)")
+
+    // Tokenize once, cached on disk.
+    let tokenizer = try Tokenizer(directory: c.modelDir)
+    let cache = TokenizationCache(directory: c.cacheDir)
+    let t0 = Date()
+    let fp = "\(c.dataPath)|\(c.evalDataPath ?? "")|\(c.textColumn)|\(c.labelColumn)"
+    let (trainEnc, trainHit, _) = try cache.encode(trainSet.examples, tokenizer: tokenizer, tokenizerDir: c.modelDir,
+                                                   maxLength: c.maxLength, fingerprint: fp + "|train")
+    let (evalEnc, evalHit, _) = try cache.encode(evalSet.examples, tokenizer: tokenizer, tokenizerDir: c.modelDir,
+                                                 maxLength: c.maxLength, fingerprint: fp + "|eval")
+    log(String(format: "tokenize: %@ in %.2f s (cache: %@)", (trainHit && evalHit) ? "loaded" : "encoded",
+               Date().timeIntervalSince(t0), c.cacheDir))
+
+    // Model, optimizer (no weight decay for biases and LayerNorm weights), schedule, scaler.
+    let id2label = Dictionary(uniqueKeysWithValues: labels.labels.enumerated().map { ($0.offset, $0.element) })
+    let (model, report) = try BertForSequenceClassification.fromPretrained(c.modelDir, id2label: id2label)
+    if !report.description.isEmpty { log(report.description) }
+    try model.to(device: c.device)
+    model.train()
+    let (decay, noDecay) = decayAndNoDecayParameters(model)
+    let optimizer = try AdamW([
+      ParamGroup(params: decay, options: AdamOptions(lr: c.lr, weightDecay: c.weightDecay)),
+      ParamGroup(params: noDecay, options: AdamOptions(lr: c.lr, weightDecay: 0)),
+    ])
+    let padId = Int32(tokenizer.tokenToId("[PAD]") ?? 0)
+    let loader = try DataLoader(examples: trainEnc, batchSize: c.batchSize, shuffle: true, groupByLength: c.groupByLength,
+                                dropLast: c.dropLast, seed: c.seed, padId: padId, device: c.device)
+    let stepsPerEpoch = (loader.count + c.gradAccumulation - 1) / c.gradAccumulation
+    let totalSteps = min(stepsPerEpoch * c.epochs, c.maxSteps ?? Int.max)
+    let scheduler = try getLinearScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: Int(Double(totalSteps) * c.warmupRatio),
+                                                    numTrainingSteps: totalSteps)
+    let scaler = GradScaler(enabled: c.precision == .fp16)
+    let params = model.parameters()
+    let fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)"
+
+    // Resume.
+    let checkpointer = Checkpointer(directory: c.checkpointDir, keep: c.keepCheckpoints)
+    var state = TrainerState(globalStep: 0, epoch: 0, nextBatch: 0, bestMetric: nil, bestStep: nil, elapsedSeconds: 0,
+                             fingerprint: fingerprint, scaler: [:], samplesSeen: 0)
+    if let resume = c.resume {
+      let path = resume.isEmpty ? checkpointer.latest : resume
+      if let path {
+        state = try Checkpointer.load(path, model: model, optimizer: optimizer, scheduler: scheduler)
+        guard state.fingerprint == fingerprint else {
+          throw TrainingError("\(path) was written by a run with other data or settings; resume with the same flags")
+        }
+        if !state.scaler.isEmpty { try scaler.load(stateDict: state.scaler, device: c.device) }
+        log("resume: from \(path) at step \(state.globalStep) (epoch \(state.epoch + 1), batch \(state.nextBatch))")
+      } else {
+        log("resume: no checkpoint in \(c.checkpointDir); starting from the beginning")
+      }
+    }
+
+    // Monitoring.
+    try FileManager.default.createDirectory(atPath: c.logdir, withIntermediateDirectories: true)
+    let tb = try TensorBoardWriter(logdir: c.logdir)
+    let metricsLog = try MetricsLog(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
+    let progress = ProgressBar(epochs: c.epochs, stepsPerEpoch: stepsPerEpoch,
+                               options: ProgressBar.Options(interactive: c.progress, logEverySteps: c.logEvery))
+    let previous = signal(SIGINT) { _ in stopRequested = 1 }
+    defer { signal(SIGINT, previous) }
+    stopRequested = 0
+
+    var lastMetrics: ClassificationMetrics? = nil
+    var lastEvalLoss: Double? = nil
+    let runStart = Date()
+    let elapsedBefore = state.elapsedSeconds
+    var interrupted = false
+    var windowSamples = 0
+    var windowStart = Date()
+    var throughput = 0.0
+
+    func record(_ values: [String: Double]) throws {
+      for (k, v) in values.sorted(by: { $0.key < $1.key }) { tb.addScalar(k, v, step: state.globalStep) }
+      try metricsLog.append(step: state.globalStep, epoch: Double(state.epoch) + Double(state.nextBatch) / Double(max(loader.count, 1)), values)
+    }
+
+    func evaluate() throws {
+      let (m, loss) = try Evaluator(model: model, device: c.device, precision: c.precision, batchSize: c.evalBatchSize, padId: padId)
+        .evaluate(evalEnc, labelNames: labels.labels)
+      model.train()
+      lastMetrics = m
+      lastEvalLoss = loss
+      var values: [String: Double] = ["eval/loss": loss, "eval/accuracy": m.accuracy, "eval/macro_f1": m.macroF1]
+      for pc in m.perClass {
+        values["eval/precision/\(pc.label)"] = pc.precision
+        values["eval/recall/\(pc.label)"] = pc.recall
+      }
+      try record(values)
+      progress.log(String(format: "eval at step %d: loss %.4f, accuracy %.4f, macro-F1 %.4f", state.globalStep, loss, m.accuracy, m.macroF1))
+      if state.bestMetric == nil || m.accuracy > state.bestMetric! {
+        state.bestMetric = m.accuracy
+        state.bestStep = state.globalStep
+        try exportModel(model, to: c.outputDir, tokenizerDir: c.modelDir)
+      }
+    }
+
+    func checkpoint() throws {
+      state.elapsedSeconds = elapsedBefore + Date().timeIntervalSince(runStart)
+      state.scaler = try scaler.stateDict()
+      let path = try checkpointer.save(step: state.globalStep, model: model, optimizer: optimizer, scheduler: scheduler, state: state)
+      progress.log("checkpoint: \(path)")
+    }
+
+    training: while state.epoch < c.epochs {
+      let iterator = loader.makeIterator(epoch: state.epoch, startBatch: state.nextBatch)
+      defer { iterator.cancel() }
+      var micro = 0
+      var accLoss = 0.0
+      while let batch = try iterator.next() {
+        let isLastBatch = state.nextBatch + 1 == loader.count
+        let loss = try forwardLoss(model, batch)
+        let scaled = try scaler.scale(loss.div(.int(c.gradAccumulation)))
+        try scaled.backward()
+        accLoss += try loss.item(Double.self)
+        micro += 1
+        state.nextBatch += 1
+        state.samplesSeen += batch.size
+        windowSamples += batch.size
+        guard micro == c.gradAccumulation || isLastBatch else { continue }
+
+        try scaler.unscale(params)
+        let gradNorm = try clipGradNorm(params, maxNorm: c.maxGradNorm).item(Double.self)
+        try scaler.step(params) { try optimizer.step() }
+        try scaler.update()
+        try scheduler.step()
+        try optimizer.zeroGrad(setToNone: true)
+        state.globalStep += 1
+        let meanLoss = accLoss / Double(micro)
+        micro = 0
+        accLoss = 0
+        let now = Date()
+        if now.timeIntervalSince(windowStart) > 0.5 {
+          throughput = Double(windowSamples) / now.timeIntervalSince(windowStart)
+          windowSamples = 0
+          windowStart = now
+        }
+        let stepInEpoch = (state.nextBatch + c.gradAccumulation - 1) / c.gradAccumulation
+        _ = progress.update(epoch: state.epoch + 1, step: stepInEpoch, loss: meanLoss, samples: batch.size)
+        if state.nextBatch >= loader.count {
+          state.epoch += 1
+          state.nextBatch = 0
+        }
+        var values: [String: Double] = ["train/loss": meanLoss, "train/learning_rate": optimizer.learningRates[0],
+                                        "train/grad_norm": gradNorm, "train/samples_per_second": throughput]
+        if c.precision == .fp16 { values["train/loss_scale"] = scaler.scale }
+        try record(values)
+
+        let epochEnded = state.nextBatch == 0
+        let done = state.globalStep >= totalSteps
+        if (c.evalEvery > 0 && state.globalStep % c.evalEvery == 0) || epochEnded || done { try evaluate() }
+        if (c.saveEvery > 0 && state.globalStep % c.saveEvery == 0) || epochEnded || done { try checkpoint() }
+        if stopRequested != 0 {
+          if !((c.saveEvery > 0 && state.globalStep % c.saveEvery == 0) || epochEnded || done) { try checkpoint() }
+          progress.log("interrupted: stopped at step \(state.globalStep) after writing a checkpoint; continue with --resume")
+          interrupted = true
+          break training
+        }
+        if done { break training }
+        if epochEnded { break }
+      }
+    }
+    progress.finish()
+    try tb.close()
+    metricsLog.close()
+
+    let plotPath = c.logdir + "/curves.svg"
+    let entries = try MetricsLog.read(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
+    try CurvePlot.write(TrainingCurves(entries: entries), to: URL(fileURLWithPath: plotPath), title: "Fine-tuning \((c.modelDir as NSString).lastPathComponent) on \((c.dataPath as NSString).lastPathComponent)")
+    let seconds = elapsedBefore + Date().timeIntervalSince(runStart)
+    return FineTuneResult(metrics: lastMetrics, evalLoss: lastEvalLoss, globalStep: state.globalStep, interrupted: interrupted,
+                          outputDir: c.outputDir, logdir: c.logdir, plotPath: plotPath,
+                          samplesPerSecond: seconds > 0 ? Double(state.samplesSeen) / seconds : 0)
+  }
+
+  /// Mean cross-entropy of a batch, under autocast for bf16/fp16.
+  func forwardLoss(_ model: BertForSequenceClassification, _ b: Batch) throws -> Tensor {
+    func run() throws -> Tensor {
+      let out = try model(inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels)
+      return out.loss!
+    }
+    switch config.precision {
+    case .fp32: return try run()
+    case .bf16: return try withAutocast(.bfloat16, device: config.device) { try run() }
+    case .fp16: return try withAutocast(.float16, device: config.device) { try run() }
+    }
+  }
+}
+
+/// Writes the model in HF layout (config.json with labels, model.safetensors, tokenizer files), replacing
+/// the folder atomically.
+func exportModel(_ model: BertForSequenceClassification, to dir: String, tokenizerDir: String) throws {
+  let parent = (dir as NSString).deletingLastPathComponent
+  if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+  let tmp = dir + ".partial-\(getpid())"
+  try? FileManager.default.removeItem(atPath: tmp)
+  try model.save(to: tmp, tokenizerDir: tokenizerDir)
+  for f in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] { AtomicFile.syncFile(tmp + "/" + f) }
+  let old = dir + ".old-\(getpid())"
+  if FileManager.default.fileExists(atPath: dir) { try FileManager.default.moveItem(atPath: dir, toPath: old) }
+  try FileManager.default.moveItem(atPath: tmp, toPath: dir)
+  try? FileManager.default.removeItem(atPath: old)
+  AtomicFile.syncDirectory(parent.isEmpty ? "." : parent)
+}
+
+/// Loss and classification metrics of a model over encoded examples.
+public struct Evaluator {
+  public let model: BertForSequenceClassification
+  public let device: Device
+  public let precision: FineTuneConfig.Precision
+  public let batchSize: Int
+  public let padId: Int32
+
+  public init(model: BertForSequenceClassification, device: Device, precision: FineTuneConfig.Precision = .fp32,
+              batchSize: Int = 64, padId: Int32 = 0) {
+    self.model = model
+    self.device = device
+    self.precision = precision
+    self.batchSize = batchSize
+    self.padId = padId
+  }
+
+  public func evaluate(_ examples: [EncodedExample], labelNames: [String]) throws -> (ClassificationMetrics, Double) {
+    model.eval()
+    let loader = try DataLoader(examples: examples, batchSize: batchSize, shuffle: false, groupByLength: false,
+                                padId: padId, device: device)
+    var predictions: [Int] = []
+    var truth: [Int] = []
+    var lossSum = 0.0
+    try withInferenceMode {
+      let it = loader.makeIterator(epoch: 0)
+      while let b = try it.next() {
+        func run() throws -> SequenceClassifierOutput {
+          try model(inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels)
+        }
+        let out: SequenceClassifierOutput
+        switch precision {
+        case .fp32: out = try run()
+        case .bf16: out = try withAutocast(.bfloat16, device: device) { try run() }
+        case .fp16: out = try withAutocast(.float16, device: device) { try run() }
+        }
+        lossSum += try out.loss!.item(Double.self) * Double(b.size)
+        predictions += try out.logits.argmax(dim: -1).toArray(Int.self)
+        truth += try b.labels.toArray(Int.self)
+      }
+    }
+    let metrics = try ClassificationMetrics(predictions: predictions, labels: truth, numClasses: labelNames.count,
+                                            labelNames: labelNames)
+    return (metrics, lossSum / Double(max(truth.count, 1)))
+  }
+}

