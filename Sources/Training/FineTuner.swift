@@ -67,6 +67,7 @@ public struct FineTuneResult {
   public var outputDir: String
   public var logdir: String
   public var plotPath: String
+  /// Training throughput of this run (evaluation and checkpoint time excluded).
   public var samplesPerSecond: Double
 }
 
@@ -187,6 +188,7 @@ public final class FineTuner {
     var lastEvalLoss: Double? = nil
     let runStart = Date()
     let elapsedBefore = state.elapsedSeconds
+    let samplesBefore = state.samplesSeen
     var interrupted = false
     var windowSamples = 0
     var windowStart = Date()
@@ -197,7 +199,10 @@ public final class FineTuner {
       try metricsLog.append(step: state.globalStep, epoch: Double(state.epoch) + Double(state.nextBatch) / Double(max(loader.count, 1)), values)
     }
 
+    var overheadSeconds = 0.0
     func evaluate() throws {
+      let started = Date()
+      defer { overheadSeconds += Date().timeIntervalSince(started) }
       let (m, loss) = try Evaluator(model: model, device: c.device, precision: c.precision, batchSize: c.evalBatchSize, padId: padId)
         .evaluate(evalEnc, labelNames: labels.labels)
       model.train()
@@ -218,6 +223,8 @@ public final class FineTuner {
     }
 
     func checkpoint() throws {
+      let started = Date()
+      defer { overheadSeconds += Date().timeIntervalSince(started) }
       state.elapsedSeconds = elapsedBefore + Date().timeIntervalSince(runStart)
       state.scaler = try scaler.stateDict()
       let path = try checkpointer.save(step: state.globalStep, model: model, optimizer: optimizer, scheduler: scheduler, state: state)
@@ -289,10 +296,10 @@ public final class FineTuner {
     let plotPath = c.logdir + "/curves.svg"
     let entries = try MetricsLog.read(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
     try CurvePlot.write(TrainingCurves(entries: entries), to: URL(fileURLWithPath: plotPath), title: "Fine-tuning \((c.modelDir as NSString).lastPathComponent) on \((c.dataPath as NSString).lastPathComponent)")
-    let seconds = elapsedBefore + Date().timeIntervalSince(runStart)
+    let seconds = Date().timeIntervalSince(runStart) - overheadSeconds
     return FineTuneResult(metrics: lastMetrics, evalLoss: lastEvalLoss, globalStep: state.globalStep, interrupted: interrupted,
                           outputDir: c.outputDir, logdir: c.logdir, plotPath: plotPath,
-                          samplesPerSecond: seconds > 0 ? Double(state.samplesSeen) / seconds : 0)
+                          samplesPerSecond: seconds > 0 ? Double(state.samplesSeen - samplesBefore) / seconds : 0)
   }
 
   /// Mean cross-entropy of a batch, under autocast for bf16/fp16.

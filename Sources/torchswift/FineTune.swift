@@ -40,9 +40,9 @@ struct FineTune: ParsableCommand {
   @Option(name: .customLong("weight-decay"), help: "AdamW weight decay (not on biases and LayerNorm).") var weightDecay = 0.01
   @Option(name: .customLong("warmup-ratio"), help: "Fraction of steps of linear warmup.") var warmupRatio = 0.1
   @Option(name: .customLong("max-length"), help: "Truncate texts to N tokens.") var maxLength = 128
-  @Option(name: .customLong("train-size"), help: "Training rows to use: N or all (default: 2000 on the bundled corpus, else all).")
+  @Option(name: .customLong("train-size"), help: "Training rows to use: N or all (default: 4000 on the bundled corpus, else all).")
   var trainSize: String?
-  @Option(name: .customLong("eval-size"), help: "Held-out rows (default: 1000 on the bundled corpus, else 10%).") var evalSize: Int?
+  @Option(name: .customLong("eval-size"), help: "Held-out rows (default: 2000 on the bundled corpus, else 10%).") var evalSize: Int?
   @Option(name: .customLong("grad-accumulation"), help: "Batches per optimizer step.") var gradAccumulation = 1
   @Option(name: .customLong("max-grad-norm"), help: "Gradient clipping norm.") var maxGradNorm = 1.0
   @Option(help: "fp32, bf16 or fp16 (autocast; fp16 uses a dynamic grad scaler).") var precision = "fp32"
@@ -79,13 +79,13 @@ struct FineTune: ParsableCommand {
     c.warmupRatio = warmupRatio
     c.maxLength = maxLength
     switch trainSize {
-    case nil: c.trainSize = bundled ? 2000 : nil
+    case nil: c.trainSize = bundled ? 4000 : nil
     case "all": c.trainSize = nil
     case let s?:
       guard let n = Int(s), n > 0 else { throw ValidationError("--train-size must be a positive number or 'all', got '\(s)'") }
       c.trainSize = n
     }
-    c.evalSize = evalSize ?? (bundled && evalData == nil ? 1000 : nil)
+    c.evalSize = evalSize ?? (bundled && evalData == nil ? 2000 : nil)
     c.gradAccumulation = gradAccumulation
     c.maxGradNorm = maxGradNorm
     c.precision = FineTuneConfig.Precision(rawValue: precision)!
@@ -104,7 +104,7 @@ struct FineTune: ParsableCommand {
           "batch \(c.batchSize), lr \(c.lr), max length \(c.maxLength), \(c.epochs) epoch(s)")
     let r = try FineTuner(config: c).run()
     if let m = r.metrics {
-      print(String(format: "\nvalidation accuracy: %.4f   macro-F1: %.4f   loss: %.4f   (%d steps, %.1f samples/s)",
+      print(String(format: "\nvalidation accuracy: %.4f   macro-F1: %.4f   loss: %.4f   (%d steps, %.1f training samples/s)",
                    m.accuracy, m.macroF1, r.evalLoss ?? .nan, r.globalStep, r.samplesPerSecond))
       print(m.report(digits: 4))
     }
