@@ -7,7 +7,9 @@ Reports tokens/s for: a loop of `encode` calls, and `encode_batch`, each with on
 thread and with all threads (each configuration runs in a fresh subprocess, because Rayon's
 pool size is fixed at first use).
 
-    .venv/bin/python Scripts/bench_hf.py --model DIR --corpus CSV [--repeat 5]
+    .venv/bin/python bench/tokenizer_hf.py --model DIR --corpus CSV [--repeat 5]
+
+Prints one JSON line per configuration (the `pytorch` side of `make bench`; HF tokenizers is the reference).
 """
 import argparse
 import csv
@@ -57,17 +59,14 @@ def main():
     if a.child:
         print(json.dumps(measure(a.model, a.corpus, a.repeat)))
         return
-    import tokenizers
-
-    print(f"tokenizers {tokenizers.__version__}, {os.cpu_count()} CPUs")
-    for label, threads in (("1 thread", "1"), (f"{os.cpu_count()} threads", str(os.cpu_count()))):
+    # One thread: a loop of encode calls (as the Swift single-thread number); all threads: encode_batch.
+    for label, threads, key in (("1 thread", "1", "loop_s"), ("all cores", str(os.cpu_count()), "batch_s")):
         env = dict(os.environ, RAYON_NUM_THREADS=threads, TOKENIZERS_PARALLELISM="true")
         out = subprocess.run([sys.executable, __file__, "--child", "--model", a.model, "--corpus", a.corpus,
                               "--repeat", str(a.repeat)], env=env, check=True, capture_output=True, text=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
-        print(f"HF {label}: {r['texts']} texts, {r['tokens']} tokens | encode loop {r['loop_s']:.3f} s "
-              f"{r['tokens'] / r['loop_s'] / 1e6:.2f} M tokens/s | encode_batch {r['batch_s']:.3f} s "
-              f"{r['tokens'] / r['batch_s'] / 1e6:.2f} M tokens/s")
+        print(json.dumps({"benchmark": "tokenizer", "variant": label, "impl": "pytorch",
+                          "tokens_per_s": r["tokens"] / r[key], "tokens": r["tokens"]}))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ public struct FineTuneConfig: Sendable {
   public var weightDecay = 0.01
   public var warmupRatio = 0.1
   public var maxLength = 128
-  /// Training rows used (after the split); nil = all.
+  /// Training rows used (a seeded random subset of the training split); nil = all.
   public var trainSize: Int?
   /// Held-out rows when no `evalDataPath` is given: a count, else a fraction of the data.
   public var evalSize: Int?
@@ -106,7 +106,7 @@ public final class FineTuner {
     } else {
       (train, eval) = try full.split(validationFraction: c.evalFraction, seed: c.seed)
     }
-    if let n = c.trainSize, n < train.count { train = train.subset(first: n) }
+    if let n = c.trainSize, n < train.count { train = train.subset(random: n, seed: c.seed &+ 1) }
     guard train.count > 0 else { throw TrainingError("\(c.dataPath): no training examples left after filtering and splitting") }
     guard eval.count > 0 else { throw TrainingError("\(c.evalDataPath ?? c.dataPath): no evaluation examples") }
     return (train, eval)
