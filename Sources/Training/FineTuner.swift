@@ -295,7 +295,10 @@ public final class FineTuner {
 
     let plotPath = c.logdir + "/curves.svg"
     let entries = try MetricsLog.read(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
-    try CurvePlot.write(TrainingCurves(entries: entries), to: URL(fileURLWithPath: plotPath), title: "Fine-tuning \((c.modelDir as NSString).lastPathComponent) on \((c.dataPath as NSString).lastPathComponent)")
+    let modelName = (c.modelDir as NSString).lastPathComponent == "model"
+      ? ((c.modelDir as NSString).deletingLastPathComponent as NSString).lastPathComponent : (c.modelDir as NSString).lastPathComponent
+    try CurvePlot.write(TrainingCurves(entries: entries), to: URL(fileURLWithPath: plotPath),
+                        title: "Fine-tuning \(modelName) on \((c.dataPath as NSString).lastPathComponent)")
     let seconds = Date().timeIntervalSince(runStart) - overheadSeconds
     return FineTuneResult(metrics: lastMetrics, evalLoss: lastEvalLoss, globalStep: state.globalStep, interrupted: interrupted,
                           outputDir: c.outputDir, logdir: c.logdir, plotPath: plotPath,

@@ -51,7 +51,8 @@ struct FineTune: ParsableCommand {
   @Option(help: "Where the best model is exported (HF layout).") var output = "runs/finetune/model"
   @Option(help: "TensorBoard logs, metrics.jsonl and curves.svg.") var logdir = "runs/finetune/logs"
   @Option(name: .customLong("checkpoint-dir"), help: "Checkpoints.") var checkpointDir = "runs/finetune/checkpoints"
-  @Option(name: .customLong("eval-every"), help: "Evaluate every N steps (0: each epoch).") var evalEvery = 0
+  @Option(name: .customLong("eval-every"), help: "Evaluate every N steps (0: each epoch; default 40 on the bundled corpus, else 0).")
+  var evalEvery: Int?
   @Option(name: .customLong("save-every"), help: "Checkpoint every N steps (0: each epoch).") var saveEvery = 0
   @Option(name: .customLong("keep-checkpoints"), help: "Checkpoints kept.") var keepCheckpoints = 2
   @Option(name: .customLong("max-steps"), help: "Stop after N optimizer steps.") var maxSteps: Int?
@@ -94,7 +95,7 @@ struct FineTune: ParsableCommand {
     c.outputDir = output
     c.logdir = logdir
     c.checkpointDir = checkpointDir
-    c.evalEvery = evalEvery
+    c.evalEvery = evalEvery ?? (bundled ? 40 : 0)
     c.saveEvery = saveEvery
     c.keepCheckpoints = keepCheckpoints
     c.maxSteps = maxSteps
