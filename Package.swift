@@ -34,7 +34,7 @@ let package = Package(
     .target(name: "TrainingSupport"),
     .executableTarget(
       name: "torchswift",
-      dependencies: ["Torch", "NN", "Optim", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["Torch", "NN", "Optim", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
     .testTarget(name: "NNTests", dependencies: ["Torch", "NN"], exclude: ["Fixtures"]),
     .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),
@@ -43,6 +43,7 @@ let package = Package(
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport"]),
+    .testTarget(name: "TorchSwiftCLITests", dependencies: ["torchswift"]),
   ],
   swiftLanguageModes: [.v5]
 )

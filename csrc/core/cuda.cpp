@@ -2,6 +2,8 @@
 // finds them (TS_WITH_CUDA); otherwise every entry point reports that the C layer was built without CUDA.
 #include "../ctorch_internal.h"
 
+#include <dlfcn.h>
+
 #ifdef TS_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>
 #include <ATen/cuda/CachingHostAllocator.h>
@@ -11,7 +13,6 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/core/Event.h>
 #include <cuda_runtime_api.h>
-#include <dlfcn.h>
 #define TS_REQUIRE_CUDA() \
   TORCH_CHECK(at::detail::getCUDAHooks().hasCUDA(), "CUDA is not available: no NVIDIA driver or GPU was found")
 #else
@@ -33,6 +34,20 @@ struct Graph {
   c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool();
 };
 #endif
+
+/// A function exported by a library already loaded in this process: the global scope first, then the named
+/// libraries (opened only if already loaded, RTLD_NOLOAD), so nothing new is loaded.
+void *loaded_symbol(const char *symbol, std::initializer_list<const char *> libraries) {
+  if (void *f = dlsym(RTLD_DEFAULT, symbol)) return f;
+  for (const char *lib : libraries) {
+    if (void *h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD)) {
+      void *f = dlsym(h, symbol);
+      dlclose(h);
+      if (f) return f;
+    }
+  }
+  return nullptr;
+}
 }  // namespace
 
 extern "C" {
@@ -218,6 +233,27 @@ int ts_cuda_side_stream_exit(void *handle) {
 #else
     (void)handle;
 #endif
+  TS_CATCH
+}
+
+int ts_nccl_runtime_version(int32_t *out) {
+  TS_TRY
+    *out = 0;
+    using Fn = int (*)(int *);  // ncclResult_t ncclGetVersion(int *version); ncclSuccess == 0
+    if (auto f = reinterpret_cast<Fn>(loaded_symbol("ncclGetVersion", {"libnccl.so.2", "libnccl.so"}))) {
+      int v = 0;
+      if (f(&v) == 0) *out = v;
+    }
+  TS_CATCH
+}
+
+int ts_cudnn_runtime_version(int64_t *out) {
+  TS_TRY
+    *out = 0;
+    using Fn = size_t (*)();  // size_t cudnnGetVersion(void)
+    if (auto f = reinterpret_cast<Fn>(loaded_symbol("cudnnGetVersion", {"libcudnn.so.9", "libcudnn.so.8", "libcudnn.so"}))) {
+      *out = static_cast<int64_t>(f());
+    }
   TS_CATCH
 }
 
