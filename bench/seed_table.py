@@ -9,6 +9,7 @@
                                 # bert: transformers.BertConfig fields (hidden_size, num_hidden_layers, ...)
      "batch": 32, "seq": 128, "device": "cpu" | "cuda",
      "rows": ["cpu-fp32", "cpu-bf16", "gpu-fp32", "gpu-tf32", "gpu-amp-fp16", "gpu-amp-bf16", "gpu-graph"],
+     "eager": true,                                 # false: only the torch.compile passes
      "compile_rows": ["gpu-amp-bf16", "gpu-graph"],   # rows also run under torch.compile (all when absent)
      "steps": 10, "warmup": 3, "threads": 2, "seed": 0,
      "deadline": 1767225600.0}  # optional unix time: no row starts after it, no compile within 60 s of it
@@ -243,7 +244,7 @@ def cleanup():
 deadline = spec.get("deadline")
 compile_rows = spec.get("compile_rows", spec["rows"])
 for row in spec["rows"]:
-    for mode in ("eager", "compile"):
+    for mode in (("eager", "compile") if spec.get("eager", True) else ("compile",)):
         if mode == "compile" and row not in compile_rows:
             emit({"row": row, "mode": mode, "status": "skipped", "reason": "not in --compile-rows"})
             continue

@@ -64,6 +64,9 @@ extension Bench {
     @Option(help: "Wall-clock budget in seconds: configurations left when it is spent are listed as skipped.")
     var budgetS: Double?
 
+    @Flag(help: "Run PyTorch's torch.compile passes after all eager rows (so a --budget-s cut drops compile results first).")
+    var compileLast = false
+
     @Option(help: "Intra-op CPU threads for both sides (default: libtorch's choice).")
     var threads: Int?
 
@@ -91,7 +94,7 @@ extension Bench {
     func run() throws {
       let plan = try makePlan()
       if let threads { Torch.numThreads = threads }
-      let report = try execute(plan)
+      let report = try execute(plan) { partial in try? self.write(partial, quiet: true) }
       try write(report)
     }
 
@@ -190,7 +193,8 @@ extension Bench {
       }
     }
 
-    func execute(_ plan: Plan) throws -> SeedTableReport {
+    /// Runs the plan; `checkpoint` gets the table so far after every configuration (partial results survive a kill).
+    func execute(_ plan: Plan, checkpoint: (SeedTableReport) -> Void = { _ in }) throws -> SeedTableReport {
       let start = Date()
       let gpu: CUDA.DeviceProperties? = CUDA.isAvailable ? try? CUDA.properties(0) : nil
       var twin: PyTorchTwin? = nil
@@ -207,8 +211,30 @@ extension Bench {
       if let gpu, PeakThroughput.entry(forDeviceName: gpu.name) == nil {
         notes.append("MFU: no peak throughput known for \(gpu.name) (known: H100, H200, A100)")
       }
-      var entries: [TableEntry] = []
+      let df = DateFormatter()
+      df.dateFormat = "yyyy-MM-dd"
+      df.locale = Locale(identifier: "en_US_POSIX")
+      let machine = Self.machineDescription()
+      func report(_ entries: [TableEntry]) -> SeedTableReport {
+        SeedTableReport(date: df.string(from: Date()), machine: machine, torchVersion: Torch.runtime.version,
+                        gpuName: gpu?.name, steps: plan.steps, warmup: plan.warmup, comparePyTorch: comparePytorch,
+                        entries: entries, notes: notes)
+      }
       let deadline = budgetS.map { start.addingTimeInterval($0) }
+      let budgetNote = "time budget (--budget-s \(Int(budgetS ?? 0))) spent"
+      func spec(_ config: ScenarioConfig, rows: [RowKind], eager: Bool, compile: [RowKind]) -> [String: Any] {
+        var s: [String: Any] = [
+          "scenario": config.scenario, "kind": config.pythonModel.kind, "model": config.pythonModel.model,
+          "batch": config.batch, "seq": config.seq, "device": config.onGPU ? "cuda" : "cpu",
+          "rows": rows.map(\.rawValue), "eager": eager, "compile_rows": compile.map(\.rawValue),
+          "steps": plan.steps, "warmup": plan.warmup, "threads": Torch.numThreads, "seed": Int(seed),
+        ]
+        if let deadline { s["deadline"] = deadline.timeIntervalSince1970 }
+        return s
+      }
+      var entries: [TableEntry] = []
+      // With --compile-last, torch.compile passes wait until every eager row is done: (config, rows, entry indices).
+      var pendingCompile: [(ScenarioConfig, [RowKind], Range<Int>)] = []
       for (config, rows) in plan.configs {
         var runnable: [RowKind] = []
         var group: [TableEntry] = []
@@ -219,7 +245,7 @@ extension Bench {
           if let reason = Self.skipReason(row, gpu: gpu) {
             e.swift = .skipped(reason)
           } else if outOfTime {
-            e.swift = .skipped("time budget (--budget-s \(Int(budgetS!))) spent")
+            e.swift = .skipped(budgetNote)
           } else {
             log("\(config.scenario) \(config.shape) \(row.rawValue): running (\(plan.warmup) warm-up + \(plan.steps) timed steps)")
             do {
@@ -236,19 +262,13 @@ extension Bench {
           group.append(e)
         }
         if comparePytorch {
-          let pyRows = runnable
+          let compileRows = runnable.filter { plan.compileRows.contains($0) }
+          let compileNow = !compileLast
           var results: PyTorchTwin.Results = [:]
           var problem = pytorchProblem
-          if let twin, !pyRows.isEmpty {
-            var spec: [String: Any] = [
-              "scenario": config.scenario, "kind": config.pythonModel.kind, "model": config.pythonModel.model,
-              "batch": config.batch, "seq": config.seq, "device": config.onGPU ? "cuda" : "cpu",
-              "rows": pyRows.map(\.rawValue), "compile_rows": pyRows.filter { plan.compileRows.contains($0) }.map(\.rawValue),
-              "steps": plan.steps, "warmup": plan.warmup, "threads": Torch.numThreads, "seed": Int(seed),
-            ]
-            if let deadline { spec["deadline"] = deadline.timeIntervalSince1970 }
-            log("\(config.scenario) \(config.shape): PyTorch twin (\(pyRows.map(\.rawValue).joined(separator: ", ")))")
-            (results, problem) = twin.run(spec: spec)
+          if let twin, !runnable.isEmpty {
+            log("\(config.scenario) \(config.shape): PyTorch twin (\(runnable.map(\.rawValue).joined(separator: ", ")))")
+            (results, problem) = twin.run(spec: spec(config, rows: runnable, eager: true, compile: compileNow ? compileRows : []))
             if let problem { log("  PyTorch: \(problem)") }
           }
           for i in group.indices {
@@ -260,17 +280,35 @@ extension Bench {
             }
             let missing: Outcome = .failed(problem ?? "no result from the PyTorch script")
             group[i].pytorchEager = results[row.rawValue]?["eager"] ?? missing
-            group[i].pytorchCompile = results[row.rawValue]?["compile"] ?? missing
+            if compileNow || !compileRows.contains(row) {
+              group[i].pytorchCompile = results[row.rawValue]?["compile"] ?? (compileRows.contains(row) ? missing : .skipped("not in --compile-rows"))
+            } else {
+              group[i].pytorchCompile = .skipped("not reached (compile passes run last)")
+            }
+          }
+          if !compileNow, twin != nil, !compileRows.isEmpty {
+            pendingCompile.append((config, compileRows, entries.count..<(entries.count + group.count)))
           }
         }
         entries += group
+        checkpoint(report(entries))
       }
-      let df = DateFormatter()
-      df.dateFormat = "yyyy-MM-dd"
-      df.locale = Locale(identifier: "en_US_POSIX")
-      return SeedTableReport(date: df.string(from: Date()), machine: Self.machineDescription(), torchVersion: Torch.runtime.version,
-                             gpuName: gpu?.name, steps: plan.steps, warmup: plan.warmup, comparePyTorch: comparePytorch,
-                             entries: entries, notes: notes)
+      for (config, rows, range) in pendingCompile {
+        guard let twin else { break }
+        if let deadline, Date().addingTimeInterval(60) > deadline {
+          for i in range where rows.contains(entries[i].row) { entries[i].pytorchCompile = .skipped(budgetNote) }
+          continue
+        }
+        log("\(config.scenario) \(config.shape): PyTorch torch.compile (\(rows.map(\.rawValue).joined(separator: ", ")))")
+        let (results, problem) = twin.run(spec: spec(config, rows: rows, eager: false, compile: rows))
+        if let problem { log("  PyTorch: \(problem)") }
+        for i in range where rows.contains(entries[i].row) {
+          entries[i].pytorchCompile = results[entries[i].row.rawValue]?["compile"]
+            ?? .failed(problem ?? "no result from the PyTorch script")
+        }
+        checkpoint(report(entries))
+      }
+      return report(entries)
     }
 
     func log(_ s: String) { FileHandle.standardError.write(Data("bench table: \(s)\n".utf8)) }
@@ -285,8 +323,8 @@ extension Bench {
       return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu), \(Torch.numThreads) threads"
     }
 
-    func write(_ report: SeedTableReport) throws {
-      print(report.terminalTable(), terminator: "")
+    func write(_ report: SeedTableReport, quiet: Bool = false) throws {
+      if !quiet { print(report.terminalTable(), terminator: "") }
       let dir = URL(fileURLWithPath: out)
       do {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -296,7 +334,7 @@ extension Bench {
       } catch {
         throw BenchTableError("cannot write the results into '\(out)': \(error.localizedDescription)")
       }
-      print("wrote \(out)/\(name).json, .md and .svg")
+      if !quiet { print("wrote \(out)/\(name).json, .md and .svg") }
     }
   }
 }

@@ -322,6 +322,13 @@ struct SeedTableReport {
       body.append("<text x=\"10\" y=\"\(num(y + 12))\" font-size=\"13\" font-weight=\"bold\">\(esc(g))</text>")
       y += 20
       for e in rows {
+        if !series.contains(where: { $0.2(e)?.measurement != nil }) {
+          // Nothing measured: one grey line with the reason.
+          body.append("<text x=\"\(num(labelW - 8))\" y=\"\(num(y + barH))\" font-size=\"11\" text-anchor=\"end\">\(esc(e.row.title))</text>")
+          body.append("<text x=\"\(num(labelW + 2))\" y=\"\(num(y + barH))\" font-size=\"10\" fill=\"#888888\">\(esc(e.swift.statusText))</text>")
+          y += barH + 8
+          continue
+        }
         let rowH = Double(series.count) * (barH + 2) + 8
         body.append("<text x=\"\(num(labelW - 8))\" y=\"\(num(y + rowH / 2))\" font-size=\"11\" text-anchor=\"end\">\(esc(e.row.title))</text>")
         var by = y
