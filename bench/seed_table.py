@@ -159,7 +159,11 @@ def run(row, mode):
         torch._dynamo.reset()
         fwd = torch.compile(model, mode="reduce-overhead" if graph_row else None)
 
+    mark_step = graph_row and mode == "compile" and hasattr(torch.compiler, "cudagraph_mark_step_begin")
+
     def step(batch):
+        if mark_step:  # a new iteration for reduce-overhead's CUDA graph trees
+            torch.compiler.cudagraph_mark_step_begin()
         opt.zero_grad(set_to_none=True)
         with autocast_for(row, cache_enabled=not (graph_row and mode == "eager")):
             loss = loss_fn(fwd, batch)

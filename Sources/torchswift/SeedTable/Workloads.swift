@@ -64,7 +64,8 @@ func miniLMConfig(explicitPath: String?) throws -> (BertConfig, source: String) 
     }
   }
   for path in candidates where fm.fileExists(atPath: path) {
-    return (try BertConfig(contentsOf: path), path)
+    let shown = path.hasPrefix(cwd + "/") ? String(path.dropFirst(cwd.count + 1)) : path
+    return (try BertConfig(contentsOf: path), shown)
   }
   if let explicitPath { throw BenchTableError("--minilm-config: no such file '\(explicitPath)'") }
   var c = BertConfig()
