@@ -49,6 +49,7 @@ let package = Package(
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport"]),
+    .testTarget(name: "TorchSwiftCLITests", dependencies: ["torchswift"]),
   ],
   swiftLanguageModes: [.v5]
 )

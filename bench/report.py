@@ -21,6 +21,7 @@ METRICS = {
     "tokenizer": ("tokens_per_s", False),
     "embed": ("sentences_per_s", False),
     "finetune": ("samples_per_s", False),
+    "seed_table": ("samples_per_s", False),
 }
 rows = defaultdict(lambda: defaultdict(list))
 extra = defaultdict(dict)
@@ -37,7 +38,8 @@ for line in open(args.raw):
 today = datetime.date.today().isoformat()
 out = {"date": today, "machine": args.machine, "results": []}
 lines = [f"| benchmark | metric | TorchSwift | PyTorch | ratio (speed-up) |", "|---|---|---|---|---|"]
-print(f"\n{'benchmark':<34} {'metric':<16} {'TorchSwift':>12} {'PyTorch':>12} {'speed-up':>9}")
+W = max([34] + [len(n) for n in rows])
+print(f"\n{'benchmark':<{W}} {'metric':<16} {'TorchSwift':>12} {'PyTorch':>12} {'speed-up':>9}")
 for name, impls in rows.items():
     bench = name.split(" ")[0]
     metric, lower = METRICS[bench]
@@ -47,7 +49,7 @@ for name, impls in rows.items():
     if s and p:
         ratio = (p / s) if lower else (s / p)
     fmt = lambda v: "-" if v is None else (f"{v:,.1f}" if v >= 100 else f"{v:.3g}")
-    print(f"{name:<34} {metric:<16} {fmt(s):>12} {fmt(p):>12} {('%.2fx' % ratio) if ratio else '-':>9}")
+    print(f"{name:<{W}} {metric:<16} {fmt(s):>12} {fmt(p):>12} {('%.2fx' % ratio) if ratio else '-':>9}")
     lines.append(f"| {name} | {metric} | {fmt(s)} | {fmt(p)} | {('%.2fx' % ratio) if ratio else '-'} |")
     out["results"].append({"benchmark": name, "metric": metric, "swift": s, "pytorch": p, "speedup": ratio,
                            "rounds": {k: v for k, v in impls.items()}, "details": extra[name]})

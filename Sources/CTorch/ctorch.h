@@ -124,6 +124,9 @@ int ts_autocast_get_dtype(int32_t device_type, int32_t *out);
 /// Enter/exit an autocast region (nesting count; the cast cache is cleared when the outermost exits).
 int ts_autocast_enter(void);
 int ts_autocast_exit(void);
+/// The autocast cast cache (`torch.autocast(cache_enabled=...)`); off inside CUDA graph capture.
+int ts_autocast_set_cache_enabled(uint8_t enabled);
+int ts_autocast_is_cache_enabled(uint8_t *out);
 int ts_set_allow_tf32_matmul(uint8_t allow);
 int ts_allow_tf32_matmul(uint8_t *out);
 int ts_set_allow_tf32_cudnn(uint8_t allow);
@@ -151,6 +154,10 @@ int ts_cuda_graph_capture_end(void *g);
 int ts_cuda_graph_replay(void *g);
 int ts_cuda_side_stream_enter(void **out);
 int ts_cuda_side_stream_exit(void *handle);
+/// Versions of the NCCL and cuDNN libraries loaded in this process (0 when not loaded), e.g. 22703 for
+/// NCCL 2.27.3 and 91002 for cuDNN 9.10.2; found by symbol, so they work without CUDA headers.
+int ts_nccl_runtime_version(int32_t *out);
+int ts_cudnn_runtime_version(int64_t *out);
 
 #ifdef __cplusplus
 }

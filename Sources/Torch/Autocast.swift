@@ -3,7 +3,10 @@ import CTorch
 /// Runs `body` under libtorch's autocast for `device` (`with torch.autocast(device, dtype):`): eligible ops
 /// (matmul, linear, sdpa, …) run in `dtype`, precision-sensitive ones (softmax, layer_norm, losses) in float32.
 /// Autocast state is thread-local, so `body` runs synchronously on this thread. Regions nest.
-public func withAutocast<R>(_ dtype: DType, device: Device = .cpu, enabled: Bool = true, _ body: () throws -> R) throws -> R {
+/// `cacheEnabled: false` turns off the cache of casted weights (`torch.autocast(cache_enabled=False)`), as
+/// needed when the region is captured in a CUDA graph.
+public func withAutocast<R>(_ dtype: DType, device: Device = .cpu, enabled: Bool = true, cacheEnabled: Bool = true,
+                            _ body: () throws -> R) throws -> R {
   guard dtype == .float16 || dtype == .bfloat16 else {
     throw TorchError("autocast supports float16 and bfloat16, got \(dtype)")
   }
@@ -12,6 +15,9 @@ public func withAutocast<R>(_ dtype: DType, device: Device = .cpu, enabled: Bool
   var oldDType: Int32 = 0
   try check(ts_autocast_is_enabled(type, &wasEnabled))
   try check(ts_autocast_get_dtype(type, &oldDType))
+  var oldCache: UInt8 = 0
+  try check(ts_autocast_is_cache_enabled(&oldCache))
+  try check(ts_autocast_set_cache_enabled(cacheEnabled ? 1 : 0))
   try check(ts_autocast_set_enabled(type, enabled ? 1 : 0))
   try check(ts_autocast_set_dtype(type, dtype.rawValue))
   try check(ts_autocast_enter())
@@ -19,6 +25,7 @@ public func withAutocast<R>(_ dtype: DType, device: Device = .cpu, enabled: Bool
     _ = ts_autocast_exit()
     _ = ts_autocast_set_enabled(type, wasEnabled)
     _ = ts_autocast_set_dtype(type, oldDType)
+    _ = ts_autocast_set_cache_enabled(oldCache)
   }
   return try body()
 }

@@ -51,6 +51,22 @@ extension CUDA {
     return (fmt(d), fmt(r))
   }
 
+  /// The NCCL library loaded in this process ("2.27.3"), or nil when none is loaded (CPU-only libtorch).
+  public static var ncclVersion: String? {
+    var v: Int32 = 0
+    guard ts_nccl_runtime_version(&v) == 0, v > 0 else { return nil }
+    // NCCL >= 2.9 encodes major*10000 + minor*100 + patch; older releases major*1000 + minor*100 + patch.
+    return v >= 10000 ? "\(v / 10000).\((v % 10000) / 100).\(v % 100)" : "\(v / 1000).\((v % 1000) / 100).\(v % 100)"
+  }
+
+  /// The cuDNN library loaded in this process ("9.10.2"), or nil when none is loaded.
+  public static var cudnnRuntimeVersion: String? {
+    var v: Int64 = 0
+    guard ts_cudnn_runtime_version(&v) == 0, v > 0 else { return nil }
+    // cuDNN 9 encodes major*10000 + minor*100 + patch; cuDNN 8 major*1000 + minor*100 + patch.
+    return v >= 90000 ? "\(v / 10000).\((v % 10000) / 100).\(v % 100)" : "\(v / 1000).\((v % 1000) / 100).\(v % 100)"
+  }
+
   /// True when the C layer was compiled with CUDA headers (memory stats, streams, graphs).
   public static var hasCUDAExtensions: Bool { var b: UInt8 = 0; _ = ts_cuda_built_with_cuda_headers(&b); return b != 0 }
 }

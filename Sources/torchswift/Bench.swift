@@ -6,7 +6,7 @@ import Torch
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks (Swift side); `make bench` runs them beside PyTorch and prints the ratios.",
-    subcommands: [OpOverhead.self, TokenizerThroughput.self, EmbedThroughput.self])
+    subcommands: [OpOverhead.self, TokenizerThroughput.self, EmbedThroughput.self, Table.self])
 }
 
 /// Median of repeated timings, in nanoseconds per iteration.

@@ -42,6 +42,18 @@ int ts_autocast_exit(void) {
   TS_CATCH
 }
 
+int ts_autocast_set_cache_enabled(uint8_t enabled) {
+  TS_TRY
+    at::autocast::set_autocast_cache_enabled(enabled != 0);
+  TS_CATCH
+}
+
+int ts_autocast_is_cache_enabled(uint8_t *out) {
+  TS_TRY
+    *out = at::autocast::is_autocast_cache_enabled() ? 1 : 0;
+  TS_CATCH
+}
+
 int ts_set_allow_tf32_matmul(uint8_t allow) {
   TS_TRY
     at::globalContext().setAllowTF32CuBLAS(allow != 0);

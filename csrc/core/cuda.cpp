@@ -2,6 +2,10 @@
 // finds them (TS_WITH_CUDA); otherwise every entry point reports that the C layer was built without CUDA.
 #include "../ctorch_internal.h"
 
+#include <dlfcn.h>
+
+#include <cstring>
+
 #ifdef TS_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>
 #include <ATen/cuda/CachingHostAllocator.h>
@@ -11,7 +15,6 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/core/Event.h>
 #include <cuda_runtime_api.h>
-#include <dlfcn.h>
 #define TS_REQUIRE_CUDA() \
   TORCH_CHECK(at::detail::getCUDAHooks().hasCUDA(), "CUDA is not available: no NVIDIA driver or GPU was found")
 #else
@@ -33,6 +36,20 @@ struct Graph {
   c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool();
 };
 #endif
+
+/// A function exported by a library already loaded in this process: the global scope first, then the named
+/// libraries (opened only if already loaded, RTLD_NOLOAD), so nothing new is loaded.
+void *loaded_symbol(const char *symbol, std::initializer_list<const char *> libraries) {
+  if (void *f = dlsym(RTLD_DEFAULT, symbol)) return f;
+  for (const char *lib : libraries) {
+    if (void *h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD)) {
+      void *f = dlsym(h, symbol);
+      dlclose(h);
+      if (f) return f;
+    }
+  }
+  return nullptr;
+}
 }  // namespace
 
 extern "C" {
@@ -88,20 +105,30 @@ int ts_cuda_device_properties(int32_t device, char **name, int64_t *total_memory
 #ifdef TS_WITH_CUDA
     TORCH_CHECK(device >= 0 && device < c10::cuda::device_count(), "CUDA device ", device, " does not exist (",
                 (int)c10::cuda::device_count(), " visible)");
-    // cudart is loaded by libtorch_cuda; CUDA 12+ exports the properties call as cudaGetDeviceProperties_v2.
+    // cudart is loaded by libtorch_cuda; look its functions up there. CUDA 12+ exports the properties call as
+    // cudaGetDeviceProperties_v2. The headers compiled against may be another CUDA version than the runtime
+    // (cudaDeviceProp changed layout in CUDA 13), so only the struct's stable prefix (name, totalGlobalMem) is
+    // read from it, into an oversized buffer; the rest comes from cudaDeviceGetAttribute, whose ids are stable.
     using PropsFn = int (*)(cudaDeviceProp *, int);
-    auto f = reinterpret_cast<PropsFn>(dlsym(RTLD_DEFAULT, "cudaGetDeviceProperties_v2"));
-    if (!f) f = reinterpret_cast<PropsFn>(dlsym(RTLD_DEFAULT, "cudaGetDeviceProperties"));
-    TORCH_CHECK(f != nullptr, "the CUDA runtime library is not loaded");
-    cudaDeviceProp p;
-    TORCH_CHECK(f(&p, device) == 0, "cudaGetDeviceProperties(", device, ") failed");
-    std::string n(p.name);
+    using AttrFn = int (*)(int *, cudaDeviceAttr, int);
+    auto props = reinterpret_cast<PropsFn>(dlsym(RTLD_DEFAULT, "cudaGetDeviceProperties_v2"));
+    if (!props) props = reinterpret_cast<PropsFn>(dlsym(RTLD_DEFAULT, "cudaGetDeviceProperties"));
+    auto attr = reinterpret_cast<AttrFn>(dlsym(RTLD_DEFAULT, "cudaDeviceGetAttribute"));
+    TORCH_CHECK(props != nullptr && attr != nullptr, "the CUDA runtime library is not loaded");
+    std::vector<std::max_align_t> buffer(sizeof(cudaDeviceProp) / sizeof(std::max_align_t) + 1024);
+    auto *p = reinterpret_cast<cudaDeviceProp *>(buffer.data());
+    TORCH_CHECK(props(p, device) == 0, "cudaGetDeviceProperties(", device, ") failed");
+    std::string n(p->name, strnlen(p->name, sizeof(p->name)));
     *name = static_cast<char *>(std::malloc(n.size() + 1));
     std::memcpy(*name, n.c_str(), n.size() + 1);
-    *total_memory = static_cast<int64_t>(p.totalGlobalMem);
-    *major = p.major;
-    *minor = p.minor;
-    *multiprocessors = p.multiProcessorCount;
+    *total_memory = static_cast<int64_t>(p->totalGlobalMem);
+    int v = 0;
+    TORCH_CHECK(attr(&v, cudaDevAttrComputeCapabilityMajor, device) == 0, "cudaDeviceGetAttribute failed");
+    *major = v;
+    TORCH_CHECK(attr(&v, cudaDevAttrComputeCapabilityMinor, device) == 0, "cudaDeviceGetAttribute failed");
+    *minor = v;
+    TORCH_CHECK(attr(&v, cudaDevAttrMultiProcessorCount, device) == 0, "cudaDeviceGetAttribute failed");
+    *multiprocessors = v;
 #endif
   TS_CATCH
 }
@@ -218,6 +245,27 @@ int ts_cuda_side_stream_exit(void *handle) {
 #else
     (void)handle;
 #endif
+  TS_CATCH
+}
+
+int ts_nccl_runtime_version(int32_t *out) {
+  TS_TRY
+    *out = 0;
+    using Fn = int (*)(int *);  // ncclResult_t ncclGetVersion(int *version); ncclSuccess == 0
+    if (auto f = reinterpret_cast<Fn>(loaded_symbol("ncclGetVersion", {"libnccl.so.2", "libnccl.so"}))) {
+      int v = 0;
+      if (f(&v) == 0) *out = v;
+    }
+  TS_CATCH
+}
+
+int ts_cudnn_runtime_version(int64_t *out) {
+  TS_TRY
+    *out = 0;
+    using Fn = size_t (*)();  // size_t cudnnGetVersion(void)
+    if (auto f = reinterpret_cast<Fn>(loaded_symbol("cudnnGetVersion", {"libcudnn.so.9", "libcudnn.so.8", "libcudnn.so"}))) {
+      *out = static_cast<int64_t>(f());
+    }
   TS_CATCH
 }
 
