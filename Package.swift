@@ -47,8 +47,9 @@ let package = Package(
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "SafeTensors", "torchswift"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets"], exclude: ["Fixtures"]),
-    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-    .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport"]),
+    .target(name: "ReferenceTesting", path: "Tests/ReferenceTesting"),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ReferenceTesting"]),
+    .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport", "ReferenceTesting"]),
     .testTarget(name: "TorchSwiftCLITests", dependencies: ["torchswift"]),
   ],
   swiftLanguageModes: [.v5]

