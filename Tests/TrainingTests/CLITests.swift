@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import XCTest
 
 @testable import Torch
@@ -21,7 +22,7 @@ final class CLITests: XCTestCase {
       for line in open(sys.argv[2], encoding='utf-8').read().split('\\n'):
           e = t.encode(line)
           print(json.dumps({'input_ids': e.ids, 'token_type_ids': e.type_ids, 'attention_mask': e.attention_mask}))
-      """, try ModelsDir.bundled(), s + "/in.txt"])
+      """, try BundledModel.directory(), s + "/in.txt"])
     let refLines = ref.split(separator: "\n").map(String.init)
     XCTAssertEqual(swiftLines.count, texts.count)
     for (a, b) in zip(swiftLines, refLines) {
@@ -52,7 +53,7 @@ final class CLITests: XCTestCase {
       npy = np.load(sys.argv[4])
       print(json.dumps({'shape': list(got.shape), 'npy_shape': list(npy.shape),
                         'max_abs': float(np.abs(got - ref).max()), 'npy_equal': bool((npy == got).all())}))
-      """, try ModelsDir.bundled(), s + "/in.txt", s + "/out.jsonl", s + "/out.npy"])
+      """, try BundledModel.directory(), s + "/in.txt", s + "/out.jsonl", s + "/out.npy"])
     let obj = try JSONSerialization.jsonObject(with: Data(out.split(separator: "\n").last!.utf8)) as! [String: Any]
     XCTAssertEqual(obj["shape"] as? [Int], [input.count, 384])
     XCTAssertEqual(obj["npy_shape"] as? [Int], [input.count, 384])

