@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Models
+import ReferenceTesting
 import XCTest
 
 @testable import Torch
@@ -10,7 +11,6 @@ enum ModelsEnv {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
   static let fixtures = root + "/Tests/ModelsTests/Fixtures"
-  static var python: String { ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"] ?? root + "/.venv/bin/python" }
 
   /// The bundled all-MiniLM-L6-v2 folder (`$TORCHSWIFT_MODEL_DIR`, else inside .venv): the library's own finder.
   static func modelDir() throws -> String { try BundledModel.directory() }
@@ -32,20 +32,7 @@ enum ModelsEnv {
   /// Runs `Fixtures/bert_reference.py` with arguments; returns stdout, failing with stderr on error.
   @discardableResult
   static func reference(_ args: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: python)
-    p.arguments = [fixtures + "/bert_reference.py"] + args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-      throw TorchError("bert_reference.py \(args.first ?? "") failed: \(String(decoding: e, as: UTF8.self).suffix(2000))")
-    }
-    return String(decoding: o, as: UTF8.self)
+    String(decoding: try ReferenceTools.runPython([fixtures + "/bert_reference.py"] + args), as: UTF8.self)
   }
 
   static func writeJSON(_ value: Any, to path: String) throws {

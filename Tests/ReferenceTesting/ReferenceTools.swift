@@ -44,9 +44,16 @@ public enum ReferenceTools {
     /// Runs `Tests/Reference/<script>` with `arguments` (and `input` on stdin); returns stdout,
     /// throws on failure.
     public static func run(script: String, _ arguments: [String], input: Data? = nil) throws -> Data {
+        try runPython([packageRoot.appendingPathComponent("Tests/Reference/\(script)").path] + arguments, input: input)
+    }
+
+    /// Runs the reference Python with `arguments` (a script path or `-c CODE`, then its arguments), `input` on
+    /// stdin; returns stdout, throws with stderr on failure. stdout and stderr are drained concurrently, so a
+    /// chatty reference cannot block on a full pipe.
+    public static func runPython(_ arguments: [String], input: Data? = nil) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try python())
-        process.arguments = [packageRoot.appendingPathComponent("Tests/Reference/\(script)").path] + arguments
+        process.arguments = arguments
         let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -66,7 +73,7 @@ public enum ReferenceTools {
         let stderrData = stderrBox.data
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "reference script \(script) \(arguments) failed (exit \(process.terminationStatus)):\n"
+            throw Failure(description: "python \(arguments.first ?? "") failed (exit \(process.terminationStatus)):\n"
                 + String(decoding: stderrData, as: UTF8.self))
         }
         return stdout

