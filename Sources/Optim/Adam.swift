@@ -71,6 +71,22 @@ public class Adam: ParamGroupOptimizer<AdamOptions>, Optimizer {
   }
 
   public func step() throws {
+    try step(gradScale: nil, foundInf: nil)
+  }
+
+  /// Whether `step(gradScale:foundInf:)` can take a grad scaler's scale and overflow flag on the device
+  /// (PyTorch's `_step_supports_amp_scaling`): fused kernels for every parameter.
+  public var takesDeviceGradScale: Bool {
+    fused && paramGroups.allSatisfy { $0.params.allSatisfy { fusedKernelSupports($0) } }
+  }
+
+  /// One step whose fused kernels divide the gradients by `gradScale` (when given) and leave parameters,
+  /// moments and step counts untouched when `foundInf` (0-dim, 1 = overflow) is set, without reading it on
+  /// the host: what `GradScaler.step(optimizer)` calls. Only for fused optimizers (`takesDeviceGradScale`).
+  public func step(gradScale: Tensor?, foundInf: Tensor?) throws {
+    if (gradScale != nil || foundInf != nil) && !takesDeviceGradScale {
+      throw TorchError("Adam: a grad scale on the device needs the fused kernels (fused: true, float CPU/CUDA parameters)")
+    }
     try withNoGrad {
       for group in paramGroups {
         let o = group.options
@@ -78,7 +94,7 @@ public class Adam: ParamGroupOptimizer<AdamOptions>, Optimizer {
         let useFused = fused && items.allSatisfy { fusedKernelSupports($0.param) }
         for (p, _) in items where state[ObjectIdentifier(p)] == nil { try initState(p, o, onDevice: useFused) }
         if useFused {
-          try fusedStep(items, o)
+          try fusedStep(items, o, gradScale: gradScale, foundInf: foundInf)
         } else {
           for (p, g) in items { try singleTensorStep(p, g, o) }
         }
@@ -137,7 +153,8 @@ public class Adam: ParamGroupOptimizer<AdamOptions>, Optimizer {
   }
 
   /// `_fused_adam_` / `_fused_adamw_` per device and dtype (the step counts advance first, as in PyTorch).
-  private func fusedStep(_ items: [(param: Tensor, grad: Tensor)], _ o: AdamOptions) throws {
+  private func fusedStep(_ items: [(param: Tensor, grad: Tensor)], _ o: AdamOptions, gradScale: Tensor?,
+                         foundInf: Tensor?) throws {
     for indices in groupByDeviceAndDType(items.map(\.param)) {
       let params = indices.map { items[$0].param }
       let grads = indices.map { items[$0].grad }
@@ -150,9 +167,14 @@ public class Adam: ParamGroupOptimizer<AdamOptions>, Optimizer {
       let maxSqs = o.amsgrad ? try params.map { try buffer($0, "max_exp_avg_sq") } : []
       for s in steps { try s.add_(1) }
       for (p, s) in zip(params, steps) { state[ObjectIdentifier(p)]?["step"] = s }
+      let device = params[0].device
+      let scale = try gradScale.map { try $0.to(device: device) }
+      let found = try foundInf.map { try $0.to(device: device) }
       let kernel = decoupledWeightDecay ? ATen._fused_adamw_ : ATen._fused_adam_
       try kernel(params, grads, expAvgs, expAvgSqs, maxSqs, steps, o.lr, o.betas.0, o.betas.1, o.weightDecay, o.eps,
-                 o.amsgrad, o.maximize, nil, nil)
+                 o.amsgrad, o.maximize, scale, found)
+      // A skipped (overflowed) step does not count, as in PyTorch's _fused_adam.
+      if let found { for s in steps { try s.sub_(found) } }
     }
   }
 }

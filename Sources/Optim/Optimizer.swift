@@ -7,6 +7,8 @@ public protocol Optimizer: AnyObject {
   var learningRates: [Double] { get }
   /// Sets each parameter group's learning rate (one value per group).
   func setLearningRates(_ rates: [Double]) throws
+  /// Every parameter of every group, in order.
+  var parameters: [Tensor] { get }
   /// One update of every parameter that has a gradient.
   func step() throws
   /// Clears the gradients of the optimizer's parameters (drops them by default, as PyTorch ≥ 2.0).
@@ -51,6 +53,9 @@ open class ParamGroupOptimizer<Options: OptimizerOptions> {
   public var paramGroups: [ParamGroup<Options>]
   /// Per-parameter state tensors by PyTorch's names ("step", "exp_avg", "momentum_buffer", …).
   public var state: [ObjectIdentifier: [String: Tensor]] = [:]
+
+  /// Every parameter of every group, in order.
+  public var parameters: [Tensor] { paramGroups.flatMap(\.params) }
 
   public init(groups: [ParamGroup<Options>]) throws {
     guard !groups.isEmpty else { throw TorchError("optimizer got an empty parameter list") }

@@ -53,3 +53,13 @@ public enum Backends {
   }
   public static var deterministicAlgorithms: Bool { var b: UInt8 = 0; _ = ts_deterministic(&b); return b != 0 }
 }
+
+/// The dtype autocast casts to on `device`, or nil when autocast is off there
+/// (`torch.is_autocast_enabled(device)` and `torch.get_autocast_dtype(device)`).
+public func autocastDType(_ device: Device) -> DType? {
+  var on: UInt8 = 0
+  var raw: Int32 = 0
+  guard ts_autocast_is_enabled(device.typeCode, &on) == 0, on != 0,
+        ts_autocast_get_dtype(device.typeCode, &raw) == 0 else { return nil }
+  return DType(rawValue: raw)
+}

@@ -13,7 +13,10 @@ public final class GradScaler {
   private var scaleTensor: Tensor?
   private var growthTracker: Tensor?
   private var foundInf: Tensor?
-  private var unscaled = false
+  private var lastFoundInf: Tensor?
+  /// Where this iteration is, as PyTorch's per-optimizer `OptState`: ready → unscaled → stepped → (update) ready.
+  private enum Stage { case ready, unscaled, stepped }
+  private var stage = Stage.ready
 
   public init(initScale: Double = 65536, growthFactor: Double = 2, backoffFactor: Double = 0.5,
               growthInterval: Int = 2000, enabled: Bool = true) {
@@ -45,32 +48,45 @@ public final class GradScaler {
   /// Call before gradient clipping; called by `step` otherwise. Once per step.
   public func unscale(_ parameters: [Tensor]) throws {
     guard enabled else { return }
-    guard !unscaled else { throw TorchError("unscale() has already been called on this optimizer since the last update()") }
+    switch stage {
+    case .ready: break
+    case .unscaled: throw TorchError("unscale() has already been called on this optimizer since the last update()")
+    case .stepped: throw TorchError("unscale() is being called after step()")
+    }
     guard let scaleTensor else { throw TorchError("GradScaler: scale(loss) must be called before unscale()") }
-    let grads = parameters.compactMap { $0.grad }
-    let found = try Tensor.zeros([1], dtype: .float32, device: scaleTensor.device)
     let invScale = try scaleTensor.double().reciprocal().float()
-    // The kernel wants one device and dtype per call.
+    foundInf = try checkNonFinite(parameters, invScale: invScale)
+    stage = .unscaled
+  }
+
+  /// Runs libtorch's check-and-unscale kernel over the gradients (one call per device and dtype, as the
+  /// kernel wants) and returns the 0-dim float32 overflow flag (1 when any gradient is inf/NaN) on the
+  /// scale's device. With `invScale` 1 the gradients are only checked.
+  private func checkNonFinite(_ parameters: [Tensor], invScale: Tensor) throws -> Tensor {
+    let found = try Tensor.zeros([], dtype: .float32, device: invScale.device)
     var groups: [String: [Tensor]] = [:]
-    for g in grads { groups["\(g.device)/\(g.dtype)", default: []].append(g) }
+    for g in parameters.compactMap({ $0.grad }) { groups["\(g.device)/\(g.dtype)", default: []].append(g) }
     for (_, list) in groups.sorted(by: { $0.key < $1.key }) {
       let dev = list[0].device
-      let f = try Tensor.zeros([1], dtype: .float32, device: dev)
+      let f = try Tensor.zeros([], dtype: .float32, device: dev)
       try ATen._amp_foreach_non_finite_check_and_unscale_(list, found_inf: f, inv_scale: invScale.to(device: dev))
       try found.add_(f.to(device: found.device))
     }
-    foundInf = found
-    unscaled = true
+    return found
   }
 
   /// Unscales if needed, then runs `optimizerStep` unless a gradient overflowed. Returns whether it stepped.
+  /// This reads the overflow flag on the host (one synchronisation per step); optimizers that take the
+  /// scale on the device (fused `AdamW`, `Adam`) skip it through `Optim`'s `scaler.step(optimizer)`.
   @discardableResult
   public func step(_ parameters: [Tensor], _ optimizerStep: () throws -> Void) throws -> Bool {
     guard enabled else {
       try optimizerStep()
       return true
     }
-    if !unscaled { try unscale(parameters) }
+    guard stage != .stepped else { throw TorchError("step() has already been called since the last update()") }
+    if stage == .ready { try unscale(parameters) }
+    stage = .stepped
     if try foundInf!.item(Double.self) == 0 {
       try optimizerStep()
       return true
@@ -78,15 +94,47 @@ public final class GradScaler {
     return false
   }
 
+  /// The inputs of an optimizer step that applies the scale on the device (PyTorch's
+  /// `_step_supports_amp_scaling`, used by fused Adam and AdamW): checks the gradients for inf/NaN without
+  /// changing them and returns the scale the kernel divides them by, or only the overflow flag when
+  /// `unscale` already ran. The flag is a 0-dim float32 tensor on the scale's device; nothing is read on the
+  /// host. Marks the step as taken for `update()`. Returns nil when the scaler is disabled.
+  public func deviceStepInputs(_ parameters: [Tensor]) throws -> (gradScale: Tensor?, foundInf: Tensor)? {
+    guard enabled else { return nil }
+    switch stage {
+    case .stepped: throw TorchError("step() has already been called since the last update()")
+    case .unscaled:
+      stage = .stepped
+      return (nil, foundInf!)
+    case .ready:
+      guard let scaleTensor else { throw TorchError("GradScaler: scale(loss) must be called before step()") }
+      let ones = try Tensor.ones([], dtype: .float32, device: scaleTensor.device)
+      let found = try checkNonFinite(parameters, invScale: ones)
+      foundInf = found
+      stage = .stepped
+      return (scaleTensor, found)
+    }
+  }
+
+  /// Whether the last `step` was skipped because a gradient overflowed (reads the flag on the host;
+  /// false before any step).
+  public var lastStepSkipped: Bool {
+    guard let flag = foundInf ?? lastFoundInf else { return false }
+    return ((try? flag.item(Double.self)) ?? 0) != 0
+  }
+
   /// Updates the scale after a step: backoff on overflow, growth after `growthInterval` clean steps.
   public func update() throws {
     guard enabled, let scaleTensor, let growthTracker else { return }
-    let found = try foundInf ?? Tensor.zeros([1], dtype: .float32, device: scaleTensor.device)
+    guard let found = foundInf else {
+      throw TorchError("GradScaler.update(): no inf checks were recorded prior to update; call step() first")
+    }
     _ = try ATen._amp_update_scale_(scaleTensor, growth_tracker: growthTracker, found_inf: found,
                                     scale_growth_factor: growthFactor, scale_backoff_factor: backoffFactor,
                                     growth_interval: growthInterval)
+    lastFoundInf = found
     foundInf = nil
-    unscaled = false
+    stage = .ready
   }
 
   /// Sets the scale explicitly (`update(new_scale)`).
@@ -94,7 +142,7 @@ public final class GradScaler {
     guard enabled, let scaleTensor else { return }
     try scaleTensor.fill_(.double(newScale))
     foundInf = nil
-    unscaled = false
+    stage = .ready
   }
 
   /// State as PyTorch's `GradScaler.state_dict()`: scale, growth factors, interval and tracker.

@@ -250,7 +250,7 @@ public final class FineTuner {
 
         try scaler.unscale(params)
         let gradNorm = try clipGradNorm(params, maxNorm: c.maxGradNorm).item(Double.self)
-        try scaler.step(params) { try optimizer.step() }
+        try scaler.step(optimizer)
         try scaler.update()
         try scheduler.step()
         try optimizer.zeroGrad(setToNone: true)

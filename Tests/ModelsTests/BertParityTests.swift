@@ -88,6 +88,62 @@ final class BertParityTests: XCTestCase {
     XCTAssertTrue(try again.equal(ref.tensor("logits")), "exported weights reproduce transformers' logits exactly")
   }
 
+  /// Training under bfloat16 autocast gives transformers' loss and logits under torch.autocast on the same
+  /// inputs, and gradients as close to the float32 gradients as transformers' own autocast gradients.
+  /// (Under autocast the query/key/value projections run as one GEMM: one saved input instead of three,
+  /// and the input gradient summed in float32 instead of from three bfloat16 roundings, so gradients of
+  /// the layers below the top one differ from transformers' at bfloat16's resolution, 2⁻⁸ ≈ 3.9e-3.)
+  func testAutocastLossAndGradientsMatchTransformers() throws {
+    let vocabDir = try ModelsEnv.modelDir()
+    let scratch = try ModelsEnv.scratch("autocast")
+    let modelDir = scratch + "/model"
+    try ModelsEnv.reference(["make-classifier", modelDir, vocabDir, "gelu"])
+    try ModelsEnv.writeJSON(try ModelsEnv.corpusTexts(12), to: scratch + "/texts.json")
+    try ModelsEnv.reference(["autocast-grads", modelDir, scratch + "/texts.json", scratch + "/ref.safetensors"])
+    let ref = try SafeTensorsFile(path: scratch + "/ref.safetensors")
+
+    let (model, _) = try BertForSequenceClassification.fromPretrained(modelDir)
+    _ = model.eval()
+    let out = try withAutocast(.bfloat16, device: .cpu) {
+      try model(inputIds: ref.tensor("input_ids"), attentionMask: ref.tensor("attention_mask"), labels: ref.tensor("labels"))
+    }
+    XCTAssertEqual(out.logits.dtype, .bfloat16, "the classifier runs in bfloat16 under autocast")
+    try out.loss!.backward()
+    let l = try worst(out.loss!.reshape(1), ref.tensor("loss"))
+    let g = try worst(out.logits.float(), ref.tensor("logits"))
+    print("autocast loss rel \(l.rel), logits rel \(g.rel)")
+    XCTAssertLessThanOrEqual(l.rel, 1e-5, "loss (bfloat16 forward, same kernels as transformers)")
+    XCTAssertLessThanOrEqual(g.rel, 1e-5, "logits")
+
+    // Per tensor within a few bfloat16 roundings of transformers' autocast gradient; over all tensors, no
+    // further from the float32 gradients than transformers' autocast gradients are.
+    var checked = 0, worstVsHF = (name: "", rel: 0.0)
+    var swiftErr = 0.0, hfErr = 0.0, norm = 0.0
+    for (name, p) in model.namedParameters() {
+      let grad = try XCTUnwrap(p.grad, "\(name) has no gradient")
+      let hf = try ref.tensor("grad." + name), fp32 = try ref.tensor("fp32.grad." + name)
+      checked += 1
+      swiftErr += try grad.sub(fp32).pow(2).sum().item(Double.self)
+      hfErr += try hf.sub(fp32).pow(2).sum().item(Double.self)
+      norm += try fp32.pow(2).sum().item(Double.self)
+      // The key bias shifts every score of a query row equally, which softmax ignores: its true gradient is
+      // zero and both sides hold only rounding noise, so its size is checked instead of its digits.
+      if name.hasSuffix("attention.self.key.bias") {
+        XCTAssertLessThanOrEqual(try grad.abs().max().item(Double.self), 1e-6, "\(name): noise only")
+        continue
+      }
+      let w = try worst(grad, hf)
+      if w.rel > worstVsHF.rel { worstVsHF = (name, w.rel) }
+    }
+    let swiftRel = (swiftErr / norm).squareRoot(), hfRel = (hfErr / norm).squareRoot()
+    print("autocast gradients: \(checked) tensors; worst vs transformers rel \(worstVsHF.rel) (\(worstVsHF.name)); "
+          + "distance to float32: TorchSwift \(swiftRel), transformers \(hfRel)")
+    XCTAssertEqual(checked, ref.names.filter { $0.hasPrefix("grad.") }.count)
+    XCTAssertLessThanOrEqual(worstVsHF.rel, 4 * 0.00390625, "gradients within four bfloat16 roundings of transformers'")
+    XCTAssertGreaterThan(hfRel, 0, "the reference's autocast gradients differ from float32 (autocast was on)")
+    XCTAssertLessThanOrEqual(swiftRel, 1.1 * hfRel, "autocast gradients no less precise than transformers'")
+  }
+
   func testBaseCheckpointGetsNewClassifierHeadAndReport() throws {
     let dir = try ModelsEnv.modelDir()
     Torch.manualSeed(0)

@@ -56,6 +56,50 @@ final class OptimizerTests: XCTestCase {
     }
   }
 
+  /// `scaler.step(optimizer)` with a fused AdamW passes the scale and the overflow flag into the kernel (no
+  /// host read): parameters, moments, step counts (skipped steps not counted), clip norms after `unscale`
+  /// and the scale sequence equal torch.amp.GradScaler("cpu") + AdamW(fused=True) through forced inf/NaN steps.
+  func testGradScalerWithFusedAdamWMatchesPyTorch() throws {
+    let w = try Self.fx("scaled.w0").clone().requiresGrad_()
+    let b = try Self.fx("scaled.b0").clone().requiresGrad_()
+    let dirs = try Self.fx("scaled.dirs")
+    let opt = try AdamW([w, b], lr: 0.01, weightDecay: 0.1, fused: true)
+    XCTAssertTrue(opt.takesDeviceGradScale)
+    let scaler = GradScaler(initScale: 1024, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2)
+    let bad: [Int: (Tensor, Double)] = [2: (w, .infinity), 3: (b, .nan), 8: (w, .infinity)]
+    let clipAt: Set<Int> = [1, 3, 5, 8, 9]
+    var scales: [Double] = [], norms: [Double] = [], skipped: [Int] = []
+    for k in 0..<dirs.shape[0] {
+      try opt.zeroGrad()
+      var loss = try Self.fx("x").matmul(w).add(b).sub(try Self.fx("y")).mul(dirs[k]).pow(2).mean()
+      if let (p, value) = bad[k] { loss = try loss.add(try p.sum().mul(.double(value))) }
+      try scaler.scale(loss).backward()
+      if clipAt.contains(k) {
+        try scaler.unscale([w, b])
+        norms.append(try clipGradNorm([w, b], maxNorm: 0.5).item(Double.self))
+      }
+      try scaler.step(opt)
+      if scaler.lastStepSkipped { skipped.append(k) }
+      try scaler.update()
+      scales.append(scaler.scale)
+    }
+    XCTAssertEqual(scales, try Self.fx("scaled.scales").toArray(Double.self), "scale after each update")
+    XCTAssertEqual(skipped, [2, 3, 8], "steps with inf/NaN gradients are skipped")
+    let expectedNorms = try Self.fx("scaled.norms").toArray(Double.self)
+    XCTAssertEqual(norms.count, expectedNorms.count)
+    for (n, e) in zip(norms, expectedNorms) {
+      if e.isFinite { XCTAssertEqual(n, e, accuracy: 1e-5 * e, "clip norm") } else { XCTAssertEqual(n.isNaN, e.isNaN) }
+    }
+    for (name, p) in [("w", w), ("b", b)] {
+      try assertRelative(p, try Self.fx("scaled.\(name)"), 1e-5, "\(name) after 12 scaled steps")
+      let st = try XCTUnwrap(opt.state[ObjectIdentifier(p)])
+      XCTAssertEqual(try st["step"]!.item(Double.self), try Self.fx("scaled.\(name).step").item(Double.self), "\(name) step count")
+      try assertRelative(st["exp_avg"]!, try Self.fx("scaled.\(name).exp_avg"), 1e-5, "\(name) exp_avg")
+      try assertRelative(st["exp_avg_sq"]!, try Self.fx("scaled.\(name).exp_avg_sq"), 1e-5, "\(name) exp_avg_sq")
+    }
+    XCTAssertThrowsError(try scaler.update(), "update() without a step is an error, as in PyTorch")
+  }
+
   func testStateDictRoundTripThroughTorchSave() throws {
     for fused in [true, false] {
       for make in [{ try AdamW($0, lr: 0.01, amsgrad: true, fused: fused) as Optimizer },

@@ -29,12 +29,32 @@ public final class BertSelfAttention: Module {
     return try x.view(b, t, numHeads, headSize).transpose(1, 2)
   }
 
+  /// Under autocast: the query, key and value projections as one GEMM over the concatenated weights. Three
+  /// separate projections would each keep their own low-precision copy of `hidden` for backward and
+  /// round three input gradients before adding them; one GEMM keeps one copy and sums in the GEMM's
+  /// float32 accumulator (a third less activation memory for this block, and fewer kernels).
+  func fusedProjections(_ hidden: Tensor) throws -> (Tensor, Tensor, Tensor) {
+    let (b, t) = (try hidden.size(0), try hidden.size(1))
+    let weight = try Tensor.cat([query.weight, key.weight, value.weight])  // [3H, H]
+    let bias = try query.bias.map { qb in try Tensor.cat([qb, key.bias!, value.bias!]) }  // [3H]
+    let qkv = try F.linear(hidden, weight: weight, bias: bias)  // [B, T, 3H]
+      .view(b, t, 3, numHeads, headSize)  // [B, T, 3, h, d]
+      .permute(2, 0, 3, 1, 4)  // [3, B, h, T, d]
+    let parts = try qkv.unbind(dim: 0)  // 3 × [B, h, T, d]
+    return (parts[0], parts[1], parts[2])
+  }
+
   /// `hidden [B, T, H]`, `mask` broadcastable to `[B, heads, T, T]` (bool: true = attend) → `[B, T, H]`.
   public func callAsFunction(_ hidden: Tensor, mask: Tensor?) throws -> Tensor {
     let (b, t) = (try hidden.size(0), try hidden.size(1))
-    let q = try heads(query(hidden))  // [B, h, T, d]
-    let k = try heads(key(hidden))  // [B, h, T, d]
-    let v = try heads(value(hidden))  // [B, h, T, d]
+    let q: Tensor, k: Tensor, v: Tensor
+    if autocastDType(hidden.device) != nil {
+      (q, k, v) = try fusedProjections(hidden)
+    } else {
+      q = try heads(query(hidden))  // [B, h, T, d]
+      k = try heads(key(hidden))  // [B, h, T, d]
+      v = try heads(value(hidden))  // [B, h, T, d]
+    }
     let context = try F.scaledDotProductAttention(q, k, v, attnMask: mask, dropoutP: training ? dropoutP : 0)  // [B, h, T, d]
     return try context.transpose(1, 2).reshape(b, t, numHeads * headSize)  // [B, T, H]
   }

@@ -251,9 +251,6 @@ extension Bench {
             do {
               let m = try measureSwiftRow(config, row: row, steps: plan.steps, warmup: plan.warmup, seed: seed)
               e.swift = .ok(m)
-              let fp16Note = "GPU AMP FP16: TorchSwift's GradScaler reads the overflow flag on the host once per step; "
-                + "PyTorch's fused AdamW takes the scale and the flag on the GPU (no sync)"
-              if row == .gpuAMPFP16, !notes.contains(fp16Note) { notes.append(fp16Note) }
               log(String(format: "  TorchSwift: median %.2f ms, p90 %.2f ms, %.1f samples/s", m.medianMs, m.p90Ms, m.samplesPerS))
             } catch {
               e.swift = .failed("\(error)")

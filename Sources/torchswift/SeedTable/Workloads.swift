@@ -172,7 +172,7 @@ final class TrainingRun {
     }
     if let scaler {
       try scaler.scale(loss).backward()
-      try scaler.step(params) { try optimizer.step() }
+      try scaler.step(optimizer)
       try scaler.update()
     } else {
       try loss.backward()

@@ -4,12 +4,15 @@
   bert_reference.py minilm MODEL_DIR TEXTS.json OUT.safetensors BATCH MAXLEN
       BertModel last_hidden_state / pooler_output per batch (texts in order, padded to the longest),
       and SentenceTransformer(MODEL_DIR).encode(texts) embeddings.
-  bert_reference.py make-classifier OUT_DIR VOCAB_DIR
-      a small random BertForSequenceClassification (gelu_new, layer_norm_eps 1e-7, 3 labels) saved with
+  bert_reference.py make-classifier OUT_DIR VOCAB_DIR [HIDDEN_ACT]
+      a small random BertForSequenceClassification (gelu_new unless named, layer_norm_eps 1e-7, 3 labels) saved with
       save_pretrained, plus the tokenizer files.
   bert_reference.py logits MODEL_DIR TEXTS.json OUT.safetensors
       AutoModelForSequenceClassification logits (eval mode) for the texts, padded together; prints the
       missing/unexpected keys as JSON on stdout.
+  bert_reference.py autocast-grads MODEL_DIR TEXTS.json OUT.safetensors
+      loss, logits and every parameter's gradient under torch.autocast("cpu", bfloat16), eval mode, and
+      the same in float32 (keys prefixed "fp32.").
 """
 import json
 import os
@@ -45,11 +48,11 @@ def minilm(model_dir, texts_path, out, batch, maxlen):
     save_file(res, out)
 
 
-def make_classifier(out_dir, vocab_dir):
+def make_classifier(out_dir, vocab_dir, hidden_act="gelu_new"):
     from transformers import BertConfig, BertForSequenceClassification
     torch.manual_seed(0)
     cfg = BertConfig(vocab_size=30522, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-                     intermediate_size=128, hidden_act="gelu_new", layer_norm_eps=1e-7, max_position_embeddings=128,
+                     intermediate_size=128, hidden_act=hidden_act, layer_norm_eps=1e-7, max_position_embeddings=128,
                      num_labels=3, id2label={0: "negative", 1: "neutral", 2: "positive"},
                      label2id={"negative": 0, "neutral": 1, "positive": 2}, classifier_dropout=0.2)
     model = BertForSequenceClassification(cfg)
@@ -78,6 +81,28 @@ def logits(model_dir, texts_path, out):
                       "architectures": model.config.architectures}))
 
 
+def autocast_grads(model_dir, texts_path, out):
+    """Loss, logits and gradients of a classifier under CPU bfloat16 autocast (eval mode: no dropout)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    texts = json.load(open(texts_path))
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    enc = tok(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    labels = torch.arange(len(texts)) % model.config.num_labels
+    res = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"], "labels": labels}
+    for prefix, autocast in (("fp32.", False), ("", True)):
+        model.zero_grad(set_to_none=True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            o = model(**enc, labels=labels)
+        o.loss.backward()
+        res[prefix + "logits"] = o.logits.detach().float().contiguous()
+        res[prefix + "loss"] = o.loss.detach().float().reshape(1)
+        for n, p in model.named_parameters():
+            res[prefix + "grad." + n] = p.grad.contiguous()
+    save_file(res, out)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"minilm": minilm, "make-classifier": make_classifier, "logits": logits}[cmd](*args)
+    {"minilm": minilm, "make-classifier": make_classifier, "logits": logits,
+     "autocast-grads": autocast_grads}[cmd](*args)

@@ -5,7 +5,9 @@ SGD (momentum / dampening / nesterov / weight decay / maximize) and Adam / AdamW
 trajectories on a small least-squares problem with PyTorch's default (single-tensor) implementation;
 the learning rates of transformers' warmup schedules (the lambdas of get_linear_schedule_with_warmup,
 get_cosine_schedule_with_warmup and get_constant_schedule_with_warmup, reimplemented here so that the
-transformers package is not needed) driven by torch's LambdaLR; clip_grad_norm_ with several norms.
+transformers package is not needed) driven by torch's LambdaLR; clip_grad_norm_ with several norms;
+torch.amp.GradScaler("cpu") driving a fused AdamW (the scale and the overflow flag go into the fused kernel)
+through steps with forced inf/NaN gradients, with and without unscale_ + clipping before the step.
 Regenerate with the pinned torch:  .venv/bin/python Tests/OptimTests/Fixtures/make_optim_fixtures.py
 """
 import math
@@ -107,6 +109,43 @@ for name, (max_norm, norm_type) in {"l2": (1.0, 2.0), "inf": (0.5, float("inf"))
     OUT[f"clip.{name}.total"] = total
     for i, p in enumerate(ps):
         OUT[f"clip.{name}.grad{i}"] = p.grad.clone()
+
+# ---------- GradScaler + fused AdamW (grad_scale / found_inf passed to the kernel) ----------
+gs = torch.Generator().manual_seed(4242)
+SW0, SB0 = torch.randn(4, 3, generator=gs), torch.randn(3, generator=gs)
+OUT.update({"scaled.w0": SW0, "scaled.b0": SB0})
+SCALED_STEPS = 12
+BAD = {2: ("w", float("inf")), 3: ("b", float("nan")), 8: ("w", float("inf"))}  # step -> (param, value)
+CLIP_AT = {1, 3, 5, 8, 9}  # steps that unscale_ and clip before step (the FineTuner's order)
+dirs = torch.randn(SCALED_STEPS, 3, generator=gs)
+OUT["scaled.dirs"] = dirs
+w = SW0.clone().requires_grad_()
+b = SB0.clone().requires_grad_()
+opt = torch.optim.AdamW([w, b], lr=0.01, weight_decay=0.1, fused=True)
+scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 10, growth_factor=2.0, backoff_factor=0.5, growth_interval=2)
+scales, norms = [], []
+for k in range(SCALED_STEPS):
+    opt.zero_grad()
+    loss = ((X @ w + b - Y) * dirs[k]).pow(2).mean()
+    if k in BAD:
+        which, value = BAD[k]
+        loss = loss + (w if which == "w" else b).sum() * value
+    scaler.scale(loss).backward()
+    if k in CLIP_AT:
+        scaler.unscale_(opt)
+        norms.append(float(torch.nn.utils.clip_grad_norm_([w, b], 0.5)))
+    scaler.step(opt)
+    scaler.update()
+    scales.append(scaler.get_scale())
+OUT["scaled.scales"] = torch.tensor(scales, dtype=torch.float64)
+OUT["scaled.norms"] = torch.tensor(norms, dtype=torch.float64)
+OUT["scaled.w"] = w.detach().clone()
+OUT["scaled.b"] = b.detach().clone()
+for name, p in (("w", w), ("b", b)):
+    st = opt.state[p]
+    OUT[f"scaled.{name}.step"] = st["step"].clone()
+    OUT[f"scaled.{name}.exp_avg"] = st["exp_avg"].clone()
+    OUT[f"scaled.{name}.exp_avg_sq"] = st["exp_avg_sq"].clone()
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optim.pt")
 torch.save(OUT, path)
