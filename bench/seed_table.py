@@ -196,7 +196,7 @@ def run(row, mode):
                 step(static)
         torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        with torch.cuda.graph(graph, stream=side):  # one stream for warm-up and capture, as Swift's
             step(static)
         sync()
         first = time.perf_counter() - t0
@@ -239,9 +239,12 @@ def run(row, mode):
 
 
 def cleanup():
+    """Between rows: free the last row's tensors, cached blocks and cuBLAS workspaces (kept per stream, and
+    counted by max_memory_allocated), so each row's peak starts from the same state (as the Swift side)."""
     import gc
     gc.collect()
     if dev.type == "cuda":
+        torch._C._cuda_clearCublasWorkspaces()
         torch.cuda.empty_cache()
 
 

@@ -43,14 +43,14 @@ if [ -n "${BUNDLE_TORCH_DIR:-}" ]; then
   TORCH_DIR="$(cd "$BUNDLE_TORCH_DIR" && pwd)"
   [ -d "$(dirname "$TORCH_DIR")/torchgen" ] || die "no torchgen/ beside $TORCH_DIR"
 else
-mkdir -p "$CACHE"
-WHEEL="$(ls "$CACHE"/torch-"$TORCH_VERSION"-*.whl 2>/dev/null | head -n 1 || true)"
-if [ -z "$WHEEL" ]; then
-  say "pip download --no-deps torch==$TORCH_VERSION into .device/cache (about 0.5-1 GB)"
-  "$PY" -m pip download --disable-pip-version-check --no-deps --only-binary=:all: -d "$CACHE" "torch==$TORCH_VERSION"
-  WHEEL="$(ls "$CACHE"/torch-"$TORCH_VERSION"-*.whl | head -n 1)"
-fi
 if [ ! -f "$TORCH_DIR/version.py" ] || [ ! -f "$TORCH_DIR/lib/libtorch_cpu.so" ]; then
+  mkdir -p "$CACHE"
+  WHEEL="$(ls "$CACHE"/torch-"$TORCH_VERSION"-*.whl 2>/dev/null | head -n 1 || true)"
+  if [ -z "$WHEEL" ]; then
+    say "pip download --no-deps torch==$TORCH_VERSION into .device/cache (about 0.5-1 GB)"
+    "$PY" -m pip download --disable-pip-version-check --no-deps --only-binary=:all: -d "$CACHE" "torch==$TORCH_VERSION"
+    WHEEL="$(ls "$CACHE"/torch-"$TORCH_VERSION"-*.whl | head -n 1)"
+  fi
   say "extracting torch/include, torch/lib and torchgen from $(basename "$WHEEL")"
   rm -rf "$TORCH_ROOT.tmp"
   unzip -q "$WHEEL" 'torch/include/*' 'torch/lib/*' 'torch/version.py' 'torchgen/*' -d "$TORCH_ROOT.tmp"

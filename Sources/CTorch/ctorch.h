@@ -142,6 +142,7 @@ int ts_cuda_built_with_cuda_headers(uint8_t *out);
 int ts_cuda_memory_stats(int32_t device, int64_t *out4);
 int ts_cuda_reset_peak_memory_stats(int32_t device);
 int ts_cuda_empty_cache(void);
+int ts_cuda_clear_cublas_workspaces(void);
 int ts_cuda_device_properties(int32_t device, char **name, int64_t *total_memory, int32_t *major, int32_t *minor,
                               int32_t *multiprocessors);
 int ts_cuda_driver_version(int32_t *driver, int32_t *runtime);

@@ -33,6 +33,10 @@ extension CUDA {
   /// Releases cached, unused GPU memory (`torch.cuda.empty_cache()`).
   public static func emptyCache() throws { try check(ts_cuda_empty_cache()) }
 
+  /// Frees the cuBLAS workspaces libtorch keeps for each stream that ran a matmul; `emptyCache` leaves them
+  /// (`torch._C._cuda_clearCublasWorkspaces()`). They count in `memoryStats().allocated`.
+  public static func clearCublasWorkspaces() throws { try check(ts_cuda_clear_cublas_workspaces()) }
+
   public static func properties(_ device: Int = 0) throws -> DeviceProperties {
     var name: UnsafeMutablePointer<CChar>? = nil
     var total: Int64 = 0

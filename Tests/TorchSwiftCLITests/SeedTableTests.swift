@@ -20,6 +20,9 @@ final class SeedTableReportTests: XCTestCase {
                    swift: .ok(ok), pytorchEager: .ok(pyEager), pytorchCompile: .ok(pyCompile)),
         TableEntry(scenario: "minilm", shape: "B=32 T=128", row: .gpuGraph, batch: 32, flopsPerStep: flops,
                    swift: .skipped("no CUDA device"), pytorchEager: .skipped("not run"), pytorchCompile: .skipped("not run")),
+        TableEntry(scenario: "encoder", shape: "[10, 32, 512]", row: .gpuFP32, batch: 32, flopsPerStep: flops,
+                   swift: .ok(Measurement(medianMs: 200, p90Ms: 210, peakMemBytes: 4_000_000_000, samplesPerS: 160)),
+                   pytorchEager: .ok(pyEager), pytorchCompile: .skipped("not in --compile-rows")),
       ],
       notes: ["minilm: built-in config"])
   }
@@ -35,6 +38,9 @@ final class SeedTableReportTests: XCTestCase {
     XCTAssertTrue(bf16.contains("10.0%"), bf16)  // MFU
     XCTAssertTrue(bf16.contains("1.10×"), bf16)  // 320 / 290.9
     XCTAssertTrue(bf16.contains("0.80×"), bf16)  // 320 / 400
+    XCTAssertTrue(bf16.contains("−38%"), bf16)  // 2.5 GB against the GPU FP32 row's 4.0 GB
+    XCTAssertTrue(bf16.contains("2.60"), bf16)  // PyTorch eager's peak GB
+    XCTAssertTrue(lines[0].contains("mem vs FP32") && lines[0].contains("PyTorch eager peak GB"))
     let cpu = lines.first { $0.contains("CPU FP32") }!
     XCTAssertTrue(cpu.contains("n/a"), cpu)  // no MFU on the CPU
     XCTAssertTrue(cpu.contains("skipped"), cpu)  // compile not run
@@ -46,7 +52,7 @@ final class SeedTableReportTests: XCTestCase {
   func testMarkdown() {
     let md = sampleReport().markdown()
     let table = md.split(separator: "\n").filter { $0.hasPrefix("|") }
-    XCTAssertEqual(table.count, 2 + 3)  // header, separator, three rows
+    XCTAssertEqual(table.count, 2 + 4)  // header, separator, four rows
     let columns = table[0].split(separator: "|", omittingEmptySubsequences: false).count
     for row in table { XCTAssertEqual(row.split(separator: "|", omittingEmptySubsequences: false).count, columns, String(row)) }
     XCTAssertTrue(table[1].hasPrefix("|---|---|---:|"))
@@ -59,7 +65,7 @@ final class SeedTableReportTests: XCTestCase {
     XCTAssertEqual(obj["benchmark"] as? String, "seed_table")
     XCTAssertEqual(obj["gpu"] as? String, "NVIDIA H100 80GB HBM3")
     let results = obj["results"] as! [[String: Any]]
-    XCTAssertEqual(results.count, 3)
+    XCTAssertEqual(results.count, 4)
     let bf16 = results[1]
     XCTAssertEqual(bf16["row"] as? String, "gpu-amp-bf16")
     XCTAssertEqual(bf16["precision"] as? String, "bf16")
@@ -80,8 +86,8 @@ final class SeedTableReportTests: XCTestCase {
     XCTAssertTrue(svg.hasPrefix("<?xml"))
     XCTAssertTrue(svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""))
     XCTAssertTrue(svg.hasSuffix("</svg>\n"))
-    // Bars: Swift and PyTorch eager on both measured rows, PyTorch compile on one.
-    XCTAssertEqual(svg.components(separatedBy: "<title>").count - 1, 5)
+    // Bars: Swift and PyTorch eager on the three measured rows, PyTorch compile on one.
+    XCTAssertEqual(svg.components(separatedBy: "<title>").count - 1, 7)
     XCTAssertTrue(svg.contains("TorchSwift: 320 samples/s"))
     XCTAssertTrue(svg.contains("PyTorch compile: skipped"))
     XCTAssertEqual(svg.components(separatedBy: "<text").count, svg.components(separatedBy: "</text>").count)

@@ -5,6 +5,8 @@
 #include <dlfcn.h>
 
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #ifdef TS_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>
@@ -15,6 +17,10 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/core/Event.h>
 #include <cuda_runtime_api.h>
+// From ATen/cuda/CUDAContextLight.h, which needs the cuBLAS / CCCL headers that setup does not install.
+namespace at::cuda {
+TORCH_CUDA_CPP_API void clearCublasWorkspaces();
+}
 #define TS_REQUIRE_CUDA() \
   TORCH_CHECK(at::detail::getCUDAHooks().hasCUDA(), "CUDA is not available: no NVIDIA driver or GPU was found")
 #else
@@ -30,10 +36,23 @@ void stream_wait(const c10::cuda::CUDAStream &waiter, const c10::cuda::CUDAStrea
   ev.block(waiter);
 }
 
+/// The stream every graph of a device warms up and captures on, created once (as PyTorch's
+/// `torch.cuda.graph.default_capture_stream`): per-stream state such as cuBLAS workspaces is then made
+/// once, not again for each graph.
+c10::cuda::CUDAStream capture_stream() {
+  static std::mutex mutex;
+  static std::map<c10::DeviceIndex, c10::cuda::CUDAStream> streams;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto device = c10::cuda::current_device();
+  auto it = streams.find(device);
+  if (it == streams.end()) it = streams.emplace(device, c10::cuda::getStreamFromPool(false, device)).first;
+  return it->second;
+}
+
 struct Graph {
   at::cuda::CUDAGraph graph;
   std::optional<c10::cuda::CUDAStreamGuard> guard;
-  c10::cuda::CUDAStream stream = c10::cuda::getStreamFromPool();
+  c10::cuda::CUDAStream stream = capture_stream();
 };
 #endif
 
@@ -93,6 +112,17 @@ int ts_cuda_empty_cache(void) {
     TS_REQUIRE_CUDA();
 #ifdef TS_WITH_CUDA
     c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  TS_CATCH
+}
+
+/// Frees the cuBLAS / cuBLASLt workspaces libtorch keeps per (handle, stream), which `empty_cache` leaves
+/// allocated (`torch._C._cuda_clearCublasWorkspaces()`).
+int ts_cuda_clear_cublas_workspaces(void) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    at::cuda::clearCublasWorkspaces();
 #endif
   TS_CATCH
 }
@@ -221,13 +251,13 @@ int ts_cuda_graph_replay(void *g) {
   TS_CATCH
 }
 
-/// Runs subsequent work on a pool stream (returned as a handle) until ts_cuda_stream_exit; used for the
-/// warm-up iterations before capture, as PyTorch's `torch.cuda.graph` does.
+/// Runs subsequent work on the capture stream (returned as a handle) until ts_cuda_side_stream_exit; used
+/// for the warm-up iterations before capture, as PyTorch's `torch.cuda.graph` recipe does.
 int ts_cuda_side_stream_enter(void **out) {
   TS_TRY
     TS_REQUIRE_CUDA();
 #ifdef TS_WITH_CUDA
-    auto s = c10::cuda::getStreamFromPool();
+    auto s = capture_stream();
     stream_wait(s, c10::cuda::getCurrentCUDAStream());
     auto *guard = new c10::cuda::CUDAStreamGuard(s);
     *out = guard;

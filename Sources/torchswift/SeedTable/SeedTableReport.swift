@@ -152,8 +152,10 @@ struct SeedTableReport {
   }
 
   var header: [String] {
-    var h = ["scenario", "row", "step ms (median / p90)", "peak mem GB", "samples/s", "MFU"]
-    if comparePyTorch { h += ["PyTorch eager samples/s", "Swift ÷ eager", "PyTorch compile samples/s", "Swift ÷ compile"] }
+    var h = ["scenario", "row", "step ms (median / p90)", "peak mem GB", "mem vs FP32", "samples/s", "MFU"]
+    if comparePyTorch {
+      h += ["PyTorch eager samples/s", "Swift ÷ eager", "PyTorch eager peak GB", "PyTorch compile samples/s", "Swift ÷ compile"]
+    }
     return h
   }
 
@@ -162,7 +164,8 @@ struct SeedTableReport {
     var c = [e.label, e.row.title]
     switch e.swift {
     case .ok(let m):
-      c += ["\(Self.fmtMs(m.medianMs)) / \(Self.fmtMs(m.p90Ms))", Self.fmtGB(m.peakMemBytes), Self.fmtCount(m.samplesPerS)]
+      c += ["\(Self.fmtMs(m.medianMs)) / \(Self.fmtMs(m.p90Ms))", Self.fmtGB(m.peakMemBytes),
+            Self.memoryChange(m, baseline(e)?.swift.measurement), Self.fmtCount(m.samplesPerS)]
       if !e.row.onGPU {
         c.append("n/a")
       } else if let u = mfu(e, m) {
@@ -171,13 +174,29 @@ struct SeedTableReport {
         c.append("unknown peak")
       }
     case .skipped, .failed:
-      c += [e.swift.statusText, "", "", ""]
+      c += [e.swift.statusText, "", "", "", ""]
     }
     if comparePyTorch {
       c += [Self.short(e.pytorchEager), Self.ratio(e.swift, e.pytorchEager),
+            Self.fmtGB(e.pytorchEager?.measurement?.peakMemBytes),
             Self.short(e.pytorchCompile), Self.ratio(e.swift, e.pytorchCompile)]
     }
     return c
+  }
+
+  /// The same scenario's FP32 row on the same kind of device (the reference for "mem vs FP32").
+  func baseline(_ e: TableEntry) -> TableEntry? {
+    let fp32: RowKind = e.row.onGPU ? .gpuFP32 : .cpuFP32
+    guard e.row != fp32 else { return nil }
+    return entries.first { $0.label == e.label && $0.row == fp32 }
+  }
+
+  /// Peak memory relative to the baseline row: "−35%" (less) or "+3%"; "–" when either is unknown.
+  static func memoryChange(_ m: Measurement, _ base: Measurement?) -> String {
+    guard let a = m.peakMemBytes, let b = base?.peakMemBytes, b > 0 else { return "–" }
+    let pct = (Double(a) / Double(b) - 1) * 100
+    if abs(pct) < 0.5 { return "±0%" }
+    return String(format: "%@%.0f%%", pct < 0 ? "−" : "+", abs(pct))
   }
 
   /// Reasons behind "skipped"/"failed" PyTorch cells and notes on Swift measurements (graph fallbacks).
@@ -276,6 +295,13 @@ struct SeedTableReport {
         "flops_per_step": e.flopsPerStep, "precision": e.row.precision.rawValue, "swift": Self.outcomeJSON(e.swift),
       ]
       r["mfu"] = mfu(e, e.swift.measurement).map { $0 as Any } ?? NSNull()
+      // Peak memory ÷ the same scenario's FP32 row's (Swift), and PyTorch eager's likewise.
+      func memRatio(_ a: Measurement?, _ b: Measurement?) -> Any {
+        guard let x = a?.peakMemBytes, let y = b?.peakMemBytes, y > 0 else { return NSNull() }
+        return Double(x) / Double(y)
+      }
+      let base = baseline(e)
+      r["peak_mem_vs_fp32"] = memRatio(e.swift.measurement, base?.swift.measurement)
       if comparePyTorch {
         r["pytorch_eager"] = Self.outcomeJSON(e.pytorchEager)
         r["pytorch_compile"] = Self.outcomeJSON(e.pytorchCompile)
@@ -283,6 +309,7 @@ struct SeedTableReport {
         r["pytorch_compile_mfu"] = mfu(e, e.pytorchCompile?.measurement).map { $0 as Any } ?? NSNull()
         r["speedup_vs_eager"] = ratioValue(e.swift, e.pytorchEager).map { $0 as Any } ?? NSNull()
         r["speedup_vs_compile"] = ratioValue(e.swift, e.pytorchCompile).map { $0 as Any } ?? NSNull()
+        r["pytorch_eager_peak_mem_vs_fp32"] = memRatio(e.pytorchEager?.measurement, base?.pytorchEager?.measurement)
       }
       results.append(r)
     }

@@ -196,6 +196,12 @@ func measureSwiftRow(_ config: ScenarioConfig, row: RowKind, steps: Int, warmup:
     Backends.allowTF32CuDNN = savedTF32CuDNN
   }
 
+  if row.onGPU {
+    // Start every row from the same allocator state: workspaces that earlier rows' streams left behind
+    // would otherwise count in this row's peak (bench/seed_table.py does the same).
+    try CUDA.clearCublasWorkspaces()
+    try CUDA.emptyCache()
+  }
   var run = try TrainingRun(config, row: row, device: device, seed: seed)
   // Peak memory from the first step on: GPU, the caching allocator's peak (model included, as
   // torch.cuda.max_memory_allocated); CPU, peak RSS growth (model and data excluded).
