@@ -41,6 +41,8 @@ final class SeedTableReportTests: XCTestCase {
     XCTAssertTrue(bf16.contains("−38%"), bf16)  // 2.5 GB against the GPU FP32 row's 4.0 GB
     XCTAssertTrue(bf16.contains("2.60"), bf16)  // PyTorch eager's peak GB
     XCTAssertTrue(lines[0].contains("mem vs FP32") && lines[0].contains("PyTorch eager peak GB"))
+    // 320 / 160 samples/s, 2.5 / 4.0 GB; PyTorch eager 290.9 / 290.9, 2.6 / 2.6 GB.
+    XCTAssertTrue(text.contains("encoder [10, 32, 512]: GPU AMP BF16 vs GPU FP32: 2.00× samples/s, peak memory −38% (PyTorch eager: 1.00×, ±0%)"), text)
     let cpu = lines.first { $0.contains("CPU FP32") }!
     XCTAssertTrue(cpu.contains("n/a"), cpu)  // no MFU on the CPU
     XCTAssertTrue(cpu.contains("skipped"), cpu)  // compile not run

@@ -199,6 +199,43 @@ struct SeedTableReport {
     return String(format: "%@%.0f%%", pct < 0 ? "−" : "+", abs(pct))
   }
 
+  /// The seed's headline ratios per scenario, from the GPU rows (or the CPU rows: BF16 against FP32):
+  /// AMP BF16 throughput and peak memory against FP32 (TorchSwift, and PyTorch eager alongside), and the
+  /// CUDA-graph step against PyTorch's eager AMP BF16 step and its torch.compile steps.
+  var headlines: [String] {
+    var out: [String] = []
+    var labels: [String] = []
+    for e in entries where !labels.contains(e.label) { labels.append(e.label) }
+    for label in labels {
+      func entry(_ r: RowKind) -> TableEntry? { entries.first { $0.label == label && $0.row == r } }
+      func x(_ a: Measurement?, _ b: Measurement?) -> String? {
+        guard let a, let b, b.samplesPerS > 0 else { return nil }
+        return String(format: "%.2f×", a.samplesPerS / b.samplesPerS)
+      }
+      var parts: [String] = []
+      for (amp, fp32) in [(RowKind.gpuAMPBF16, RowKind.gpuFP32), (.cpuBF16, .cpuFP32)] {
+        guard let a = entry(amp), let f = entry(fp32), let am = a.swift.measurement, let fm = f.swift.measurement,
+              let speed = x(am, fm) else { continue }
+        var p = "\(amp.title) vs \(fp32.title): \(speed) samples/s, peak memory \(Self.memoryChange(am, fm))"
+        if let pa = a.pytorchEager?.measurement, let pf = f.pytorchEager?.measurement, let ps = x(pa, pf) {
+          p += " (PyTorch eager: \(ps), \(Self.memoryChange(pa, pf)))"
+        }
+        parts.append(p)
+      }
+      if let g = entry(.gpuGraph)?.swift.measurement, entry(.gpuGraph)?.swift.measurement?.note == nil {
+        var p: [String] = []
+        if let e = entry(.gpuAMPBF16)?.pytorchEager?.measurement, let r = x(g, e) { p.append("\(r) PyTorch eager AMP BF16") }
+        if let c = entry(.gpuGraph)?.pytorchCompile?.measurement, let r = x(g, c) {
+          p.append("\(r) torch.compile(mode=\"reduce-overhead\")")
+        }
+        if let c = entry(.gpuAMPBF16)?.pytorchCompile?.measurement, let r = x(g, c) { p.append("\(r) torch.compile (default)") }
+        if !p.isEmpty { parts.append("CUDA-graph step: " + p.joined(separator: ", ")) }
+      }
+      if !parts.isEmpty { out.append("\(label): " + parts.joined(separator: "; ")) }
+    }
+    return out
+  }
+
   /// Reasons behind "skipped"/"failed" PyTorch cells and notes on Swift measurements (graph fallbacks).
   var footnotes: [String] {
     var out: [String] = []
@@ -252,6 +289,11 @@ struct SeedTableReport {
     out += entries.map { line(cells($0), spanFrom: $0.swift.measurement == nil ? 2 : nil) }
     out.append("")
     out.append("(\(summaryLine); ratios > 1 mean TorchSwift is faster)")
+    let heads = headlines
+    if !heads.isEmpty {
+      out.append("Headline ratios (TorchSwift):")
+      for h in heads { out.append("  * \(h)") }
+    }
     for n in footnotes { out.append("  - \(n)") }
     return out.joined(separator: "\n") + "\n"
   }
@@ -265,6 +307,12 @@ struct SeedTableReport {
     out.append("")
     out.append("Ratios are TorchSwift samples/s ÷ PyTorch samples/s (> 1: TorchSwift is faster). MFU: analytical training "
                + "FLOPs per step (6 × matmul weights × tokens + attention) ÷ step time ÷ the GPU's dense peak for the row's precision.")
+    let heads = headlines
+    if !heads.isEmpty {
+      out.append("")
+      out.append("Headline ratios (TorchSwift):")
+      out += heads.map { "- " + esc($0) }
+    }
     let notes = footnotes
     if !notes.isEmpty {
       out.append("")
@@ -315,7 +363,7 @@ struct SeedTableReport {
     }
     return ["benchmark": "seed_table", "date": date, "machine": machine, "torch": torchVersion,
             "gpu": gpuName.map { $0 as Any } ?? NSNull(), "steps": steps, "warmup": warmup,
-            "compare_pytorch": comparePyTorch, "results": results, "notes": footnotes]
+            "compare_pytorch": comparePyTorch, "results": results, "headlines": headlines, "notes": footnotes]
   }
 
   private func ratioValue(_ a: Outcome, _ b: Outcome?) -> Double? {
