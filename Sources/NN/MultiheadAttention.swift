@@ -141,9 +141,10 @@ public final class MultiheadAttention: Module {
         .transpose(0, -2)  // [3, L, B, 1, E]
         .squeeze(-2)  // [3, L, B, E]
         .contiguous()  // [3, L, B, E]
-      q = try split.select(dim: 0, index: 0)  // [L, B, E]
-      k = try split.select(dim: 0, index: 1)  // [S, B, E]
-      v = try split.select(dim: 0, index: 2)  // [S, B, E]
+      // unbind, not three selects: its backward writes one [3, L, B, E] gradient instead of three zero-filled
+      // ones added together (same values).
+      let parts = try split.unbind(dim: 0)  // 3 × [L, B, E]
+      (q, k, v) = (parts[0], parts[1], parts[2])
     } else if sameKV {
       let w = try inProjWeight.split(sizes: [e, 2 * e], dim: 0)  // [E, E], [2E, E]
       let b = try inProjBias?.split(sizes: [e, 2 * e], dim: 0)  // [E], [2E]
@@ -154,8 +155,8 @@ public final class MultiheadAttention: Module {
         .transpose(0, -2)  // [2, S, B, 1, E]
         .squeeze(-2)  // [2, S, B, E]
         .contiguous()  // [2, S, B, E]
-      k = try kv.select(dim: 0, index: 0)  // [S, B, E]
-      v = try kv.select(dim: 0, index: 1)  // [S, B, E]
+      let parts = try kv.unbind(dim: 0)  // 2 × [S, B, E]
+      (k, v) = (parts[0], parts[1])
     } else {
       let w = try inProjWeight.chunk(3, dim: 0)  // 3 × [E, E]
       let b = try inProjBias?.chunk(3, dim: 0)  // 3 × [E]

@@ -37,11 +37,11 @@ public final class BertSelfAttention: Module {
     let (b, t) = (try hidden.size(0), try hidden.size(1))
     let weight = try Tensor.cat([query.weight, key.weight, value.weight])  // [3H, H]
     let bias = try query.bias.map { qb in try Tensor.cat([qb, key.bias!, value.bias!]) }  // [3H]
-    let qkv = try F.linear(hidden, weight: weight, bias: bias)  // [B, T, 3H]
-      .view(b, t, 3, numHeads, headSize)  // [B, T, 3, h, d]
-      .permute(2, 0, 3, 1, 4)  // [3, B, h, T, d]
-    let parts = try qkv.unbind(dim: 0)  // 3 × [B, h, T, d]
-    return (parts[0], parts[1], parts[2])
+    // Split (backward: one cat straight into the [B, T, 3H] layout the GEMM's backward reads), then transpose.
+    let parts = try F.linear(hidden, weight: weight, bias: bias)  // [B, T, 3H]
+      .view(b, t, 3 * numHeads, headSize)  // [B, T, 3h, d]
+      .split(numHeads, dim: 2)  // 3 × [B, T, h, d]
+    return (try parts[0].transpose(1, 2), try parts[1].transpose(1, 2), try parts[2].transpose(1, 2))  // [B, h, T, d]
   }
 
   /// `hidden [B, T, H]`, `mask` broadcastable to `[B, heads, T, T]` (bool: true = attend) → `[B, T, H]`.
