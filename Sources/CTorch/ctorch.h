@@ -155,6 +155,21 @@ int ts_cuda_graph_capture_end(void *g);
 int ts_cuda_graph_replay(void *g);
 int ts_cuda_side_stream_enter(void **out);
 int ts_cuda_side_stream_exit(void *handle);
+/// Streams (kind 0: new from the pool, 1: new high-priority, 2: current, 3: default) and events.
+int ts_cuda_stream_get(int32_t device, int32_t kind, void **out);
+void ts_cuda_stream_free(void *s);
+int ts_cuda_stream_info(void *s, int64_t *id, int32_t *device, int32_t *priority);
+int ts_cuda_stream_synchronize(void *s);
+int ts_cuda_stream_query(void *s, uint8_t *out);
+int ts_cuda_stream_wait_stream(void *waiter, void *on);
+int ts_cuda_stream_set_current(void *s, void **previous);
+int ts_cuda_event_new(uint8_t enable_timing, void **out);
+void ts_cuda_event_free(void *e);
+int ts_cuda_event_record(void *e, void *s);
+int ts_cuda_event_block(void *e, void *s);
+int ts_cuda_event_synchronize(void *e);
+int ts_cuda_event_query(void *e, uint8_t *out);
+int ts_cuda_event_elapsed_ms(void *start, void *end, double *out);
 /// Versions of the NCCL and cuDNN libraries loaded in this process (0 when not loaded), e.g. 22703 for
 /// NCCL 2.27.3 and 91002 for cuDNN 9.10.2; found by symbol, so they work without CUDA headers.
 int ts_nccl_runtime_version(int32_t *out);

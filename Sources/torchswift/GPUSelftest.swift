@@ -124,6 +124,7 @@ struct GPUSelftest: ParsableCommand {
       guard try onGPU.to(device: .cpu).equal(host) else { throw SelftestError("non-blocking copy changed the values") }
       return "4 MiB pinned host tensor copied non-blocking to cuda and back unchanged"
     }
+    check("streams and events") { try streamsAndEvents(device) }
     check("CUDA graph training step") { try graphMatchesEager(dev) }
     if !skipExample {
       check("example transformer --device cuda") {
@@ -138,6 +139,44 @@ struct GPUSelftest: ParsableCommand {
       print("gpu-selftest: \(failures.count) check(s) failed: \(failures.joined(separator: ", "))")
       throw ExitCode(1)
     }
+  }
+
+  /// A chain of matmuls queued on a side stream inside `withStream`, timed by events, waited for by the main
+  /// stream through an event: the current stream is restored, the timing is positive and the result equals
+  /// the same chain on the main stream.
+  func streamsAndEvents(_ device: Int) throws -> String {
+    guard CUDA.hasCUDAExtensions else { throw SelftestError("the C layer was built without CUDA headers (no streams)") }
+    let dev = Device.cuda(device)
+    let main = try CUDAStream.current(device: device)
+    let side = try CUDAStream(device: device)
+    guard side.id != main.id else { throw SelftestError("a new stream from the pool is the current stream") }
+    let a = try Tensor.randn([1024, 1024], device: dev).div(.double(32))
+    func chain() throws -> Tensor {
+      var x = a
+      for _ in 0..<8 { x = try x.matmul(a) }
+      return x
+    }
+    let start = try CUDAEvent(enableTiming: true), end = try CUDAEvent(enableTiming: true)
+    try side.wait(main)  // `a` was made on the main stream
+    let onSide = try withStream(side) { () throws -> Tensor in
+      try start.record(on: side)
+      let x = try chain()
+      try end.record(on: side)
+      return x
+    }
+    guard try CUDAStream.current(device: device).id == main.id else {
+      throw SelftestError("withStream did not restore the current stream")
+    }
+    try main.wait(end)
+    let reference = try chain()
+    let diff = try (onSide - reference).abs().max().item(Double.self)
+    let scale = try reference.abs().max().item(Double.self)
+    try end.synchronize()
+    let ms = try start.elapsedTime(to: end)
+    guard try end.query(), try side.query() else { throw SelftestError("the side stream has work left after synchronize") }
+    guard ms > 0 else { throw SelftestError("elapsed time between the events is \(ms) ms") }
+    guard diff <= 1e-5 * max(scale, 1e-30) else { throw SelftestError("side-stream result differs by \(diff)") }
+    return String(format: "8 matmuls [1024²] on a side stream: %.3f ms by events, main stream waited on the event, result = main stream's", ms)
   }
 
   /// A small MLP trained 5 steps eagerly and 5 steps by replaying one captured step (fused AdamW with its

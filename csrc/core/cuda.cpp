@@ -278,6 +278,169 @@ int ts_cuda_side_stream_exit(void *handle) {
   TS_CATCH
 }
 
+// ---- streams and events (torch.cuda.Stream / torch.cuda.Event) ----
+#ifdef TS_WITH_CUDA
+namespace {
+c10::DeviceIndex checked_device(int32_t device) {
+  TS_REQUIRE_CUDA();
+  auto count = c10::cuda::device_count();
+  TORCH_CHECK(device >= 0 && device < count, "CUDA device ", device, " does not exist (", static_cast<int>(count),
+              " visible device(s); CUDA_VISIBLE_DEVICES selects them)");
+  return static_cast<c10::DeviceIndex>(device);
+}
+c10::cuda::CUDAStream &stream_of(void *s) { return *static_cast<c10::cuda::CUDAStream *>(s); }
+c10::Event &event_of(void *e) { return *static_cast<c10::Event *>(e); }
+}  // namespace
+#endif
+
+/// kind: 0 a new stream from libtorch's pool (1: high priority), 2 the device's current stream, 3 its default stream.
+int ts_cuda_stream_get(int32_t device, int32_t kind, void **out) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    auto index = checked_device(device);
+    switch (kind) {
+      case 0: *out = new c10::cuda::CUDAStream(c10::cuda::getStreamFromPool(false, index)); break;
+      case 1: *out = new c10::cuda::CUDAStream(c10::cuda::getStreamFromPool(true, index)); break;
+      case 2: *out = new c10::cuda::CUDAStream(c10::cuda::getCurrentCUDAStream(index)); break;
+      case 3: *out = new c10::cuda::CUDAStream(c10::cuda::getDefaultCUDAStream(index)); break;
+      default: TORCH_CHECK(false, "unknown stream kind ", kind);
+    }
+#endif
+  TS_CATCH
+}
+
+void ts_cuda_stream_free(void *s) {
+#ifdef TS_WITH_CUDA
+  delete static_cast<c10::cuda::CUDAStream *>(s);
+#else
+  (void)s;
+#endif
+}
+
+/// id (unique per stream of a device), device index, priority (lower is higher).
+int ts_cuda_stream_info(void *s, int64_t *id, int32_t *device, int32_t *priority) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    auto &stream = stream_of(s);
+    *id = stream.id();
+    *device = stream.device_index();
+    *priority = stream.priority();
+#endif
+  TS_CATCH
+}
+
+int ts_cuda_stream_synchronize(void *s) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    stream_of(s).synchronize();
+#endif
+  TS_CATCH
+}
+
+/// out = 1 when all work queued on the stream has finished.
+int ts_cuda_stream_query(void *s, uint8_t *out) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    *out = stream_of(s).query() ? 1 : 0;
+#endif
+  TS_CATCH
+}
+
+/// Makes `waiter` wait (on the GPU, without blocking the host) for the work queued so far on `on`.
+int ts_cuda_stream_wait_stream(void *waiter, void *on) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    stream_wait(stream_of(waiter), stream_of(on));
+#endif
+  TS_CATCH
+}
+
+/// Makes `s` its device's current stream; *previous receives the stream it replaces (free it after restoring).
+int ts_cuda_stream_set_current(void *s, void **previous) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    auto &stream = stream_of(s);
+    auto *old = new c10::cuda::CUDAStream(c10::cuda::getCurrentCUDAStream(stream.device_index()));
+    c10::cuda::setCurrentCUDAStream(stream);
+    if (previous) *previous = old; else delete old;
+#endif
+  TS_CATCH
+}
+
+/// A CUDA event; with timing (cudaEventDefault) when enable_timing is 1, else cudaEventDisableTiming.
+int ts_cuda_event_new(uint8_t enable_timing, void **out) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    *out = new c10::Event(c10::DeviceType::CUDA,
+                          enable_timing ? c10::EventFlag::BACKEND_DEFAULT : c10::EventFlag::PYTORCH_DEFAULT);
+#endif
+  TS_CATCH
+}
+
+void ts_cuda_event_free(void *e) {
+#ifdef TS_WITH_CUDA
+  delete static_cast<c10::Event *>(e);
+#else
+  (void)e;
+#endif
+}
+
+int ts_cuda_event_record(void *e, void *s) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    event_of(e).record(stream_of(s));
+#endif
+  TS_CATCH
+}
+
+/// Makes stream `s` wait for the event's recorded work.
+int ts_cuda_event_block(void *e, void *s) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    event_of(e).block(stream_of(s));
+#endif
+  TS_CATCH
+}
+
+int ts_cuda_event_synchronize(void *e) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    event_of(e).synchronize();
+#endif
+  TS_CATCH
+}
+
+int ts_cuda_event_query(void *e, uint8_t *out) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    *out = event_of(e).query() ? 1 : 0;
+#endif
+  TS_CATCH
+}
+
+/// Milliseconds from `start` to `end` (both recorded with timing, `end` completed).
+int ts_cuda_event_elapsed_ms(void *start, void *end, double *out) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    TORCH_CHECK(event_of(start).was_marked_for_recording() && event_of(end).was_marked_for_recording(),
+                "elapsedTime: both events must be recorded first");
+    *out = event_of(start).elapsedTime(event_of(end));
+#endif
+  TS_CATCH
+}
+
 int ts_nccl_runtime_version(int32_t *out) {
   TS_TRY
     *out = 0;
