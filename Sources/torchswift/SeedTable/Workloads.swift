@@ -211,19 +211,20 @@ func measureSwiftRow(_ config: ScenarioConfig, row: RowKind, steps: Int, warmup:
   var note: String? = nil
   if row == .gpuGraph {
     // The whole step (zero_grad, forward, backward, fused AdamW with its step counts on the GPU) captured once;
-    // each replay first copies the next batch into the captured (static) input tensors.
+    // each call copies the next batch into the captured input tensors and replays.
     let captured = run
-    do {
-      let statics = try captured.batches[0].map { try $0.clone() }
-      let graph = try CUDAGraph.make(warmup: 3) { try captured.step(statics, autocastCache: false) }
-      timed = { i in
-        for (s, src) in zip(statics, captured.batches[i % TrainingRun.poolSize]) { try s.copy_(src, nonBlocking: true) }
-        try graph.replay()
-      }
-    } catch {
-      note = "CUDA graph capture failed (\(error)); timed eagerly instead"
+    let step = try CUDAGraphStep(example: captured.batches[0], warmup: 3) { batch in
+      try captured.step(batch, autocastCache: false)
+      return []
+    }
+    switch step.mode {
+    case .graph:
+      timed = { i in try step(captured.batches[i % TrainingRun.poolSize]) }
+    case .eager(let reason):
+      note = "CUDA graph not used (\(reason)); timed eagerly instead"
       FileHandle.standardError.write(Data("bench table: \(config.scenario) \(config.shape): \(note!)\n".utf8))
       try? CUDA.synchronize(0)
+      // A failed capture can leave gradients in the graph's pool: start again from a fresh model.
       run = try TrainingRun(config, row: .gpuAMPBF16, device: device, seed: seed)
       let eager = run
       timed = { i in try eager.step(eager.batches[i % TrainingRun.poolSize]) }
