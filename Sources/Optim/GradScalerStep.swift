@@ -1,6 +1,9 @@
 import Torch
 
 extension GradScaler {
+  /// `scaler.unscale_(optimizer)`: divides the optimizer's gradients by the scale (before clipping them).
+  public func unscale(_ optimizer: some Optimizer) throws { try unscale(optimizer.parameters) }
+
   /// `scaler.step(optimizer)`, as in PyTorch: unscales the gradients unless `unscale` already ran, and
   /// skips the step when any of them is inf/NaN.
   ///

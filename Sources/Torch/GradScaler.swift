@@ -12,11 +12,19 @@ public final class GradScaler {
   private let initScale: Double
   private var scaleTensor: Tensor?
   private var growthTracker: Tensor?
-  private var foundInf: Tensor?
   private var lastFoundInf: Tensor?
-  /// Where this iteration is, as PyTorch's per-optimizer `OptState`: ready → unscaled → stepped → (update) ready.
+  /// Where an optimizer is in this iteration, as PyTorch's `OptState`: ready → unscaled → stepped → (update) ready.
   private enum Stage { case ready, unscaled, stepped }
-  private var stage = Stage.ready
+  /// Per optimizer (PyTorch's `_per_optimizer_states`), keyed by its parameter set: its stage and overflow flag.
+  private struct OptimizerState {
+    var stage = Stage.ready
+    var foundInf: Tensor? = nil
+  }
+  private var perOptimizer: [Set<ObjectIdentifier>: OptimizerState] = [:]
+  /// Overflow flags recorded since the last update, in order.
+  private var recorded: [Tensor] = []
+
+  private static func key(_ parameters: [Tensor]) -> Set<ObjectIdentifier> { Set(parameters.map(ObjectIdentifier.init)) }
 
   public init(initScale: Double = 65536, growthFactor: Double = 2, backoffFactor: Double = 0.5,
               growthInterval: Int = 2000, enabled: Bool = true) {
@@ -44,19 +52,22 @@ public final class GradScaler {
     return try loss.mul(scaleTensor!.to(device: loss.device))
   }
 
-  /// Divides the gradients of `parameters` by the scale in place and records whether any is inf/NaN.
-  /// Call before gradient clipping; called by `step` otherwise. Once per step.
+  /// Divides the gradients of `parameters` (one optimizer's) by the scale in place and records whether any is
+  /// inf/NaN. Call before gradient clipping; called by `step` otherwise. Once per optimizer and iteration;
+  /// several optimizers may share one scaler, each tracked by its parameter set, as in PyTorch.
   public func unscale(_ parameters: [Tensor]) throws {
     guard enabled else { return }
-    switch stage {
+    let key = Self.key(parameters)
+    switch perOptimizer[key]?.stage ?? .ready {
     case .ready: break
     case .unscaled: throw TorchError("unscale() has already been called on this optimizer since the last update()")
     case .stepped: throw TorchError("unscale() is being called after step()")
     }
     guard let scaleTensor else { throw TorchError("GradScaler: scale(loss) must be called before unscale()") }
     let invScale = try scaleTensor.double().reciprocal().float()
-    foundInf = try checkNonFinite(parameters, invScale: invScale)
-    stage = .unscaled
+    let found = try checkNonFinite(parameters, invScale: invScale)
+    perOptimizer[key] = OptimizerState(stage: .unscaled, foundInf: found)
+    recorded.append(found)
   }
 
   /// Runs libtorch's check-and-unscale kernel over the gradients (one call per device and dtype, as the
@@ -84,10 +95,13 @@ public final class GradScaler {
       try optimizerStep()
       return true
     }
-    guard stage != .stepped else { throw TorchError("step() has already been called since the last update()") }
-    if stage == .ready { try unscale(parameters) }
-    stage = .stepped
-    if try foundInf!.item(Double.self) == 0 {
+    let key = Self.key(parameters)
+    if perOptimizer[key]?.stage == .stepped {
+      throw TorchError("step() has already been called since the last update()")
+    }
+    if perOptimizer[key]?.stage != .unscaled { try unscale(parameters) }
+    perOptimizer[key]!.stage = .stepped
+    if try perOptimizer[key]!.foundInf!.item(Double.self) == 0 {
       try optimizerStep()
       return true
     }
@@ -101,17 +115,19 @@ public final class GradScaler {
   /// host. Marks the step as taken for `update()`. Returns nil when the scaler is disabled.
   public func deviceStepInputs(_ parameters: [Tensor]) throws -> (gradScale: Tensor?, foundInf: Tensor)? {
     guard enabled else { return nil }
-    switch stage {
+    let key = Self.key(parameters)
+    let state = perOptimizer[key] ?? OptimizerState()
+    switch state.stage {
     case .stepped: throw TorchError("step() has already been called since the last update()")
     case .unscaled:
-      stage = .stepped
-      return (nil, foundInf!)
+      perOptimizer[key]!.stage = .stepped
+      return (nil, state.foundInf!)
     case .ready:
       guard let scaleTensor else { throw TorchError("GradScaler: scale(loss) must be called before step()") }
       let ones = try Tensor.ones([], dtype: .float32, device: scaleTensor.device)
       let found = try checkNonFinite(parameters, invScale: ones)
-      foundInf = found
-      stage = .stepped
+      perOptimizer[key] = OptimizerState(stage: .stepped, foundInf: found)
+      recorded.append(found)
       return (scaleTensor, found)
     }
   }
@@ -119,30 +135,32 @@ public final class GradScaler {
   /// Whether the last `step` was skipped because a gradient overflowed (reads the flag on the host;
   /// false before any step).
   public var lastStepSkipped: Bool {
-    guard let flag = foundInf ?? lastFoundInf else { return false }
+    guard let flag = recorded.last ?? lastFoundInf else { return false }
     return ((try? flag.item(Double.self)) ?? 0) != 0
   }
 
   /// Updates the scale after a step: backoff on overflow, growth after `growthInterval` clean steps.
   public func update() throws {
     guard enabled, let scaleTensor, let growthTracker else { return }
-    guard let found = foundInf else {
+    guard var found = recorded.first else {
       throw TorchError("GradScaler.update(): no inf checks were recorded prior to update; call step() first")
     }
+    // Any optimizer's overflow backs the scale off (PyTorch sums the recorded flags).
+    for f in recorded.dropFirst() { found = try found.add(f.to(device: found.device)) }
     _ = try ATen._amp_update_scale_(scaleTensor, growth_tracker: growthTracker, found_inf: found,
                                     scale_growth_factor: growthFactor, scale_backoff_factor: backoffFactor,
                                     growth_interval: growthInterval)
-    lastFoundInf = found
-    foundInf = nil
-    stage = .ready
+    lastFoundInf = recorded.last
+    recorded = []
+    perOptimizer = [:]
   }
 
   /// Sets the scale explicitly (`update(new_scale)`).
   public func update(newScale: Double) throws {
     guard enabled, let scaleTensor else { return }
     try scaleTensor.fill_(.double(newScale))
-    foundInf = nil
-    stage = .ready
+    recorded = []
+    perOptimizer = [:]
   }
 
   /// State as PyTorch's `GradScaler.state_dict()`: scale, growth factors, interval and tracker.

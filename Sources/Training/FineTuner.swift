@@ -248,7 +248,7 @@ public final class FineTuner {
         windowSamples += batch.size
         guard micro == c.gradAccumulation || isLastBatch else { continue }
 
-        try scaler.unscale(params)
+        try scaler.unscale(optimizer)
         let gradNorm = try clipGradNorm(params, maxNorm: c.maxGradNorm).item(Double.self)
         try scaler.step(optimizer)
         try scaler.update()

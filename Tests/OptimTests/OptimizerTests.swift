@@ -100,6 +100,35 @@ final class OptimizerTests: XCTestCase {
     XCTAssertThrowsError(try scaler.update(), "update() without a step is an error, as in PyTorch")
   }
 
+  /// One GradScaler shared by two optimizers (fused AdamW: scale on the device; SGD: the host path), as in
+  /// PyTorch: each skips only its own overflowing step, any overflow backs the scale off.
+  func testOneGradScalerForTwoOptimizersMatchesPyTorch() throws {
+    let w = try Self.fx("scaled.w0").clone().requiresGrad_()
+    let b = try Self.fx("scaled.b0").clone().requiresGrad_()
+    let dirs = try Self.fx("scaled.dirs")
+    let optW = try AdamW([w], lr: 0.01, fused: true)
+    let optB = try SGD([b], lr: 0.05, momentum: 0.9)
+    let scaler = GradScaler(initScale: 256, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2)
+    let bad: [Int: Tensor] = [1: b, 4: w, 5: b, 6: w]
+    var scales: [Double] = []
+    for k in 0..<10 {
+      try optW.zeroGrad()
+      try optB.zeroGrad()
+      var loss = try Self.fx("x").matmul(w).add(b).sub(try Self.fx("y")).mul(dirs[k]).pow(2).mean()
+      if let p = bad[k] { loss = try loss.add(try p.sum().mul(.double(.infinity))) }
+      try scaler.scale(loss).backward()
+      if k % 3 == 0 { try scaler.unscale(optB) }
+      try scaler.step(optW)
+      try scaler.step(optB)
+      try scaler.update()
+      scales.append(scaler.scale)
+    }
+    XCTAssertEqual(scales, try Self.fx("two.scales").toArray(Double.self), "scale after each update")
+    try assertRelative(w, try Self.fx("two.w"), 1e-5, "w (AdamW, skipped at its own overflows only)")
+    try assertRelative(b, try Self.fx("two.b"), 1e-5, "b (SGD, skipped at its own overflows only)")
+    XCTAssertEqual(try optW.state[ObjectIdentifier(w)]!["step"]!.item(Double.self), try Self.fx("two.w.step").item(Double.self))
+  }
+
   func testStateDictRoundTripThroughTorchSave() throws {
     for fused in [true, false] {
       for make in [{ try AdamW($0, lr: 0.01, amsgrad: true, fused: fused) as Optimizer },

@@ -7,7 +7,8 @@ the learning rates of transformers' warmup schedules (the lambdas of get_linear_
 get_cosine_schedule_with_warmup and get_constant_schedule_with_warmup, reimplemented here so that the
 transformers package is not needed) driven by torch's LambdaLR; clip_grad_norm_ with several norms;
 torch.amp.GradScaler("cpu") driving a fused AdamW (the scale and the overflow flag go into the fused kernel)
-through steps with forced inf/NaN gradients, with and without unscale_ + clipping before the step.
+through steps with forced inf/NaN gradients, with and without unscale_ + clipping before the step; one
+GradScaler shared by two optimizers (fused AdamW and SGD with momentum), each skipping only its own overflows.
 Regenerate with the pinned torch:  .venv/bin/python Tests/OptimTests/Fixtures/make_optim_fixtures.py
 """
 import math
@@ -146,6 +147,32 @@ for name, p in (("w", w), ("b", b)):
     OUT[f"scaled.{name}.step"] = st["step"].clone()
     OUT[f"scaled.{name}.exp_avg"] = st["exp_avg"].clone()
     OUT[f"scaled.{name}.exp_avg_sq"] = st["exp_avg_sq"].clone()
+
+# ---------- one GradScaler, two optimizers ----------
+w = SW0.clone().requires_grad_()
+b = SB0.clone().requires_grad_()
+opt_w = torch.optim.AdamW([w], lr=0.01, fused=True)
+opt_b = torch.optim.SGD([b], lr=0.05, momentum=0.9)
+scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 8, growth_factor=2.0, backoff_factor=0.5, growth_interval=2)
+TWO_BAD = {1: "b", 4: "w", 5: "b", 6: "w"}
+scales = []
+for k in range(10):
+    opt_w.zero_grad()
+    opt_b.zero_grad()
+    loss = ((X @ w + b - Y) * dirs[k]).pow(2).mean()
+    if k in TWO_BAD:
+        loss = loss + (w if TWO_BAD[k] == "w" else b).sum() * float("inf")
+    scaler.scale(loss).backward()
+    if k % 3 == 0:
+        scaler.unscale_(opt_b)
+    scaler.step(opt_w)
+    scaler.step(opt_b)
+    scaler.update()
+    scales.append(scaler.get_scale())
+OUT["two.scales"] = torch.tensor(scales, dtype=torch.float64)
+OUT["two.w"] = w.detach().clone()
+OUT["two.b"] = b.detach().clone()
+OUT["two.w.step"] = opt_w.state[w]["step"].clone()
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optim.pt")
 torch.save(OUT, path)
