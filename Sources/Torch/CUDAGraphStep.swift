@@ -41,7 +41,12 @@ public final class CUDAGraphStep {
 
   public init(example inputs: [Tensor], warmup: Int = 3, _ body: @escaping ([Tensor]) throws -> [Tensor]) throws {
     self.body = body
-    guard !inputs.isEmpty, inputs.allSatisfy({ if case .cuda = $0.device { return true } else { return false } }) else {
+    guard !inputs.isEmpty else {
+      staticInputs = []
+      mode = .eager(reason: "no input tensors to capture")
+      return
+    }
+    guard inputs.allSatisfy({ if case .cuda = $0.device { return true } else { return false } }) else {
       staticInputs = inputs
       mode = .eager(reason: "inputs are not all on a CUDA device")
       return

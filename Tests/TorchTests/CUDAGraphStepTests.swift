@@ -33,6 +33,7 @@ final class CUDAGraphStepTests: XCTestCase {
     XCTAssertTrue(try w.equal(v))
     XCTAssertEqual(step.eagerCalls, 3)
     XCTAssertEqual(step.replays, 0)
+    XCTAssertEqual(try CUDAGraphStep(example: []) { _ in [] }.mode, .eager(reason: "no input tensors to capture"))
   }
 
   func testReplaysMatchEagerStepsOnAGPU() throws {
