@@ -1,3 +1,4 @@
+import Foundation
 import CTorch
 
 /// Where a tensor lives: `.cpu` or `.cuda(index)`. `.cuda(n)` counts the GPUs visible to the process,
@@ -50,4 +51,18 @@ public enum Device: Equatable, Hashable, CustomStringConvertible, Sendable {
   }
 
   public var isCUDA: Bool { if case .cuda = self { return true } else { return false } }
+
+  /// Throws a clear error when this device cannot be used here: no NVIDIA driver or GPU visible, or an index
+  /// past the visible devices (CUDA_VISIBLE_DEVICES renumbers them from 0).
+  public func checkAvailable() throws {
+    guard case .cuda(let i) = self else { return }
+    guard CUDA.isAvailable else {
+      throw TorchError("\(self) is not available: no NVIDIA driver or GPU is visible to this process")
+    }
+    let count = CUDA.deviceCount
+    guard i < count else {
+      let visible = ProcessInfo.processInfo.environment["CUDA_VISIBLE_DEVICES"].map { " (CUDA_VISIBLE_DEVICES=\($0))" } ?? ""
+      throw TorchError("\(self) is not available: \(count) CUDA device(s) visible\(visible), numbered from 0")
+    }
+  }
 }

@@ -23,7 +23,7 @@ struct Embed: ParsableCommand {
     if let output, !(output.hasSuffix(".jsonl") || output.hasSuffix(".npy")) {
       throw ValidationError("--output must end in .jsonl or .npy, got '\(output)'")
     }
-    let st = try SentenceTransformer(directory: try model ?? BundledModel.directory(), device: try Device(parsing: device),
+    let st = try SentenceTransformer(directory: try model ?? BundledModel.directory(), device: try deviceOption(device),
                                      maxSeqLength: maxLength)
     let texts = try input.load()
     let emb = try st.encode(texts, batchSize: batchSize).cpu().contiguous()

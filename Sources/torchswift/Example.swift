@@ -40,8 +40,7 @@ struct Example: ParsableCommand {
     }
 
     func run() throws {
-      let dev = try Device(parsing: device)
-      if dev.isCUDA && !CUDA.isAvailable { throw ValidationError("CUDA is not available on this machine: use --device cpu") }
+      let dev = try deviceOption(device)
       if let threads { Torch.numThreads = threads }
       Torch.manualSeed(seed)
       func sync() throws { if case .cuda(let i) = dev { try CUDA.synchronize(i) } }

@@ -90,7 +90,7 @@ struct FineTune: ParsableCommand {
     c.gradAccumulation = gradAccumulation
     c.maxGradNorm = maxGradNorm
     c.precision = FineTuneConfig.Precision(rawValue: precision)!
-    c.device = try Device(parsing: device)
+    c.device = try deviceOption(device)
     c.seed = seed
     c.outputDir = output
     c.logdir = logdir
@@ -134,7 +134,7 @@ struct Eval: ParsableCommand {
   @Flag(help: "Print one JSON object (accuracy, macro_f1, per-class metrics, confusion matrix).") var json = false
 
   func run() throws {
-    let dev = try Device(parsing: device)
+    let dev = try deviceOption(device)
     let r = try evaluateModel(model: model, data: data, textColumn: textColumn, labelColumn: labelColumn,
                               maxLength: maxLength, batchSize: batchSize, device: dev)
     if json {

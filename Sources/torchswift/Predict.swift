@@ -19,7 +19,7 @@ struct Predict: ParsableCommand {
   func run() throws {
     guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-    let dev = try Device(parsing: device)
+    let dev = try deviceOption(device)
     let (clf, _) = try BertForSequenceClassification.fromPretrained(model, device: dev)
     let texts = try input.load()
     let results = try Classifier(model: clf, tokenizer: try Tokenizer(directory: model), maxLength: maxLength, device: dev)

@@ -171,5 +171,14 @@ final class FineTuneTests: XCTestCase {
     let flag = try TrainEnv.torchswift(base + ["--data", s + "/bad.csv", "--precision", "fp8"], cache: s + "/cache")
     XCTAssertNotEqual(flag.status, 0)
     XCTAssertTrue(flag.output.contains("--precision"), flag.output)
+
+    // A device that cannot be used here is refused before any work, naming the flag.
+    let device = try TrainEnv.torchswift(base + ["--data", s + "/bad.csv", "--device", "cuda:99"], cache: s + "/cache")
+    XCTAssertNotEqual(device.status, 0)
+    XCTAssertTrue(device.output.contains("--device cuda:99") && device.output.contains("not available"), device.output)
+    XCTAssertFalse(device.output.contains("tokenize:"), "refused before tokenizing:\n\(device.output)")
+    let typo = try TrainEnv.torchswift(base + ["--data", s + "/bad.csv", "--device", "gpu0"], cache: s + "/cache")
+    XCTAssertNotEqual(typo.status, 0)
+    XCTAssertTrue(typo.output.contains("--device gpu0") && typo.output.contains("cpu, cuda or cuda:N"), typo.output)
   }
 }
