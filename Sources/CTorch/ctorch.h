@@ -163,6 +163,7 @@ int ts_cuda_stream_synchronize(void *s);
 int ts_cuda_stream_query(void *s, uint8_t *out);
 int ts_cuda_stream_wait_stream(void *waiter, void *on);
 int ts_cuda_stream_set_current(void *s, void **previous);
+int ts_tensor_record_stream(ts_tensor t, void *s);
 int ts_cuda_event_new(uint8_t enable_timing, void **out);
 void ts_cuda_event_free(void *e);
 int ts_cuda_event_record(void *e, void *s);

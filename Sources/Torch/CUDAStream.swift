@@ -73,6 +73,13 @@ public final class CUDAStream: CustomStringConvertible {
   public var description: String { "CUDAStream(device=cuda:\(deviceIndex), id=\(id), priority=\(priority))" }
 }
 
+extension Tensor {
+  /// Marks this CUDA tensor as used by `stream` (`Tensor.record_stream`): when it is freed, its memory is not
+  /// reused before the work queued on `stream` so far has finished. Needed when a tensor made on one stream
+  /// is consumed on another and may be dropped before that stream is done.
+  public func recordStream(_ stream: CUDAStream) throws { try check(ts_tensor_record_stream(handle, stream.raw)) }
+}
+
 /// Runs `body` with `stream` as its device's current stream (`with torch.cuda.stream(stream):`), then restores
 /// the previous one, also when `body` throws. Tensors made inside are used on other streams only after those
 /// wait for `stream`.

@@ -42,6 +42,8 @@ final class CUDAStreamTests: XCTestCase {
     XCTAssertGreaterThan(try start.elapsedTime(to: end), 0)
     XCTAssertLessThanOrEqual(try (onSide - reference).abs().max().item(Double.self), 1e-4)
     XCTAssertThrowsError(try CUDAEvent().elapsedTime(to: end), "events without timing cannot be timed")
+    try onSide.recordStream(main)
+    XCTAssertThrowsError(try Tensor.zeros([2]).recordStream(main), "record_stream needs a CUDA tensor")
     XCTAssertThrowsError(try CUDAStream(device: 4096), "a device that does not exist")
   }
 }

@@ -373,6 +373,19 @@ int ts_cuda_stream_set_current(void *s, void **previous) {
   TS_CATCH
 }
 
+/// Marks a CUDA tensor's memory as in use by stream `s` (`Tensor.record_stream`): the caching allocator does not
+/// hand it out again until the work queued on `s` so far has finished.
+int ts_tensor_record_stream(ts_tensor t, void *s) {
+  TS_TRY
+    TS_REQUIRE_CUDA();
+#ifdef TS_WITH_CUDA
+    const auto &tensor = ts::unwrap(t);
+    TORCH_CHECK(tensor.is_cuda(), "record_stream: expected a CUDA tensor, got one on ", tensor.device());
+    c10::cuda::CUDACachingAllocator::recordStream(tensor.storage().data_ptr(), stream_of(s));
+#endif
+  TS_CATCH
+}
+
 /// A CUDA event; with timing (cudaEventDefault) when enable_timing is 1, else cudaEventDisableTiming.
 int ts_cuda_event_new(uint8_t enable_timing, void **out) {
   TS_TRY
