@@ -38,6 +38,10 @@ public struct Encoding: Equatable, Sendable {
     /// Token strings that differ from the id's vocabulary entry (added tokens matched with
     /// `lstrip`/`rstrip` include the stripped spaces, normalized ones their normalized text).
     var tokenOverrides: [Int: String] = [:]
+    /// What truncation cut off, as further encodings of at most `maxLength` tokens each overlapping its
+    /// neighbour by `stride` tokens, post-processed and padded like this one (HF `Encoding.overflowing`).
+    /// For pairs whose both sequences overflow, the combinations come in HF's order and nesting.
+    public internal(set) var overflowing: [Encoding] = []
 
     /// Number of tokens.
     public var count: Int { ids.count }
@@ -73,6 +77,7 @@ public struct Encoding: Equatable, Sendable {
 
     /// Pads to `length` tokens (no-op when already at least that long), HF `Encoding.pad`.
     mutating func pad(to length: Int, with padding: Padding) {
+        for i in overflowing.indices { overflowing[i].pad(to: length, with: padding) }
         let missing = length - ids.count
         guard missing > 0 else { return }
         padToken = padding.padToken
@@ -136,6 +141,51 @@ struct RawSequence {
     mutating func removeLast(_ k: Int) {
         if !overrides.isEmpty { overrides = overrides.filter { $0.key < tokens.count - k } }
         tokens.removeLast(k)
+    }
+
+    /// Tokens `range` as a sequence of their own (added-token overrides re-indexed).
+    func slice(_ range: Range<Int>) -> RawSequence {
+        var part = RawSequence()
+        part.tokens = Array(tokens[range])
+        if !overrides.isEmpty {
+            part.overrides = Dictionary(uniqueKeysWithValues: overrides.compactMap {
+                range.contains($0.key) ? ($0.key - range.lowerBound, $0.value) : nil
+            })
+        }
+        return part
+    }
+
+    /// HF `Encoding::truncate(max_len, stride, direction)`: the kept window first, then the overflowing
+    /// windows of at most `maxLength` tokens, each repeating `stride` tokens of its neighbour (one element
+    /// when nothing needs cutting; with `maxLength` 0 an empty window, then everything).
+    func windows(maxLength: Int, stride: Int, direction: Direction) throws -> [RawSequence] {
+        let n = count
+        if maxLength >= n { return [self] }
+        if maxLength == 0 { return [RawSequence(), self] }
+        guard stride < maxLength else {
+            throw TokenizerError.strideTooLarge(maxLength: maxLength)
+        }
+        let step = maxLength - stride
+        var ranges: [Range<Int>] = []
+        switch direction {
+        case .right:
+            var start = 0
+            while true {
+                let stop = min(start + maxLength, n)
+                ranges.append(start..<stop)
+                if stop == n { break }
+                start += step
+            }
+        case .left:
+            var stop = n
+            while true {
+                let start = max(0, stop - maxLength)
+                ranges.append(start..<stop)
+                if start == 0 { break }
+                stop -= step
+            }
+        }
+        return ranges.map(slice)
     }
 
     /// Keeps `length` tokens, dropping from the end (`.right`) or the start (`.left`).

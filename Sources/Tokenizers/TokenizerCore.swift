@@ -90,14 +90,36 @@ final class TokenizerCore: Sendable {
             second = ws.second
         }
         let processor = configuration.value.postProcessor
-        if let truncation {
-            let added = addSpecialTokens ? (processor?.addedTokens(isPair: pair != nil) ?? 0) : 0
-            try truncation.apply(first: &ws.first, second: &second, addedTokens: added)
+        let special = addSpecialTokens ? processor : nil
+        func build(_ a: RawSequence, _ b: RawSequence?) -> Encoding {
+            if let special { return special.apply(first: a, second: b, vocabulary: idVocabulary) }
+            return TemplateProcessing.concatenate(first: a, second: b, vocabulary: idVocabulary)
         }
-        if addSpecialTokens, let processor {
-            return processor.apply(first: ws.first, second: second, vocabulary: idVocabulary)
+        guard let truncation else { return build(ws.first, second) }
+        let added = special?.addedTokens(isPair: pair != nil) ?? 0
+        let (firsts, seconds) = try truncation.apply(first: ws.first, second: second, addedTokens: added)
+        if firsts.count == 1 && (seconds?.count ?? 1) == 1 { return build(firsts[0], seconds?[0]) }
+        // Overflowing windows: HF post-processes each template piece and merges them left to right, and each
+        // merge combines the overflowing encodings of both sides; replay those merges on window choices.
+        var pieces: [OverflowNode] = []
+        let template = special.map { seconds == nil ? $0.single : $0.pair }
+        for piece in template ?? [.sequence(isPair: false, typeId: 0)] + (seconds == nil ? [] : [.sequence(isPair: true, typeId: 1)]) {
+            switch piece {
+            case .special: pieces.append(OverflowNode())
+            case let .sequence(isPair, _):
+                let n = isPair ? (seconds?.count ?? 0) : firsts.count
+                guard !isPair || seconds != nil else { continue }
+                pieces.append(OverflowNode(window: 0, isPair: isPair,
+                                           overflowing: (1..<max(n, 1)).map { OverflowNode(window: $0, isPair: isPair) }))
+            }
         }
-        return TemplateProcessing.concatenate(first: ws.first, second: second, vocabulary: idVocabulary)
+        let merged = pieces.reduce(OverflowNode()) { $0.merged(with: $1) }
+        func materialize(_ node: OverflowNode) -> Encoding {
+            var encoding = build(firsts[node.first], seconds?[node.second])
+            encoding.overflowing = node.overflowing.map(materialize)
+            return encoding
+        }
+        return materialize(merged)
     }
 
     /// Splits added tokens, normalizes, pre-tokenizes and runs WordPiece over one input string.
@@ -215,3 +237,39 @@ final class TokenizerConfigurationBox: @unchecked Sendable {
     let value: TokenizerConfiguration
     init(_ value: TokenizerConfiguration) { self.value = value }
 }
+
+/// Which truncation window of each input an encoding holds, and its overflowing encodings: HF
+/// `Encoding::merge_with`'s combination of overflowing parts, replayed on window indices.
+struct OverflowNode {
+    var first = 0
+    var second = 0
+    var overflowing: [OverflowNode] = []
+
+    init() {}
+
+    init(window: Int, isPair: Bool, overflowing: [OverflowNode] = []) {
+        if isPair { second = window } else { first = window }
+        self.overflowing = overflowing
+    }
+
+    /// HF `merge_with`: each of our overflowings with the other (and with each of its overflowings), then
+    /// ourselves with each of its overflowings; windows chosen by `other` replace ours.
+    func merged(with other: OverflowNode) -> OverflowNode {
+        var result = self
+        var combined: [OverflowNode] = []
+        for mine in overflowing {
+            combined.append(mine.merged(with: other))
+            for theirs in other.overflowing { combined.append(mine.merged(with: theirs)) }
+        }
+        for theirs in other.overflowing { combined.append(merged(with: theirs)) }
+        result.overflowing = combined
+        result.takeWindows(of: other)
+        return result
+    }
+
+    private mutating func takeWindows(of other: OverflowNode) {
+        if other.first != 0 { first = other.first }
+        if other.second != 0 { second = other.second }
+    }
+}
+

@@ -16,9 +16,9 @@ public enum TruncationStrategy: String, Sendable, Equatable {
 
 /// Truncation parameters (HF `TruncationParams`).
 ///
-/// `maxLength` counts the special tokens the post-processor adds. `stride` is kept
-/// for fidelity with tokenizer.json but overflowing windows are not produced:
-/// only the first (truncated) window is returned.
+/// `maxLength` counts the special tokens the post-processor adds. What is cut off comes back in
+/// `Encoding.overflowing`, in windows that repeat `stride` tokens of the previous one (HF's overflowing
+/// tokens; `stride` must be smaller than the room left for each sequence).
 public struct Truncation: Sendable, Equatable {
     public var maxLength: Int
     public var strategy: TruncationStrategy
@@ -32,27 +32,26 @@ public struct Truncation: Sendable, Equatable {
         self.direction = direction
     }
 
-    /// Shortens `first` (and `second`) so that together they hold at most `maxLength - addedTokens` tokens.
+    /// Splits `first` (and `second`) so that together they hold at most `maxLength - addedTokens` tokens
+    /// (HF `truncate_encodings`): each comes back as its kept window followed by its overflowing windows.
     ///
     /// Mirrors HF: when `maxLength` is smaller than the special tokens to add, HF's unsigned
     /// subtraction wraps and nothing is truncated; the same happens here.
-    func apply(first: inout RawSequence, second: inout RawSequence?, addedTokens: Int) throws {
-        guard addedTokens <= maxLength else { return }
+    func apply(first: RawSequence, second: RawSequence?, addedTokens: Int) throws -> (first: [RawSequence], second: [RawSequence]?) {
+        guard addedTokens <= maxLength else { return ([first], second.map { [$0] }) }
         let budget = maxLength - addedTokens
+        func cut(_ s: RawSequence, _ length: Int) throws -> [RawSequence] {
+            try s.windows(maxLength: length, stride: stride, direction: direction)
+        }
         if budget == 0 {
-            first.truncate(to: 0, direction: direction)
-            second?.truncate(to: 0, direction: direction)
-            return
+            return (try cut(first, 0), try second.map { try cut($0, 0) })
         }
         let total = first.count + (second?.count ?? 0)
-        guard total > budget else { return }
+        guard total > budget else { return ([first], second.map { [$0] }) }
         let toRemove = total - budget
         switch strategy {
         case .longestFirst:
-            guard var pair = second else {
-                first.truncate(to: total - toRemove, direction: direction)
-                return
-            }
+            guard let pair = second else { return (try cut(first, total - toRemove), nil) }
             var n1 = first.count
             var n2 = pair.count
             let swapped = n1 > n2
@@ -63,21 +62,18 @@ public struct Truncation: Sendable, Equatable {
                 n2 = n1 + budget % 2
             }
             if swapped { swap(&n1, &n2) }
-            first.truncate(to: n1, direction: direction)
-            pair.truncate(to: n2, direction: direction)
-            second = pair
+            return (try cut(first, n1), try cut(pair, n2))
         case .onlyFirst:
             guard first.count > toRemove else {
                 throw TokenizerError.truncation("Sequence to truncate too short to respect the provided max_length")
             }
-            first.truncate(to: first.count - toRemove, direction: direction)
+            return (try cut(first, first.count - toRemove), second.map { [$0] })
         case .onlySecond:
-            guard var pair = second else { throw TokenizerError.truncation("Second sequence not provided") }
+            guard let pair = second else { throw TokenizerError.truncation("Second sequence not provided") }
             guard pair.count > toRemove else {
                 throw TokenizerError.truncation("Sequence to truncate too short to respect the provided max_length")
             }
-            pair.truncate(to: pair.count - toRemove, direction: direction)
-            second = pair
+            return ([first], try cut(pair, pair.count - toRemove))
         }
     }
 }

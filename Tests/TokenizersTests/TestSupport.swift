@@ -160,6 +160,11 @@ enum Fixture {
         check("offsets", e.offsets, expected["offsets"].map { offsets($0) })
         check("word_ids", e.wordIds.map { $0 ?? -1 }, expected["word_ids"].map { ints($0) })
         check("tokens", e.tokens, expected["tokens"].map { strings($0) })
+        let overflowing = expected["overflowing"] as? [[String: Any]] ?? []
+        check("overflowing count", e.overflowing.count, overflowing.count)
+        for (i, (o, want)) in zip(e.overflowing, overflowing).enumerated() {
+            problems += differences(o, want).map { "overflowing[\(i)] \($0)" }
+        }
         return problems
     }
 

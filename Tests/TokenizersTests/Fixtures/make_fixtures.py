@@ -92,11 +92,14 @@ ADDED_TEXTS = ["Hello World! hello world", "a  <ent>  b<ent>c", "singing ing bri
 
 
 def encoding_dict(e):
-    return {
+    d = {
         "ids": e.ids, "type_ids": e.type_ids, "attention_mask": e.attention_mask,
         "special_tokens_mask": e.special_tokens_mask, "offsets": [list(o) for o in e.offsets],
         "word_ids": [-1 if w is None else w for w in e.word_ids], "tokens": e.tokens,
     }
+    if e.overflowing:  # what truncation cut off, nested as HF returns it
+        d["overflowing"] = [encoding_dict(o) for o in e.overflowing]
+    return d
 
 
 def configure(tok, truncation=None, padding=None):
@@ -114,7 +117,9 @@ def run_case(tok, text, pair=None, add_special_tokens=True, truncation=None, pad
             "padding": padding}
     try:
         e = tok.encode(text, pair, add_special_tokens=add_special_tokens)
-    except Exception as err:  # HF truncation errors
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # HF truncation errors (a too-large stride is a Rust panic: PanicException)
         case["error"] = str(err)
         return case
     case["expected"] = encoding_dict(e)
@@ -141,6 +146,19 @@ def hard_cases(model_dir):
                 cases.append(run_case(tok, LONG_B, LONG_A, truncation=t))
                 if max_length in (3, 10):
                     cases.append(run_case(tok, LONG_A, LONG_B, add_special_tokens=False, truncation=t))
+    # Overflowing windows: strides, both directions, pairs where one or both sequences overflow.
+    for strategy in STRATEGIES:
+        for direction in ("right", "left"):
+            for max_length, stride in ((6, 1), (9, 2), (9, 6), (16, 4), (12, 0), (7, 5)):
+                t = {"max_length": max_length, "strategy": strategy, "direction": direction, "stride": stride}
+                cases.append(run_case(tok, LONG_A, truncation=t))
+                cases.append(run_case(tok, LONG_A, LONG_B, truncation=t))
+                cases.append(run_case(tok, LONG_B, LONG_A, truncation=t))
+                cases.append(run_case(tok, LONG_A, LONG_B, add_special_tokens=False, truncation=t))
+    for padding in PADDINGS[:2]:
+        t = {"max_length": 10, "stride": 3}
+        cases.append(run_case(tok, LONG_A, truncation=t, padding=padding))
+        cases.append(run_case(tok, LONG_A, LONG_B, truncation=t, padding=padding))
     for padding in PADDINGS:
         for text, pair in (("Hello, world!", None), (LONG_A, None), ("", None), ("Hello", "World")):
             cases.append(run_case(tok, text, pair, padding=padding))
@@ -150,7 +168,7 @@ def hard_cases(model_dir):
     batch_texts = ["short", LONG_A, "", "Héllo 世界 [MASK]"]
     batch_pairs = [("a", "b"), (LONG_A, LONG_B), ("", "x y z")]
     for padding in PADDINGS:
-        for truncation in (None, {"max_length": 10}):
+        for truncation in (None, {"max_length": 10}, {"max_length": 9, "stride": 2}):
             configure(tok, truncation, padding)
             batches.append({"texts": batch_texts, "truncation": truncation, "padding": padding,
                             "expected": [encoding_dict(e) for e in tok.encode_batch(batch_texts)]})
