@@ -46,7 +46,7 @@ let package = Package(
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch", "NN", "SafeTensors", "Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "SafeTensors", "torchswift", "ReferenceTesting"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
-    .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets"], exclude: ["Fixtures"]),
+    .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),
     .target(name: "ReferenceTesting", path: "Tests/ReferenceTesting"),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ReferenceTesting"]),
     .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport", "ReferenceTesting"]),

@@ -13,6 +13,7 @@ import Foundation
 public struct Tokenizer: Sendable {
     let core: TokenizerCore
     /// Truncation applied by `encode` (nil: none). Loaded from tokenizer.json's `truncation`.
+    /// `setTruncation(_:)` also runs HF's check of the stride.
     public var truncation: Truncation?
     /// Padding applied by `encode`/`encodeBatch` (nil: none). Loaded from tokenizer.json's `padding`.
     public var padding: Padding?
@@ -133,6 +134,19 @@ public struct Tokenizer: Sendable {
         self.truncation = truncation
         self.padding = padding
         return changed
+    }
+
+    /// Sets `truncation` as HF's `enable_truncation` does: a `stride` larger than `maxLength` minus the
+    /// special tokens added to a single sequence is refused (a larger one could never advance a window).
+    public mutating func setTruncation(_ truncation: Truncation?) throws {
+        if let t = truncation {
+            let added = core.configuration.value.postProcessor?.addedTokens(isPair: false) ?? 0
+            if added <= t.maxLength, t.maxLength - added < t.stride {
+                throw TokenizerError.truncationParameters(
+                    "tokenizer stride set to \(t.stride), which is greater than or equal to its effective max length of \(t.maxLength - added) (= \(t.maxLength) original max length - \(added) added special tokens), ")
+            }
+        }
+        self.truncation = truncation
     }
 
     // MARK: Encoding

@@ -17,6 +17,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     case truncation(String)
     /// The truncation stride is not smaller than the room left for a sequence (HF stops with this message).
     case strideTooLarge(maxLength: Int)
+    /// Truncation parameters refused by `setTruncation` (HF `enable_truncation`'s message).
+    case truncationParameters(String)
     /// A directory contains neither `tokenizer.json` nor `vocab.txt`.
     case noTokenizerFiles(directory: String)
 
@@ -34,6 +36,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
             return "the \(role) token \"\(token)\" is not in the vocabulary"
         case let .truncation(message):
             return "Truncation error: \(message)"
+        case let .truncationParameters(message):
+            return message
         case let .strideTooLarge(maxLength):
             return "`stride` must be strictly less than `max_len=\(maxLength)` (note that `max_len` may be shorter than the max length of the original model, as it subtracts the number of special characters"
         case let .noTokenizerFiles(directory):

