@@ -47,7 +47,7 @@ public struct Checkpointer {
     try AtomicFile.write(try enc.encode(state), to: tmp + "/trainer_state.json")
     for f in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] { AtomicFile.syncFile(tmp + "/" + f) }
     AtomicFile.syncDirectory(tmp)
-    if FileManager.default.fileExists(atPath: final) { try FileManager.default.removeItem(atPath: final) }
+    if FileManager.default.fileExists(atPath: final) { discard(final) }
     guard rename(tmp, final) == 0 else { throw TrainingError("cannot move checkpoint into \(final): \(String(cString: strerror(errno)))") }
     AtomicFile.syncDirectory(directory)
     try prune()
@@ -66,9 +66,17 @@ public struct Checkpointer {
 
   public var latest: String? { list().last?.path }
 
+  /// Deletes a checkpoint folder so that a kill midway never leaves a half-deleted `checkpoint-N` behind:
+  /// it is first renamed out of the listed names (one atomic step), then removed; a later prune removes
+  /// what a killed process left.
+  private func discard(_ path: String) {
+    let trash = directory + "/.checkpoint-discarded-\(UUID().uuidString)-\(getpid())"
+    if rename(path, trash) == 0 { try? FileManager.default.removeItem(atPath: trash) }
+  }
+
   private func prune() throws {
     let all = list()
-    for c in all.dropLast(keep) { try? FileManager.default.removeItem(atPath: c.path) }
+    for c in all.dropLast(keep) { discard(c.path) }
     // Leftovers of writes that were killed midway.
     for n in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where n.hasPrefix(".checkpoint-") {
       if !n.hasSuffix("-\(getpid())") { try? FileManager.default.removeItem(atPath: directory + "/" + n) }
