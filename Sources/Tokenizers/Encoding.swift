@@ -187,18 +187,4 @@ struct RawSequence {
         }
         return ranges.map(slice)
     }
-
-    /// Keeps `length` tokens, dropping from the end (`.right`) or the start (`.left`).
-    mutating func truncate(to length: Int, direction: Direction) {
-        guard count > length else { return }
-        let drop = count - length
-        if direction == .right {
-            removeLast(drop)
-        } else {
-            if !overrides.isEmpty {
-                overrides = Dictionary(uniqueKeysWithValues: overrides.compactMap { $0.key >= drop ? ($0.key - drop, $0.value) : nil })
-            }
-            tokens.removeFirst(drop)
-        }
-    }
 }

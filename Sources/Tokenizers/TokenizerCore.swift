@@ -101,16 +101,16 @@ final class TokenizerCore: Sendable {
         if firsts.count == 1 && (seconds?.count ?? 1) == 1 { return build(firsts[0], seconds?[0]) }
         // Overflowing windows: HF post-processes each template piece and merges them left to right, and each
         // merge combines the overflowing encodings of both sides; replay those merges on window choices.
-        var pieces: [OverflowNode] = []
         let template = special.map { seconds == nil ? $0.single : $0.pair }
-        for piece in template ?? [.sequence(isPair: false, typeId: 0)] + (seconds == nil ? [] : [.sequence(isPair: true, typeId: 1)]) {
+            ?? [.sequence(isPair: false, typeId: 0)] + (seconds == nil ? [] : [.sequence(isPair: true, typeId: 1)])
+        var pieces: [OverflowNode] = []
+        for piece in template {
             switch piece {
             case .special: pieces.append(OverflowNode())
             case let .sequence(isPair, _):
-                let n = isPair ? (seconds?.count ?? 0) : firsts.count
-                guard !isPair || seconds != nil else { continue }
+                guard let windows = isPair ? seconds?.count : firsts.count else { continue }
                 pieces.append(OverflowNode(window: 0, isPair: isPair,
-                                           overflowing: (1..<max(n, 1)).map { OverflowNode(window: $0, isPair: isPair) }))
+                                           overflowing: (1..<windows).map { OverflowNode(window: $0, isPair: isPair) }))
             }
         }
         let merged = pieces.reduce(OverflowNode()) { $0.merged(with: $1) }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Tokenizers
 import XCTest
@@ -8,7 +9,7 @@ final class TruncationFuzzTests: XCTestCase {
     func testRandomTruncationAndOverflowAgainstHF() throws {
         let base = try TestEnvironment.plainTokenizer()
         var fuzzer = TokenizerFuzzer(seed: UInt64(TestEnvironment.environment["TORCHSWIFT_FUZZ_SEED"] ?? "") ?? 11)
-        var rng = SplitMix(seed: 11)
+        var rng = SeededGenerator(seed: 11)  // Datasets' SplitMix64
         let words = ["the", "quick", "brown", "fox", "世界", "naïve", "[MASK]", "don't", "x", "12,345.6", "unaffable", "🚀"]
         func phrase(_ n: Int) -> String { (0..<n).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ") }
         var cases: [[String: Any]] = []
@@ -96,18 +97,5 @@ final class TruncationFuzzTests: XCTestCase {
         print("truncation fuzz: \(cases.count) cases, \(overflowed) with overflowing windows, \(errors) encode errors, \(configErrors) refused settings, \(failures) differences")
         XCTAssertEqual(failures, 0)
         XCTAssertGreaterThan(overflowed, 50, "the sample exercises overflowing windows")
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for the cases.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
