@@ -12,6 +12,7 @@ public final class GradScaler {
   private let initScale: Double
   private var scaleTensor: Tensor?
   private var growthTracker: Tensor?
+  /// The overflow flag recorded last (by `unscale` or a step), kept across `update()` for `lastStepSkipped`.
   private var lastFoundInf: Tensor?
   /// Where an optimizer is in this iteration, as PyTorch's `OptState`: ready → unscaled → stepped → (update) ready.
   private enum Stage { case ready, unscaled, stepped }
@@ -21,8 +22,6 @@ public final class GradScaler {
     var foundInf: Tensor? = nil
   }
   private var perOptimizer: [Set<ObjectIdentifier>: OptimizerState] = [:]
-  /// Overflow flags recorded since the last update, in order.
-  private var recorded: [Tensor] = []
 
   private static func key(_ parameters: [Tensor]) -> Set<ObjectIdentifier> { Set(parameters.map(ObjectIdentifier.init)) }
 
@@ -67,7 +66,7 @@ public final class GradScaler {
     let invScale = try scaleTensor.double().reciprocal().float()
     let found = try checkNonFinite(parameters, invScale: invScale)
     perOptimizer[key] = OptimizerState(stage: .unscaled, foundInf: found)
-    recorded.append(found)
+    lastFoundInf = found
   }
 
   /// Runs libtorch's check-and-unscale kernel over the gradients (one call per device and dtype, as the
@@ -127,7 +126,7 @@ public final class GradScaler {
       let ones = try Tensor.ones([], dtype: .float32, device: scaleTensor.device)
       let found = try checkNonFinite(parameters, invScale: ones)
       perOptimizer[key] = OptimizerState(stage: .stepped, foundInf: found)
-      recorded.append(found)
+      lastFoundInf = found
       return (scaleTensor, found)
     }
   }
@@ -135,23 +134,22 @@ public final class GradScaler {
   /// Whether the last `step` was skipped because a gradient overflowed (reads the flag on the host;
   /// false before any step).
   public var lastStepSkipped: Bool {
-    guard let flag = recorded.last ?? lastFoundInf else { return false }
+    guard let flag = lastFoundInf else { return false }
     return ((try? flag.item(Double.self)) ?? 0) != 0
   }
 
   /// Updates the scale after a step: backoff on overflow, growth after `growthInterval` clean steps.
   public func update() throws {
     guard enabled, let scaleTensor, let growthTracker else { return }
-    guard var found = recorded.first else {
+    let flags = perOptimizer.values.compactMap(\.foundInf)
+    guard var found = flags.first else {
       throw TorchError("GradScaler.update(): no inf checks were recorded prior to update; call step() first")
     }
     // Any optimizer's overflow backs the scale off (PyTorch sums the recorded flags).
-    for f in recorded.dropFirst() { found = try found.add(f.to(device: found.device)) }
+    for f in flags.dropFirst() { found = try found.add(f.to(device: found.device)) }
     _ = try ATen._amp_update_scale_(scaleTensor, growth_tracker: growthTracker, found_inf: found,
                                     scale_growth_factor: growthFactor, scale_backoff_factor: backoffFactor,
                                     growth_interval: growthInterval)
-    lastFoundInf = recorded.last
-    recorded = []
     perOptimizer = [:]
   }
 
@@ -159,7 +157,6 @@ public final class GradScaler {
   public func update(newScale: Double) throws {
     guard enabled, let scaleTensor else { return }
     try scaleTensor.fill_(.double(newScale))
-    recorded = []
     perOptimizer = [:]
   }
 
