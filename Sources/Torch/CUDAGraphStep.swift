@@ -46,7 +46,7 @@ public final class CUDAGraphStep {
       mode = .eager(reason: "no input tensors to capture")
       return
     }
-    guard inputs.allSatisfy({ if case .cuda = $0.device { return true } else { return false } }) else {
+    guard inputs.allSatisfy({ $0.device.isCUDA }) else {
       staticInputs = inputs
       mode = .eager(reason: "inputs are not all on a CUDA device")
       return

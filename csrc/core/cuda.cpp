@@ -282,7 +282,6 @@ int ts_cuda_side_stream_exit(void *handle) {
 #ifdef TS_WITH_CUDA
 namespace {
 c10::DeviceIndex checked_device(int32_t device) {
-  TS_REQUIRE_CUDA();
   auto count = c10::cuda::device_count();
   TORCH_CHECK(device >= 0 && device < count, "CUDA device ", device, " does not exist (", static_cast<int>(count),
               " visible device(s); CUDA_VISIBLE_DEVICES selects them)");

@@ -137,9 +137,20 @@ struct SeedTableReport {
     return String(format: "%.2f", Double(bytes) / 1e9)
   }
 
-  static func ratio(_ a: Outcome, _ b: Outcome?) -> String {
-    guard let x = a.measurement?.samplesPerS, let y = b?.measurement?.samplesPerS, y > 0 else { return "–" }
-    return String(format: "%.2f×", x / y)
+  /// Samples/s of `a` over `b`, nil when either is missing.
+  static func ratioValue(_ a: Outcome?, _ b: Outcome?) -> Double? {
+    guard let x = a?.measurement?.samplesPerS, let y = b?.measurement?.samplesPerS, y > 0 else { return nil }
+    return x / y
+  }
+
+  static func times(_ ratio: Double) -> String { String(format: "%.2f×", ratio) }
+
+  static func ratio(_ a: Outcome?, _ b: Outcome?) -> String { ratioValue(a, b).map(times) ?? "–" }
+
+  /// Peak memory of `a` over `b`, nil when either is unknown.
+  static func memoryRatio(_ a: Measurement?, _ b: Measurement?) -> Double? {
+    guard let x = a?.peakMemBytes, let y = b?.peakMemBytes, y > 0 else { return nil }
+    return Double(x) / Double(y)
   }
 
   static func short(_ o: Outcome?) -> String {
@@ -193,8 +204,8 @@ struct SeedTableReport {
 
   /// Peak memory relative to the baseline row: "−35%" (less) or "+3%"; "–" when either is unknown.
   static func memoryChange(_ m: Measurement, _ base: Measurement?) -> String {
-    guard let a = m.peakMemBytes, let b = base?.peakMemBytes, b > 0 else { return "–" }
-    let pct = (Double(a) / Double(b) - 1) * 100
+    guard let r = memoryRatio(m, base) else { return "–" }
+    let pct = (r - 1) * 100
     if abs(pct) < 0.5 { return "±0%" }
     return String(format: "%@%.0f%%", pct < 0 ? "−" : "+", abs(pct))
   }
@@ -209,8 +220,7 @@ struct SeedTableReport {
     for label in labels {
       func entry(_ r: RowKind) -> TableEntry? { entries.first { $0.label == label && $0.row == r } }
       func x(_ a: Measurement?, _ b: Measurement?) -> String? {
-        guard let a, let b, b.samplesPerS > 0 else { return nil }
-        return String(format: "%.2f×", a.samplesPerS / b.samplesPerS)
+        Self.ratioValue(a.map(Outcome.ok), b.map(Outcome.ok)).map(Self.times)
       }
       var parts: [String] = []
       for (amp, fp32) in [(RowKind.gpuAMPBF16, RowKind.gpuFP32), (.cpuBF16, .cpuFP32)] {
@@ -344,20 +354,16 @@ struct SeedTableReport {
       ]
       r["mfu"] = mfu(e, e.swift.measurement).map { $0 as Any } ?? NSNull()
       // Peak memory ÷ the same scenario's FP32 row's (Swift), and PyTorch eager's likewise.
-      func memRatio(_ a: Measurement?, _ b: Measurement?) -> Any {
-        guard let x = a?.peakMemBytes, let y = b?.peakMemBytes, y > 0 else { return NSNull() }
-        return Double(x) / Double(y)
-      }
       let base = baseline(e)
-      r["peak_mem_vs_fp32"] = memRatio(e.swift.measurement, base?.swift.measurement)
+      r["peak_mem_vs_fp32"] = Self.memoryRatio(e.swift.measurement, base?.swift.measurement) ?? NSNull()
       if comparePyTorch {
         r["pytorch_eager"] = Self.outcomeJSON(e.pytorchEager)
         r["pytorch_compile"] = Self.outcomeJSON(e.pytorchCompile)
         r["pytorch_eager_mfu"] = mfu(e, e.pytorchEager?.measurement).map { $0 as Any } ?? NSNull()
         r["pytorch_compile_mfu"] = mfu(e, e.pytorchCompile?.measurement).map { $0 as Any } ?? NSNull()
-        r["speedup_vs_eager"] = ratioValue(e.swift, e.pytorchEager).map { $0 as Any } ?? NSNull()
-        r["speedup_vs_compile"] = ratioValue(e.swift, e.pytorchCompile).map { $0 as Any } ?? NSNull()
-        r["pytorch_eager_peak_mem_vs_fp32"] = memRatio(e.pytorchEager?.measurement, base?.pytorchEager?.measurement)
+        r["speedup_vs_eager"] = Self.ratioValue(e.swift, e.pytorchEager).map { $0 as Any } ?? NSNull()
+        r["speedup_vs_compile"] = Self.ratioValue(e.swift, e.pytorchCompile).map { $0 as Any } ?? NSNull()
+        r["pytorch_eager_peak_mem_vs_fp32"] = Self.memoryRatio(e.pytorchEager?.measurement, base?.pytorchEager?.measurement) ?? NSNull()
       }
       results.append(r)
     }
@@ -366,10 +372,6 @@ struct SeedTableReport {
             "compare_pytorch": comparePyTorch, "results": results, "headlines": headlines, "notes": footnotes]
   }
 
-  private func ratioValue(_ a: Outcome, _ b: Outcome?) -> Double? {
-    guard let x = a.measurement?.samplesPerS, let y = b?.measurement?.samplesPerS, y > 0 else { return nil }
-    return x / y
-  }
 
   func json() throws -> String {
     let data = try JSONSerialization.data(withJSONObject: jsonObject(), options: [.prettyPrinted, .sortedKeys])
