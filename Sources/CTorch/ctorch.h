@@ -171,6 +171,19 @@ int ts_cuda_event_block(void *e, void *s);
 int ts_cuda_event_synchronize(void *e);
 int ts_cuda_event_query(void *e, uint8_t *out);
 int ts_cuda_event_elapsed_ms(void *start, void *end, double *out);
+// ---- fused CUDA kernels, compiled at run time with NVRTC (csrc/core/fused.cpp, csrc/core/jit.cpp) ----
+/// Whether the fused kernels can run here; `reason` (free with ts_free) says why not, or names NVRTC's version.
+int ts_fused_status(uint8_t *available, char **reason);
+/// Compiles every kernel variant for compute capability `arch` (e.g. 90) without a GPU; `log` is empty when
+/// all compiled, else the first failure.
+int ts_fused_compile_check(int32_t arch, char **log);
+/// LayerNorm(residual + dropout(x)) over the last dimension (≤ 2048), with autograd; `mask` (may be null)
+/// receives the kept-element bits as int32 words, `ceil(D / 32)` per row.
+int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor weight, ts_tensor bias, double p,
+                                    double eps, uint8_t training, ts_tensor *out, ts_tensor *mask);
+/// dropout(activation(x)) (0 relu, 1 gelu) with 0 < p < 1, with autograd; `mask` receives the bits of
+/// the flat elements whose gradient passes (kept, and x > 0 for relu).
+int ts_fused_activation_dropout(ts_tensor x, int32_t activation, double p, ts_tensor *out, ts_tensor *mask);
 /// Versions of the NCCL and cuDNN libraries loaded in this process (0 when not loaded), e.g. 22703 for
 /// NCCL 2.27.3 and 91002 for cuDNN 9.10.2; found by symbol, so they work without CUDA headers.
 int ts_nccl_runtime_version(int32_t *out);

@@ -44,6 +44,17 @@ public final class LayerNorm: Module, UnaryModule {
     return try F.layerNorm(input, normalizedShape: normalizedShape, weight: weight, bias: bias, eps: eps)
   }
 
+  /// `self(residual + dropout(x))`, the post-norm residual tail of a Transformer layer, as one fused kernel on
+  /// CUDA (`F.dropoutAddLayerNorm`) when the normalized shape is one dimension; eager ops otherwise.
+  public func forward(_ x: Tensor, residual: Tensor, dropout: Dropout) throws -> Tensor {
+    guard normalizedShape.count == 1 else { return try forward(residual.add(try dropout(x))) }
+    guard x.shape.last == normalizedShape[0], x.shape == residual.shape else {
+      throw TorchError("LayerNorm: expected x and residual with trailing shape \(normalizedShape), got \(x.shape) and \(residual.shape)")
+    }
+    return try F.dropoutAddLayerNorm(x, residual: residual, weight: weight, bias: bias, eps: eps, p: dropout.p,
+                                     training: dropout.training)  // [*, D]
+  }
+
   public override var extraDescription: String {
     let shape = normalizedShape.count == 1 ? "(\(normalizedShape[0]),)" : "(" + normalizedShape.map(String.init).joined(separator: ", ") + ")"
     return "\(shape), eps=\(pythonFloat(eps)), elementwise_affine=\(pythonBool(elementwiseAffine))"

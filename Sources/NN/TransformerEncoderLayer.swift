@@ -107,25 +107,34 @@ public final class TransformerEncoderLayer: Module {
       let n2 = try norm2(x)  // [S, B, E]
       x = try x.add(try feedForwardBlock(n2))  // [S, B, E]
     } else {
-      let a = try selfAttentionBlock(x, mask: mask, keyPaddingMask: kpm, isCausal: isCausal)  // [S, B, E]
-      x = try norm1(try x.add(a))  // [S, B, E]
-      let f = try feedForwardBlock(x)  // [S, B, E]
-      x = try norm2(try x.add(f))  // [S, B, E]
+      let a = try selfAttention(x, mask: mask, keyPaddingMask: kpm, isCausal: isCausal)  // [S, B, E]
+      x = try norm1.forward(a, residual: x, dropout: dropout1)  // norm1(x + dropout1(a)) [S, B, E]
+      let f = try feedForward(x)  // [S, B, E]
+      x = try norm2.forward(f, residual: x, dropout: dropout2)  // norm2(x + dropout2(f)) [S, B, E]
     }
     return x
   }
 
   private func selfAttentionBlock(_ x: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, isCausal: Bool) throws -> Tensor {
+    try dropout1(try selfAttention(x, mask: mask, keyPaddingMask: keyPaddingMask, isCausal: isCausal))  // [S, B, E]
+  }
+
+  /// Self-attention without its trailing dropout.
+  private func selfAttention(_ x: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, isCausal: Bool) throws -> Tensor {
     let (a, _) = try selfAttn(x, x, x, keyPaddingMask: keyPaddingMask, needWeights: false, attnMask: mask,
                               isCausal: isCausal)  // [S, B, E]
-    return try dropout1(a)  // [S, B, E]
+    return a
   }
 
   private func feedForwardBlock(_ x: Tensor) throws -> Tensor {
-    var y = try linear1(x)  // [S, B, F]
-    y = try activation == .relu ? y.relu() : y.gelu()  // [S, B, F]
-    y = try dropout(y)  // [S, B, F]
-    y = try linear2(y)  // [S, B, E]
-    return try dropout2(y)  // [S, B, E]
+    try dropout2(try feedForward(x))  // [S, B, E]
+  }
+
+  /// The feed-forward block without its trailing dropout; activation + dropout fused on CUDA.
+  private func feedForward(_ x: Tensor) throws -> Tensor {
+    let h = try linear1(x)  // [S, B, F]
+    let a = try F.activationDropout(h, activation: activation == .relu ? .relu : .gelu, p: dropout.p,
+                                    training: dropout.training)  // dropout(act(h)) [S, B, F]
+    return try linear2(a)  // [S, B, E]
   }
 }

@@ -9,7 +9,7 @@ import Torch
 struct GPUSelftest: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gpu-selftest",
-    abstract: "GPU checks: transfers, matmul vs CPU, autocast, GradScaler, memory stats, pinned memory, CUDA graphs, the example.")
+    abstract: "GPU checks: transfers, matmul vs CPU, autocast, GradScaler, memory stats, pinned memory, CUDA graphs, fused kernels, the example.")
 
   @Option(help: "CUDA device index.")
   var device = 0
@@ -126,6 +126,7 @@ struct GPUSelftest: ParsableCommand {
     }
     check("streams and events") { try streamsAndEvents(device) }
     check("CUDA graph training step") { try graphMatchesEager(dev) }
+    check("fused kernels vs eager") { try FusedKernelCheck.run(dev) }
     if !skipExample {
       check("example transformer --device cuda") {
         let cmd = try Example.Transformer.parse(["--device", "cuda:\(device)", "--train-steps", "3"])

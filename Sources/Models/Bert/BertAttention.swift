@@ -77,8 +77,8 @@ public final class BertSelfOutput: Module {
   }
 
   public func callAsFunction(_ hidden: Tensor, residual: Tensor) throws -> Tensor {
-    let projected = try dropout(dense(hidden))  // [B, T, H]
-    return try layerNorm(projected + residual)  // [B, T, H]
+    let projected = try dense(hidden)  // [B, T, H]
+    return try layerNorm.forward(projected, residual: residual, dropout: dropout)  // LayerNorm(residual + dropout(projected)) [B, T, H]
   }
 }
 

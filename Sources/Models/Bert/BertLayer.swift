@@ -35,8 +35,8 @@ public final class BertOutput: Module {
   }
 
   public func callAsFunction(_ intermediate: Tensor, residual: Tensor) throws -> Tensor {
-    let projected = try dropout(dense(intermediate))  // [B, T, H]
-    return try layerNorm(projected + residual)  // [B, T, H]
+    let projected = try dense(intermediate)  // [B, T, H]
+    return try layerNorm.forward(projected, residual: residual, dropout: dropout)  // LayerNorm(residual + dropout(projected)) [B, T, H]
   }
 }
 

@@ -1,0 +1,123 @@
+import CTorch
+import Foundation
+
+/// TorchSwift's fused CUDA kernels: `LayerNorm(residual + dropout(x))` and `dropout(activation(x))` each in
+/// one kernel forward and one backward (eager libtorch runs 3–4 kernels and keeps a byte mask per element),
+/// compiled on first use by NVRTC — the copy in torch's CUDA wheels — for the GPU at hand.
+///
+/// `F.dropoutAddLayerNorm` and `F.activationDropout` take them for CUDA tensors when `isAvailable`, and
+/// otherwise run the same computation with eager ops (always on the CPU). Both give the same values as the
+/// eager ops up to float rounding, but their dropout masks come from their own Philox stream (the CUDA
+/// generator's seed and offset, graph-safe), so they do not reproduce `torch.nn.functional.dropout`'s masks.
+/// Their backward is not itself differentiable (no double backward). Set `isEnabled = false`, or
+/// `TORCHSWIFT_FUSED_KERNELS=0` in the environment, to use eager ops everywhere.
+public enum FusedKernels {
+  /// Whether the fused kernels may be used (default: true unless `TORCHSWIFT_FUSED_KERNELS=0`).
+  nonisolated(unsafe) public static var isEnabled: Bool = {
+    guard let v = getenv("TORCHSWIFT_FUSED_KERNELS") else { return true }
+    return String(cString: v) != "0"
+  }()
+
+  /// The largest last dimension the LayerNorm kernels take (a row stays in one warp's registers).
+  public static let maxNormalizedSize = 2048
+
+  /// Whether the kernels can run here (a CUDA device, NVRTC and the driver found), and why not / NVRTC's version.
+  public static let status: (available: Bool, detail: String) = {
+    var ok: UInt8 = 0
+    var reason: UnsafeMutablePointer<CChar>? = nil
+    guard ts_fused_status(&ok, &reason) == 0 else { return (false, String(cString: ts_last_error())) }
+    defer { ts_free(reason) }
+    return (ok != 0, reason.map { String(cString: $0) } ?? "")
+  }()
+
+  /// `isEnabled` and `status.available`.
+  public static var isAvailable: Bool { isEnabled && status.available }
+
+  /// Compiles every kernel variant for compute capability `arch` (90 for an H100) without a GPU; returns
+  /// nil when all compile, else NVRTC's log of the first failure. Throws when NVRTC is not found.
+  public static func compileCheck(arch: Int) throws -> String? {
+    var log: UnsafeMutablePointer<CChar>? = nil
+    try check(ts_fused_compile_check(Int32(arch), &log))
+    defer { ts_free(log) }
+    let text = log.map { String(cString: $0) } ?? ""
+    return text.isEmpty ? nil : text
+  }
+
+  /// The fused `LayerNorm(residual + dropout(x))` and its mask bits (`ceil(D / 32)` int32 words per row, bit
+  /// `c % 32` of word `c / 32` set when column `c` was kept). CUDA tensors only.
+  public static func dropoutAddLayerNorm(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, eps: Double,
+                                         p: Double, training: Bool) throws -> (output: Tensor, mask: Tensor) {
+    var out: ts_tensor? = nil, mask: ts_tensor? = nil
+    try check(ts_fused_dropout_add_layer_norm(x.handle, residual.handle, weight?.handle, bias?.handle, p, eps,
+                                              training ? 1 : 0, &out, &mask))
+    return (Tensor(taking: out!), Tensor(taking: mask!))
+  }
+
+  /// The fused `dropout(activation(x))` and the bits of the elements whose gradient passes (kept, and
+  /// x > 0 for relu): bit `e % 32` of word `e / 32` for flat index `e`. CUDA tensors, 0 < p < 1.
+  public static func activationDropout(_ x: Tensor, activation: Activation, p: Double) throws -> (output: Tensor, mask: Tensor) {
+    var out: ts_tensor? = nil, mask: ts_tensor? = nil
+    try check(ts_fused_activation_dropout(x.handle, activation == .relu ? 0 : 1, p, &out, &mask))
+    return (Tensor(taking: out!), Tensor(taking: mask!))
+  }
+
+  /// The boolean `[rows, columns]` mask packed in `words` (int32, `ceil(columns / 32)` words per row, bit
+  /// `c % 32` of word `c / 32`): the format of the masks above (`rows: 1, columns: numel` for the activation's).
+  public static func unpackMask(_ words: Tensor, rows: Int, columns: Int) throws -> Tensor {
+    let perRow = (columns + 31) / 32
+    guard words.shape == [rows * perRow] else {
+      throw TorchError("unpackMask: expected \(rows * perRow) words for [\(rows), \(columns)], got \(words.shape)")
+    }
+    let shifts = try Tensor.arange(32, dtype: .int32, device: words.device)  // [32]
+    let shifted = try ATen.__rshift___Tensor(try words.view([rows, perRow, 1]), other: shifts)  // [rows, W, 32]
+    let bits = try ATen.bitwise_and_Scalar(shifted, other: 1)  // [rows, W, 32]
+    return try bits.reshape([rows, perRow * 32]).narrow(dim: 1, start: 0, length: columns).ne(0)  // [rows, columns]
+  }
+
+  /// The activations `activationDropout` fuses (GELU is the exact, erf form).
+  public enum Activation: Sendable { case relu, gelu }
+
+  static let fusableTypes: Set<DType> = [.float32, .float16, .bfloat16]
+
+  /// Whether `dropoutAddLayerNorm` takes these inputs (else the eager ops run).
+  static func takes(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, p: Double) -> Bool {
+    guard x.device.isCUDA, isAvailable, p < 1, residual.device == x.device,
+          fusableTypes.contains(x.dtype), fusableTypes.contains(residual.dtype) else { return false }
+    let shape = x.shape
+    guard let d = shape.last, d >= 1, d <= maxNormalizedSize, residual.shape == shape else { return false }
+    for t in [weight, bias].compactMap({ $0 }) {
+      guard t.shape == [d], t.device == x.device, fusableTypes.contains(t.dtype) else { return false }
+    }
+    return true
+  }
+}
+
+extension F {
+  /// `layerNorm(residual + dropout(x, p, training))` over the last dimension (`normalizedShape = [D]`):
+  /// the post-norm residual tail of a Transformer layer (BERT's `SelfOutput`/`Output`, PyTorch's
+  /// `TransformerEncoderLayer`). One fused kernel on CUDA (see `FusedKernels`), eager ops elsewhere.
+  /// Under CUDA autocast the result is float32, as eager `layer_norm` under autocast.
+  public static func dropoutAddLayerNorm(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5,
+                                         p: Double, training: Bool) throws -> Tensor {
+    guard p >= 0, p <= 1 else { throw TorchError("dropout probability has to be between 0 and 1, but got \(p)") }
+    if FusedKernels.takes(x, residual: residual, weight: weight, bias: bias, p: p) {
+      return try FusedKernels.dropoutAddLayerNorm(x, residual: residual, weight: weight, bias: bias, eps: eps, p: p,
+                                                  training: training).output
+    }
+    let dropped = try dropout(x, p: p, training: training)  // [..., D]
+    let sum = try residual.add(dropped)  // [..., D]
+    return try layerNorm(sum, normalizedShape: [x.shape.last ?? 0], weight: weight, bias: bias, eps: eps)  // [..., D]
+  }
+
+  /// `dropout(activation(x), p, training)`: the feed-forward middle of a Transformer layer. One fused kernel
+  /// on CUDA in training with 0 < p < 1 (see `FusedKernels`), eager ops otherwise.
+  public static func activationDropout(_ x: Tensor, activation: FusedKernels.Activation, p: Double,
+                                       training: Bool) throws -> Tensor {
+    guard p >= 0, p <= 1 else { throw TorchError("dropout probability has to be between 0 and 1, but got \(p)") }
+    if training, p > 0, p < 1, x.device.isCUDA, FusedKernels.isAvailable, FusedKernels.fusableTypes.contains(x.dtype) {
+      return try FusedKernels.activationDropout(x, activation: activation, p: p).output
+    }
+    let a = try activation == .relu ? x.relu() : x.gelu()
+    return try dropout(a, p: p, training: training)
+  }
+}

@@ -1,0 +1,79 @@
+import XCTest
+
+@testable import Torch
+
+/// The fused kernels (LayerNorm(residual + dropout(x)), dropout(activation(x))): every variant compiles with
+/// NVRTC (no GPU needed), the eager path the CPU takes equals the ops it stands for, bad input is refused
+/// with a message, and on a GPU the kernels match the eager ops with their own masks.
+final class FusedKernelTests: XCTestCase {
+  func testEveryKernelVariantCompilesWithNVRTC() throws {
+    for arch in [90] {  // H100; the source has no architecture-specific code
+      let log: String?
+      do {
+        log = try FusedKernels.compileCheck(arch: arch)
+      } catch {
+        try XCTSkipIf("\(error)".contains("libnvrtc was not found"), "NVRTC is not installed beside torch: \(error)")
+        throw error
+      }
+      XCTAssertNil(log, "sm_\(arch): \(log ?? "")")
+    }
+  }
+
+  func testEagerPathEqualsTheOpsItFuses() throws {
+    let x = try Tensor.randn([3, 5, 16]), r = try Tensor.randn([3, 5, 16])
+    let w = try Tensor.randn([16]), b = try Tensor.randn([16])
+    Torch.manualSeed(3)
+    let fused = try F.dropoutAddLayerNorm(x, residual: r, weight: w, bias: b, eps: 1e-6, p: 0.25, training: true)
+    Torch.manualSeed(3)
+    let dropped = try F.dropout(x, p: 0.25, training: true)
+    let reference = try F.layerNorm(r.add(dropped), normalizedShape: [16], weight: w, bias: b, eps: 1e-6)
+    XCTAssertTrue(try fused.equal(reference))
+    let eval = try F.dropoutAddLayerNorm(x, residual: r, weight: nil, bias: nil, p: 0.25, training: false)
+    XCTAssertTrue(try eval.equal(try F.layerNorm(r.add(x), normalizedShape: [16])))
+
+    Torch.manualSeed(4)
+    let act = try F.activationDropout(x, activation: .gelu, p: 0.5, training: true)
+    Torch.manualSeed(4)
+    XCTAssertTrue(try act.equal(try F.dropout(x.gelu(), p: 0.5, training: true)))
+    XCTAssertTrue(try F.activationDropout(x, activation: .relu, p: 0.5, training: false).equal(x.relu()))
+
+    XCTAssertThrowsError(try F.dropoutAddLayerNorm(x, residual: r, weight: nil, bias: nil, p: 1.5, training: true)) {
+      XCTAssertTrue("\($0)".contains("between 0 and 1"), "\($0)")
+    }
+  }
+
+  func testMaskUnpacking() throws {
+    // Row 0: columns 0 and 33 kept; row 1: column 31 (the sign bit of word 0) and 34.
+    let words = try Tensor([Int32(1), 2, Int32(bitPattern: 0x8000_0000), 4])
+    let mask = try FusedKernels.unpackMask(words, rows: 2, columns: 35)
+    XCTAssertEqual(mask.shape, [2, 35])
+    let kept = try mask.nonzero().to(dtype: .int64)
+    XCTAssertEqual(try kept.flatten().toArray(Int64.self), [0, 0, 0, 33, 1, 31, 1, 34])
+    XCTAssertThrowsError(try FusedKernels.unpackMask(words, rows: 3, columns: 35))
+  }
+
+  func testWithoutCUDATheFusedEntryPointsRefuse() throws {
+    try XCTSkipIf(CUDA.isAvailable, "this machine has CUDA")
+    XCTAssertFalse(FusedKernels.status.available)
+    XCTAssertThrowsError(try FusedKernels.dropoutAddLayerNorm(try Tensor.randn([2, 4]), residual: try Tensor.randn([2, 4]),
+                                                              weight: nil, bias: nil, eps: 1e-5, p: 0.1, training: true)) {
+      XCTAssertTrue("\($0)".contains("CUDA"), "\($0)")
+    }
+  }
+
+  func testOnGPUTheKernelsMatchEagerWithTheirMasks() throws {
+    try XCTSkipUnless(CUDA.isAvailable && FusedKernels.status.available, "needs a CUDA device and NVRTC")
+    let dev = Device.cuda(0)
+    let x = try Tensor.randn([64, 768], device: dev).requiresGrad_(), r = try Tensor.randn([64, 768], device: dev)
+    let (y, words) = try FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: nil, bias: nil, eps: 1e-5, p: 0.1,
+                                                          training: true)
+    let keep = try FusedKernels.unpackMask(words, rows: 64, columns: 768)
+    let x2 = try x.detach().requiresGrad_()
+    let dropped = try ATen.where_ScalarOther(keep, self: try x2.mul(.double(1 / 0.9)), other: .double(0))
+    let reference = try F.layerNorm(r.add(dropped), normalizedShape: [768])
+    try assertClose(y, reference, rtol: 1e-5, atol: 1e-5)
+    try y.sum().backward()
+    try reference.sum().backward()
+    try assertClose(x.grad!, x2.grad!, rtol: 1e-4, atol: 1e-5)
+  }
+}

@@ -1,0 +1,357 @@
+// Fused CUDA kernels with autograd: LayerNorm(residual + dropout(x)) and dropout(activation(x)), the
+// memory-bound tails of Transformer layers that eager libtorch runs as 3–4 kernels each (see
+// fused_kernels.h for the kernels, jit.h for how they are compiled).
+#include <ATen/autocast_mode.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cstring>
+#include <mutex>
+#include <map>
+
+#include "../ctorch_internal.h"
+#include "fused_kernels.h"
+#include "jit.h"
+
+#ifdef TS_WITH_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+#endif
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+constexpr int64_t kMaxRow = 2048;  // the LayerNorm kernels keep a row in registers: 64 floats per lane
+
+const char *type_name(at::ScalarType t, const char *what) {
+  switch (t) {
+    case at::kFloat: return "f32";
+    case at::kHalf: return "f16";
+    case at::kBFloat16: return "bf16";
+    default: TORCH_CHECK(false, "fused kernels: ", what, " must be float32, float16 or bfloat16, got ", t);
+  }
+}
+
+std::string macro(const char *name, const std::string &value) { return std::string("-D") + name + "=" + value; }
+
+// Compile-time parameters of the kernels.
+std::vector<std::string> ln_options(at::ScalarType tx, at::ScalarType tr, at::ScalarType ts, at::ScalarType to,
+                                    at::ScalarType tw, int64_t d, bool has_w, bool has_b, bool dropout) {
+  return {macro("TX", type_name(tx, "x")), macro("TR", type_name(tr, "residual")), macro("TS", type_name(ts, "x + residual")),
+          macro("TO", type_name(to, "output")), macro("TW", type_name(tw, "weight")), macro("D", std::to_string(d)),
+          macro("HAS_W", has_w ? "1" : "0"), macro("HAS_B", has_b ? "1" : "0"), macro("DROPOUT", dropout ? "1" : "0")};
+}
+
+std::vector<std::string> act_options(at::ScalarType tx, int64_t act) {
+  return {macro("TX", type_name(tx, "input")), macro("ACT", std::to_string(act))};
+}
+
+#ifdef TS_WITH_CUDA
+int multiprocessors(int device) {
+  static std::mutex mutex;
+  static std::map<int, int> counts;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = counts.find(device);
+  if (it != counts.end()) return it->second;
+  int n = 0;
+  if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0) n = 80;
+  counts[device] = n;
+  return n;
+}
+
+/// The default CUDA generator's Philox state for `increment` more numbers per thread (graph-safe).
+at::PhiloxCudaState philox_state(int device, uint64_t increment) {
+  auto *gen = at::check_generator<at::CUDAGeneratorImpl>(at::cuda::detail::getDefaultCUDAGenerator(device));
+  std::lock_guard<std::mutex> lock(gen->mutex_);
+  return gen->philox_cuda_state(increment);
+}
+
+/// Kernel arguments for the generator state, in the order the kernels take them.
+struct PhiloxArgs {
+  unsigned long long seed_val = 0, offset_val = 0;
+  const long long *seed_ptr = nullptr, *offset_ptr = nullptr;
+  unsigned int offset_intragraph = 0;
+  int captured = 0;
+  explicit PhiloxArgs(const at::PhiloxCudaState &s) {
+    captured = s.captured_ ? 1 : 0;
+    if (s.captured_) {
+      seed_ptr = reinterpret_cast<const long long *>(s.seed_.ptr);
+      offset_ptr = reinterpret_cast<const long long *>(s.offset_.ptr);
+      offset_intragraph = s.offset_intragraph_;
+    } else {
+      seed_val = s.seed_.val;
+      offset_val = s.offset_.val;
+    }
+  }
+};
+
+unsigned blocks_for(int64_t work_items, int64_t per_block, int64_t cap) {
+  int64_t b = (work_items + per_block - 1) / per_block;
+  if (b > cap) b = cap;
+  return (unsigned)(b < 1 ? 1 : b);
+}
+
+void *stream_of(const at::Tensor &t) { return c10::cuda::getCurrentCUDAStream(t.device().index()).stream(); }
+
+struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNorm> {
+  static variable_list forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &residual,
+                               const at::Tensor &weight, const at::Tensor &bias, double p, double eps, bool training,
+                               int64_t out_dtype) {
+    const int64_t d = x.size(-1);
+    const int64_t rows = d > 0 ? x.numel() / d : 0;
+    const auto tx = x.scalar_type(), tr = residual.scalar_type();
+    const auto ts = at::promote_types(tx, tr);
+    const auto to = static_cast<at::ScalarType>(out_dtype);
+    const auto tw = weight.defined() ? weight.scalar_type() : bias.defined() ? bias.scalar_type() : at::kFloat;
+    const bool dropout = training && p > 0;
+    float scale = dropout ? (float)(1.0 / (1.0 - p)) : 1.0f;
+    c10::cuda::CUDAGuard guard(x.device());
+    auto xc = x.contiguous(), rc = residual.contiguous();
+    auto wc = weight.defined() ? weight.contiguous() : weight;
+    auto bc = bias.defined() ? bias.to(tw).contiguous() : bias;
+    auto y = at::empty(x.sizes(), x.options().dtype(to));
+    auto f32 = x.options().dtype(at::kFloat);
+    auto mean = at::empty({rows}, f32), rstd = at::empty({rows}, f32);
+    const int64_t words = (d + 31) / 32;
+    auto bits = at::empty({dropout ? rows * words : 0}, x.options().dtype(at::kInt));
+    if (rows > 0) {
+      const int device = x.device().index();
+      void *fn = ts::jit::function(device, ts::fused::kernel_source,
+                                   ln_options(tx, tr, ts, to, tw, d, wc.defined(), bc.defined(), dropout),
+                                   "dropout_add_ln_fwd");
+      PhiloxArgs rng(dropout ? philox_state(device, 4) : at::PhiloxCudaState(0, 0));
+      const void *xp = xc.data_ptr(), *rp = rc.data_ptr();
+      const void *wp = wc.defined() ? wc.data_ptr() : nullptr, *bp = bc.defined() ? bc.data_ptr() : nullptr;
+      void *yp = y.data_ptr(), *mp = mean.data_ptr(), *sp = rstd.data_ptr(), *kp = bits.data_ptr();
+      long long n_rows = rows;
+      float pf = (float)p, epsf = (float)eps;
+      void *args[] = {&xp, &rp, &wp, &bp, &yp, &mp, &sp, &kp, &n_rows, &pf, &scale, &epsf,
+                      &rng.seed_val, &rng.seed_ptr, &rng.offset_val, &rng.offset_ptr, &rng.offset_intragraph,
+                      &rng.captured};
+      ts::jit::launch(fn, "dropout_add_ln_fwd", blocks_for(rows, 4, (int64_t)multiprocessors(device) * 32), 128, 0,
+                      stream_of(x), args);
+    }
+    ctx->save_for_backward({xc, rc, wc, mean, rstd, bits});
+    ctx->saved_data["scale"] = (double)scale;
+    ctx->saved_data["dropout"] = dropout;
+    ctx->saved_data["has_b"] = bc.defined();
+    ctx->saved_data["out_dtype"] = out_dtype;
+    ctx->saved_data["bias_dtype"] = (int64_t)(bias.defined() ? bias.scalar_type() : tw);
+    ctx->mark_non_differentiable({bits});
+    return {y, bits};
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto x = saved[0], r = saved[1], w = saved[2], mean = saved[3], rstd = saved[4], bits = saved[5];
+    const bool dropout = ctx->saved_data["dropout"].toBool(), has_b = ctx->saved_data["has_b"].toBool();
+    const auto to = static_cast<at::ScalarType>(ctx->saved_data["out_dtype"].toInt());
+    const auto tb = static_cast<at::ScalarType>(ctx->saved_data["bias_dtype"].toInt());
+    float scale = (float)ctx->saved_data["scale"].toDouble();
+    const int64_t d = x.size(-1);
+    const int64_t rows = d > 0 ? x.numel() / d : 0;
+    const auto tx = x.scalar_type(), tr = r.scalar_type();
+    const auto tw = w.defined() ? w.scalar_type() : tb;
+    c10::cuda::CUDAGuard guard(x.device());
+    at::Tensor dy = grads[0].defined() ? grads[0].to(to).contiguous() : at::zeros(x.sizes(), x.options().dtype(to));
+    auto dx = at::empty(x.sizes(), x.options()), dr = at::empty(r.sizes(), r.options());
+    const int device = x.device().index();
+    const unsigned blocks = blocks_for(rows, 4, (int64_t)multiprocessors(device) * 4);
+    const bool params = w.defined() || has_b;
+    auto f32 = x.options().dtype(at::kFloat);
+    auto dw_part = at::empty({params ? (int64_t)blocks : 0, d}, f32);
+    auto db_part = at::empty({params ? (int64_t)blocks : 0, d}, f32);
+    if (rows > 0) {
+      void *fn = ts::jit::function(device, ts::fused::kernel_source,
+                                   ln_options(tx, tr, at::promote_types(tx, tr), to, tw, d, w.defined(), has_b, dropout),
+                                   "dropout_add_ln_bwd");
+      const void *dyp = dy.data_ptr(), *xp = x.data_ptr(), *rp = r.data_ptr();
+      const void *wp = w.defined() ? w.data_ptr() : nullptr;
+      const void *mp = mean.data_ptr(), *sp = rstd.data_ptr(), *kp = bits.data_ptr();
+      void *dxp = dx.data_ptr(), *drp = dr.data_ptr(), *dwp = dw_part.data_ptr(), *dbp = db_part.data_ptr();
+      long long n_rows = rows;
+      void *args[] = {&dyp, &xp, &rp, &wp, &mp, &sp, &kp, &dxp, &drp, &dwp, &dbp, &n_rows, &scale};
+      ts::jit::launch(fn, "dropout_add_ln_bwd", blocks, 128, params ? (unsigned)(2 * d * sizeof(float)) : 0,
+                      stream_of(x), args);
+    } else if (params) {
+      dw_part.zero_();
+      db_part.zero_();
+    }
+    at::Tensor dw, db;
+    if (w.defined()) dw = (rows > 0 ? dw_part.sum(0) : at::zeros({d}, f32)).to(tw);
+    if (has_b) db = (rows > 0 ? db_part.sum(0) : at::zeros({d}, f32)).to(tb);
+    return {dx, dr, dw, db, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+struct ActivationDropout : public torch::autograd::Function<ActivationDropout> {
+  static variable_list forward(AutogradContext *ctx, const at::Tensor &x, int64_t act, double p) {
+    c10::cuda::CUDAGuard guard(x.device());
+    auto xc = x.contiguous();
+    auto y = at::empty(x.sizes(), xc.options());
+    const int64_t n = xc.numel(), words = (n + 31) / 32;
+    auto bits = at::empty({words}, x.options().dtype(at::kInt));
+    float pf = (float)p, scale = (float)(1.0 / (1.0 - p));
+    if (n > 0) {
+      const int device = x.device().index();
+      void *fn = ts::jit::function(device, ts::fused::kernel_source, act_options(xc.scalar_type(), act), "act_dropout_fwd");
+      PhiloxArgs rng(philox_state(device, 4));
+      const void *xp = xc.data_ptr();
+      void *yp = y.data_ptr(), *kp = bits.data_ptr();
+      long long nn = n, nw = words;
+      void *args[] = {&xp, &yp, &kp, &nn, &nw, &pf, &scale, &rng.seed_val, &rng.seed_ptr, &rng.offset_val,
+                      &rng.offset_ptr, &rng.offset_intragraph, &rng.captured};
+      const int64_t quads = (words + 3) / 4;
+      ts::jit::launch(fn, "act_dropout_fwd", blocks_for(quads, 8, (int64_t)multiprocessors(device) * 16), 256, 0,
+                      stream_of(x), args);
+    }
+    // relu's backward needs only the bits; gelu's also needs x.
+    ctx->save_for_backward({act == 0 ? at::Tensor() : xc, bits});
+    ctx->saved_data["act"] = act;
+    ctx->saved_data["scale"] = (double)scale;
+    ctx->mark_non_differentiable({bits});
+    return {y, bits};
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto x = saved[0], bits = saved[1];
+    const int64_t act = ctx->saved_data["act"].toInt();
+    float scale = (float)ctx->saved_data["scale"].toDouble();
+    auto dy = grads[0];
+    c10::cuda::CUDAGuard guard(dy.device());
+    auto tx = act == 0 ? dy.scalar_type() : x.scalar_type();
+    dy = dy.to(tx).contiguous();
+    auto dx = at::empty(dy.sizes(), dy.options());
+    const int64_t n = dy.numel();
+    if (n > 0) {
+      const int device = dy.device().index();
+      void *fn = ts::jit::function(device, ts::fused::kernel_source, act_options(tx, act), "act_dropout_bwd");
+      const void *dyp = dy.data_ptr(), *xp = x.defined() ? x.data_ptr() : nullptr, *kp = bits.data_ptr();
+      void *dxp = dx.data_ptr();
+      long long nn = n;
+      void *args[] = {&dyp, &xp, &kp, &dxp, &nn, &scale};
+      ts::jit::launch(fn, "act_dropout_bwd", blocks_for(n, 256, (int64_t)multiprocessors(device) * 32), 256, 0,
+                      stream_of(dy), args);
+    }
+    return {dx, at::Tensor(), at::Tensor()};
+  }
+};
+#endif  // TS_WITH_CUDA
+
+bool is_float_type(at::ScalarType t) { return t == at::kFloat || t == at::kHalf || t == at::kBFloat16; }
+
+}  // namespace
+
+extern "C" {
+
+int ts_fused_status(uint8_t *available, char **reason) {
+  TS_TRY
+    *available = 0;
+    *reason = nullptr;
+#ifdef TS_WITH_CUDA
+    std::string why;
+    if (!at::detail::getCUDAHooks().hasCUDA()) {
+      why = "no CUDA device";
+    } else if (ts::jit::available(&why)) {
+      *available = 1;
+      why = "NVRTC " + ts::jit::nvrtc_version();
+    }
+#else
+    std::string why = "the C layer was built without CUDA headers";
+#endif
+    *reason = strdup(why.c_str());
+  TS_CATCH
+}
+
+int ts_fused_compile_check(int32_t arch, char **log) {
+  TS_TRY
+    *log = nullptr;
+    std::string failures;
+    std::string why;
+    ts::jit::available(&why);
+    if (ts::jit::nvrtc_version().empty()) TORCH_CHECK(false, "cannot compile CUDA kernels: ", why);
+    const at::ScalarType types[] = {at::kFloat, at::kHalf, at::kBFloat16};
+    auto check = [&](const std::vector<std::string> &opts) {
+      std::string err = ts::jit::compile_only(ts::fused::kernel_source, opts, arch);
+      if (!err.empty() && failures.empty()) {
+        failures = "options:";
+        for (auto &o : opts) failures += " " + o;
+        failures += "\n" + err;
+      }
+    };
+    // Every dtype pair with and without dropout and affine parameters at a ragged and a full row length;
+    // the extremes of the row length once.
+    for (auto tx : types)
+      for (auto tr : types)
+        for (int64_t d : {33, 768})
+          for (int flags = 0; flags < 4; flags++) {
+            const bool dropout = flags & 1, affine = flags & 2;
+            auto ts_ = at::promote_types(tx, tr);
+            check(ln_options(tx, tr, ts_, tx == tr ? ts_ : at::kFloat, tx == tr ? tx : at::kFloat, d, affine, affine, dropout));
+          }
+    for (int64_t d : {int64_t(1), kMaxRow})
+      check(ln_options(at::kBFloat16, at::kFloat, at::kFloat, at::kFloat, at::kFloat, d, true, true, true));
+    for (auto tx : types)
+      for (int64_t act : {0, 1}) check({macro("TX", type_name(tx, "input")), macro("ACT", std::to_string(act))});
+    *log = strdup(failures.c_str());
+  TS_CATCH
+}
+
+int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor weight, ts_tensor bias, double p,
+                                    double eps, uint8_t training, ts_tensor *out, ts_tensor *mask) {
+  TS_TRY
+#ifdef TS_WITH_CUDA
+    auto &xt = ts::unwrap(x), &rt = ts::unwrap(residual);
+    at::Tensor wt = weight ? ts::unwrap(weight) : at::Tensor(), bt = bias ? ts::unwrap(bias) : at::Tensor();
+    TORCH_CHECK(xt.is_cuda() && rt.is_cuda() && xt.device() == rt.device(),
+                "dropout_add_layer_norm: x and residual must be on the same CUDA device, got ", xt.device(), " and ",
+                rt.device());
+    TORCH_CHECK(xt.sizes() == rt.sizes(), "dropout_add_layer_norm: x ", xt.sizes(), " and residual ", rt.sizes(),
+                " must have the same shape");
+    TORCH_CHECK(xt.dim() >= 1 && xt.size(-1) >= 1 && xt.size(-1) <= kMaxRow,
+                "dropout_add_layer_norm: the last dimension must be in 1...", kMaxRow, ", got ", xt.sizes());
+    const int64_t d = xt.size(-1);
+    for (auto *t : {&wt, &bt})
+      if (t->defined())
+        TORCH_CHECK(t->dim() == 1 && t->size(0) == d && t->device() == xt.device(),
+                    "dropout_add_layer_norm: weight and bias must be [", d, "] on ", xt.device(), ", got ", t->sizes(),
+                    " on ", t->device());
+    TORCH_CHECK(is_float_type(xt.scalar_type()) && is_float_type(rt.scalar_type()),
+                "dropout_add_layer_norm: x and residual must be float32, float16 or bfloat16");
+    TORCH_CHECK(p >= 0 && p < 1, "dropout_add_layer_norm: p must be in [0, 1), got ", p);
+    // As eager: x + residual in their promoted type; LayerNorm runs in float32 under CUDA autocast.
+    auto out_dtype = at::autocast::is_autocast_enabled(at::kCUDA) ? at::kFloat
+                                                                 : at::promote_types(xt.scalar_type(), rt.scalar_type());
+    auto r = DropoutAddLayerNorm::apply(xt, rt, wt, bt, p, eps, training != 0, (int64_t)out_dtype);
+    *out = ts::wrap(r[0]);
+    if (mask) *mask = ts::wrap(r[1]);
+#else
+    (void)x; (void)residual; (void)weight; (void)bias; (void)p; (void)eps; (void)training; (void)out; (void)mask;
+    TORCH_CHECK(false, "TorchSwift's C layer was built without CUDA headers");
+#endif
+  TS_CATCH
+}
+
+int ts_fused_activation_dropout(ts_tensor x, int32_t activation, double p, ts_tensor *out, ts_tensor *mask) {
+  TS_TRY
+#ifdef TS_WITH_CUDA
+    auto &xt = ts::unwrap(x);
+    TORCH_CHECK(xt.is_cuda(), "activation_dropout: x must be on a CUDA device, got ", xt.device());
+    TORCH_CHECK(is_float_type(xt.scalar_type()), "activation_dropout: x must be float32, float16 or bfloat16");
+    TORCH_CHECK(activation == 0 || activation == 1, "activation_dropout: activation must be 0 (relu) or 1 (gelu)");
+    TORCH_CHECK(p > 0 && p < 1, "activation_dropout: p must be in (0, 1), got ", p);
+    auto r = ActivationDropout::apply(xt, (int64_t)activation, p);
+    *out = ts::wrap(r[0]);
+    if (mask) *mask = ts::wrap(r[1]);
+#else
+    (void)x; (void)activation; (void)p; (void)out; (void)mask;
+    TORCH_CHECK(false, "TorchSwift's C layer was built without CUDA headers");
+#endif
+  TS_CATCH
+}
+
+}  // extern "C"

@@ -1,0 +1,28 @@
+// Run-time compiled CUDA kernels: NVRTC (the copy that ships with torch's CUDA wheels) compiles CUDA C
+// source for the current GPU, the driver API loads and launches it. Nothing here needs the CUDA toolkit at
+// build time; libnvrtc and libcuda are opened on first use.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ts::jit {
+
+/// Whether NVRTC and the CUDA driver could be opened; `reason` says why not.
+bool available(std::string *reason);
+
+/// NVRTC's version ("12.8"), or empty when it was not found.
+std::string nvrtc_version();
+
+/// Compiles `source` for compute capability `arch` (e.g. 90) without loading it (no GPU needed): returns the
+/// empty string on success, else NVRTC's log. Used by tests to check every kernel variant compiles.
+std::string compile_only(const std::string &source, const std::vector<std::string> &options, int arch);
+
+/// The kernel `name` from `source` compiled with `options` for `device`'s GPU, compiled and loaded once per
+/// (device, source, options) and cached. Throws c10::Error with NVRTC's log when compilation fails.
+void *function(int device, const std::string &source, const std::vector<std::string> &options, const char *name);
+
+/// Launches `fn` on `stream` (a cudaStream_t); throws c10::Error naming `what` on failure.
+void launch(void *fn, const char *what, unsigned grid, unsigned block, unsigned shared_bytes, void *stream, void **args);
+
+}  // namespace ts::jit
