@@ -288,6 +288,12 @@ int ts_tensor_requires_grad(ts_tensor t, uint8_t *out) {
   TS_CATCH
 }
 
+int ts_tensor_version(ts_tensor t, int64_t *out) {
+  TS_TRY
+    *out = (int64_t)ts::unwrap(t)._version();
+  TS_CATCH
+}
+
 int ts_tensor_set_requires_grad(ts_tensor t, uint8_t requires_grad) {
   TS_TRY
     ts::unwrap(t).set_requires_grad(requires_grad != 0);

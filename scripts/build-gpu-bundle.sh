@@ -140,10 +140,10 @@ if [ -n "$CUDA_INC" ]; then
   [ -n "$crt" ] && extra="-isystem $crt"
   if g++ -std=c++17 -fsyntax-only -D_GLIBCXX_USE_CXX11_ABI=$ABI -DTS_WITH_CUDA -isystem "$TORCH_DIR/include" \
        -isystem "$TORCH_DIR/include/torch/csrc/api/include" -isystem "$CUDA_INC" $extra -Wno-deprecated-declarations \
-       "$STAGE/csrc/core/cuda.cpp" 2> "$STAGE/.torchswift/cuda-check.log"; then
-    say "csrc/core/cuda.cpp compiles with CUDA headers ($CUDA_INC) against torch $TORCH_VERSION"
+       "$STAGE/csrc/core/cuda.cpp" "$STAGE/csrc/core/fused.cpp" 2> "$STAGE/.torchswift/cuda-check.log"; then
+    say "csrc/core/cuda.cpp and fused.cpp compile with CUDA headers ($CUDA_INC) against torch $TORCH_VERSION"
   else
-    say "warning: csrc/core/cuda.cpp did not compile with the CUDA headers in $CUDA_INC (see .device/stage/.torchswift/cuda-check.log); the GPU server compiles it with its own"
+    say "warning: csrc/core/cuda.cpp or fused.cpp did not compile with the CUDA headers in $CUDA_INC (see .device/stage/.torchswift/cuda-check.log); the GPU server compiles it with its own"
   fi
 fi
 
@@ -165,7 +165,7 @@ mkdir -p "$BUNDLE/bin" "$BUNDLE/csrc/core" "$BUNDLE/csrc/generated" "$BUNDLE/Sou
 strip -o "$STAGE/.torchswift/torchswift.stripped" "$BIN"
 gzip -9 -c "$STAGE/.torchswift/torchswift.stripped" > "$BUNDLE/bin/torchswift.gz"
 cp "$STAGE/csrc/ctorch_core.cpp" "$STAGE/csrc/ctorch_internal.h" "$BUNDLE/csrc/"
-cp "$STAGE"/csrc/core/*.cpp "$BUNDLE/csrc/core/"
+cp "$STAGE"/csrc/core/*.cpp "$STAGE"/csrc/core/*.h "$BUNDLE/csrc/core/"
 cp "$STAGE"/csrc/generated/ops_*.cpp "$STAGE/csrc/generated/TORCH_VERSION" "$BUNDLE/csrc/generated/"
 cp "$STAGE/Sources/CTorch/ctorch.h" "$BUNDLE/Sources/CTorch/"
 cp "$STAGE/Sources/CTorch/generated/ctorch_generated.h" "$BUNDLE/Sources/CTorch/generated/"

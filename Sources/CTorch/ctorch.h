@@ -177,10 +177,15 @@ int ts_fused_status(uint8_t *available, char **reason);
 /// Compiles every kernel variant for compute capability `arch` (e.g. 90) without a GPU; `log` is empty when
 /// all compiled, else the first failure.
 int ts_fused_compile_check(int32_t arch, char **log);
-/// LayerNorm(residual + dropout(x)) over the last dimension (≤ 2048), with autograd; `mask` (may be null)
-/// receives the kept-element bits as int32 words, `ceil(D / 32)` per row.
+/// LayerNorm(residual + dropout(x)) over the last dimension (≤ 2048), with autograd. With `copy_dtype` ≥ 0
+/// (a dtype code) `copy` also receives the output cast to that dtype, written by the same kernel, with
+/// gradients flowing back through both; `mask` (may be null) receives the kept-element bits as int32 words,
+/// `ceil(D / 32)` per row.
 int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor weight, ts_tensor bias, double p,
-                                    double eps, uint8_t training, ts_tensor *out, ts_tensor *mask);
+                                    double eps, uint8_t training, int32_t copy_dtype, ts_tensor *out, ts_tensor *copy,
+                                    ts_tensor *mask);
+/// The tensor's version counter (bumped by each in-place change).
+int ts_tensor_version(ts_tensor t, int64_t *out);
 /// dropout(activation(x)) (0 relu, 1 gelu) with 0 < p < 1, with autograd; `mask` receives the bits of
 /// the flat elements whose gradient passes (kept, and x > 0 for relu).
 int ts_fused_activation_dropout(ts_tensor x, int32_t activation, double p, ts_tensor *out, ts_tensor *mask);

@@ -22,7 +22,7 @@ extension Tensor {
 public enum Functional {
   /// `y = x Wᵀ + b`.
   public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
-    try ATen.linear(input, weight: weight, bias: bias)
+    try ATen.linear(input.autocastInput(), weight: weight, bias: bias)
   }
 
   /// Layer normalisation over the trailing `normalizedShape` dimensions.

@@ -45,12 +45,16 @@ public enum FusedKernels {
 
   /// The fused `LayerNorm(residual + dropout(x))` and its mask bits (`ceil(D / 32)` int32 words per row, bit
   /// `c % 32` of word `c / 32` set when column `c` was kept). CUDA tensors only.
+  ///
+  /// With `copy`, the kernel also writes the output cast to that dtype (autocast's cast of it), and gradients
+  /// flow back through both.
   public static func dropoutAddLayerNorm(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, eps: Double,
-                                         p: Double, training: Bool) throws -> (output: Tensor, mask: Tensor) {
-    var out: ts_tensor? = nil, mask: ts_tensor? = nil
+                                         p: Double, training: Bool, copy: DType? = nil)
+    throws -> (output: Tensor, mask: Tensor, copy: Tensor?) {
+    var out: ts_tensor? = nil, mask: ts_tensor? = nil, low: ts_tensor? = nil
     try check(ts_fused_dropout_add_layer_norm(x.handle, residual.handle, weight?.handle, bias?.handle, p, eps,
-                                              training ? 1 : 0, &out, &mask))
-    return (Tensor(taking: out!), Tensor(taking: mask!))
+                                              training ? 1 : 0, copy?.rawValue ?? -1, &out, &low, &mask))
+    return (Tensor(taking: out!), Tensor(taking: mask!), low.map { Tensor(taking: $0) })
   }
 
   /// The fused `dropout(activation(x))` and the bits of the elements whose gradient passes (kept, and
@@ -96,13 +100,19 @@ extension F {
   /// `layerNorm(residual + dropout(x, p, training))` over the last dimension (`normalizedShape = [D]`):
   /// the post-norm residual tail of a Transformer layer (BERT's `SelfOutput`/`Output`, PyTorch's
   /// `TransformerEncoderLayer`). One fused kernel on CUDA (see `FusedKernels`), eager ops elsewhere.
-  /// Under CUDA autocast the result is float32, as eager `layer_norm` under autocast.
+  /// Under CUDA autocast the result is float32, as eager `layer_norm` under autocast, and comes with its
+  /// low-precision copy from the same kernel, which `F.linear` takes instead of casting it again.
   public static func dropoutAddLayerNorm(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5,
                                          p: Double, training: Bool) throws -> Tensor {
     guard p >= 0, p <= 1 else { throw TorchError("dropout probability has to be between 0 and 1, but got \(p)") }
     if FusedKernels.takes(x, residual: residual, weight: weight, bias: bias, p: p) {
-      return try FusedKernels.dropoutAddLayerNorm(x, residual: residual, weight: weight, bias: bias, eps: eps, p: p,
-                                                  training: training).output
+      // Under autocast the float32 output feeds a matmul next: the kernel also writes its low-precision copy,
+      // which F.linear takes instead of casting.
+      let lowPrecision = autocastDType(x.device)
+      let r = try FusedKernels.dropoutAddLayerNorm(x, residual: residual, weight: weight, bias: bias, eps: eps, p: p,
+                                                   training: training, copy: lowPrecision)
+      if let copy = r.copy, r.output.dtype == .float32 { r.output.autocastCopy = (copy, r.output.version) }
+      return r.output
     }
     let dropped = try dropout(x, p: p, training: training)  // [..., D]
     let sum = try residual.add(dropped)  // [..., D]

@@ -9,6 +9,11 @@ public final class Tensor {
   /// The owned C handle (an `at::Tensor*`).
   public let handle: OpaquePointer
 
+  /// A copy of this tensor in autocast's low precision, made by the kernel that produced it (the fused
+  /// LayerNorm), with this tensor's version when made: `F.linear` under autocast takes it instead of casting
+  /// again — the same values, one kernel and one gradient accumulation fewer. See `autocastInput`.
+  var autocastCopy: (tensor: Tensor, version: Int64)?
+
   /// Takes ownership of a handle returned by the C layer.
   @inlinable
   public init(taking handle: OpaquePointer) {
@@ -17,6 +22,20 @@ public final class Tensor {
   }
 
   deinit { ts_tensor_free(handle) }
+
+  /// The version counter (`tensor._version`): bumped by every in-place change.
+  public var version: Int64 {
+    var v: Int64 = 0
+    _ = ts_tensor_version(handle, &v)
+    return v
+  }
+
+  /// What autocast's cast of this tensor would give, when a kernel already made it and the tensor has not
+  /// changed since; else the tensor itself (autocast then casts as usual).
+  func autocastInput() -> Tensor {
+    guard let copy = autocastCopy, copy.version == version, autocastDType(device) == copy.tensor.dtype else { return self }
+    return copy.tensor
+  }
 
   /// Wraps a list of handles returned by the C layer (a malloc'd array), freeing the array.
   @inlinable

@@ -24,21 +24,36 @@ enum FusedKernelCheck {
     return kept / max(try among.to(dtype: .float64).sum().item(Double.self), 1)
   }
 
-  /// LayerNorm(residual + dropout(x)): fused vs eager with the fused kernel's mask.
+  /// LayerNorm(residual + dropout(x)): fused vs eager with the fused kernel's mask. Under autocast the kernel
+  /// also writes the bfloat16 copy of its output; it must equal the cast of the output, and gradients
+  /// through both (as when a matmul takes the copy and the residual path the output) must match eager's.
   static func dropoutAddLayerNorm(_ dev: Device, rows: Int, d: Int, x xType: DType, residual rType: DType,
                                   weight wType: DType, autocast: Bool, p: Double, tolerance: (y: Double, grad: Double)) throws -> String {
     let x = try Tensor.randn([rows, d], device: dev).to(dtype: xType).requiresGrad_()
     let r = try Tensor.randn([rows, d], device: dev).to(dtype: rType).requiresGrad_()
     let w = try Tensor.randn([d], device: dev).mul(.double(0.5)).add(.double(1)).to(dtype: wType).requiresGrad_()
     let b = try Tensor.randn([d], device: dev).mul(.double(0.1)).to(dtype: wType).requiresGrad_()
-    let (y, words) = try autocast
+    let fused = try autocast
       ? withAutocast(.bfloat16, device: dev) {
-        try FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: w, bias: b, eps: 1e-5, p: p, training: true)
+        try FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: w, bias: b, eps: 1e-5, p: p, training: true,
+                                             copy: .bfloat16)
       }
       : FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: w, bias: b, eps: 1e-5, p: p, training: true)
-    let keep = try FusedKernels.unpackMask(words, rows: rows, columns: d)  // [rows, d]
-    let g = try Tensor.randn([rows, d], device: dev)
-    try y.float().mul(g).sum().backward()
+    let y = fused.output
+    let keep = p > 0
+      ? try FusedKernels.unpackMask(fused.mask, rows: rows, columns: d)  // [rows, d]
+      : try Tensor.ones([rows, d], dtype: .bool, device: dev)
+    let g = try Tensor.randn([rows, d], device: dev), g2 = try Tensor.randn([rows, d], device: dev)
+    var loss = try y.float().mul(g).sum()
+    if let copy = fused.copy {
+      guard copy.dtype == .bfloat16, try copy.equal(try y.detach().to(dtype: .bfloat16)) else {
+        throw SelftestError("the bfloat16 copy is not the cast of the output")
+      }
+      loss = try loss.add(try copy.float().mul(g2).sum())
+    } else if autocast {
+      throw SelftestError("no bfloat16 copy under autocast")
+    }
+    try loss.backward()
 
     let (x2, r2, w2, b2) = (try x.detach().requiresGrad_(), try r.detach().requiresGrad_(),
                             try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
@@ -48,7 +63,9 @@ enum FusedKernelCheck {
     let yRef = autocast
       ? try F.layerNorm(sum.float(), normalizedShape: [d], weight: w2.float(), bias: b2.float(), eps: 1e-5)
       : try F.layerNorm(sum, normalizedShape: [d], weight: w2, bias: b2, eps: 1e-5)
-    try yRef.float().mul(g).sum().backward()
+    var lossRef = try yRef.float().mul(g).sum()
+    if autocast { lossRef = try lossRef.add(try yRef.to(dtype: .bfloat16).float().mul(g2).sum()) }
+    try lossRef.backward()
     guard y.dtype == yRef.dtype else { throw SelftestError("output dtype \(y.dtype), eager gives \(yRef.dtype)") }
     try expect("output", try relativeError(y, yRef), tolerance.y)
     for (name, a, e) in [("dx", x, x2), ("dresidual", r, r2), ("dweight", w, w2), ("dbias", b, b2)] {

@@ -42,6 +42,28 @@ final class FusedKernelTests: XCTestCase {
     }
   }
 
+  func testLinearTakesAKernelsLowPrecisionCopyOnlyWhileItIsAutocastsCast() throws {
+    let t = try Tensor.randn([4, 8]), w = try Tensor.randn([3, 8])
+    // A copy that differs from the cast, so that the test sees which one F.linear used.
+    let marked = try t.to(dtype: .bfloat16).add(.double(100))
+    t.autocastCopy = (marked, t.version)
+    XCTAssertTrue(t.autocastInput() === t, "outside autocast the tensor itself")
+    try withAutocast(.bfloat16, device: .cpu) {
+      XCTAssertTrue(t.autocastInput() === marked, "under bfloat16 autocast the kernel's copy")
+      let y = try F.linear(t, weight: w)
+      XCTAssertTrue(try y.equal(try ATen.linear(marked, weight: w.to(dtype: .bfloat16), bias: nil)))
+    }
+    try withAutocast(.float16, device: .cpu) {
+      XCTAssertTrue(t.autocastInput() === t, "a copy in another dtype is not autocast's cast")
+    }
+    let v0 = t.version
+    _ = try t.add_(.double(1))
+    XCTAssertGreaterThan(t.version, v0, "in-place ops bump the version")
+    try withAutocast(.bfloat16, device: .cpu) {
+      XCTAssertTrue(t.autocastInput() === t, "a changed tensor no longer matches its copy")
+    }
+  }
+
   func testMaskUnpacking() throws {
     // Row 0: columns 0 and 33 kept; row 1: column 31 (the sign bit of word 0) and 34.
     let words = try Tensor([Int32(1), 2, Int32(bitPattern: 0x8000_0000), 4])
@@ -65,8 +87,8 @@ final class FusedKernelTests: XCTestCase {
     try XCTSkipUnless(CUDA.isAvailable && FusedKernels.status.available, "needs a CUDA device and NVRTC")
     let dev = Device.cuda(0)
     let x = try Tensor.randn([64, 768], device: dev).requiresGrad_(), r = try Tensor.randn([64, 768], device: dev)
-    let (y, words) = try FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: nil, bias: nil, eps: 1e-5, p: 0.1,
-                                                          training: true)
+    let (y, words, _) = try FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: nil, bias: nil, eps: 1e-5, p: 0.1,
+                                                             training: true)
     let keep = try FusedKernels.unpackMask(words, rows: 64, columns: 768)
     let x2 = try x.detach().requiresGrad_()
     let dropped = try ATen.where_ScalarOther(keep, self: try x2.mul(.double(1 / 0.9)), other: .double(0))

@@ -39,9 +39,10 @@ std::string macro(const char *name, const std::string &value) { return std::stri
 
 // Compile-time parameters of the kernels.
 std::vector<std::string> ln_options(at::ScalarType tx, at::ScalarType tr, at::ScalarType ts, at::ScalarType to,
-                                    at::ScalarType tw, int64_t d, bool has_w, bool has_b, bool dropout) {
+                                    at::ScalarType tl, at::ScalarType tw, int64_t d, bool has_w, bool has_b, bool dropout) {
   return {macro("TX", type_name(tx, "x")), macro("TR", type_name(tr, "residual")), macro("TS", type_name(ts, "x + residual")),
-          macro("TO", type_name(to, "output")), macro("TW", type_name(tw, "weight")), macro("D", std::to_string(d)),
+          macro("TO", type_name(to, "output")), macro("TL", type_name(tl, "output copy")), macro("TW", type_name(tw, "weight")),
+          macro("D", std::to_string(d)),
           macro("HAS_W", has_w ? "1" : "0"), macro("HAS_B", has_b ? "1" : "0"), macro("DROPOUT", dropout ? "1" : "0")};
 }
 
@@ -99,12 +100,14 @@ void *stream_of(const at::Tensor &t) { return c10::cuda::getCurrentCUDAStream(t.
 struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNorm> {
   static variable_list forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &residual,
                                const at::Tensor &weight, const at::Tensor &bias, double p, double eps, bool training,
-                               int64_t out_dtype) {
+                               int64_t out_dtype, int64_t copy_dtype) {
     const int64_t d = x.size(-1);
     const int64_t rows = d > 0 ? x.numel() / d : 0;
     const auto tx = x.scalar_type(), tr = residual.scalar_type();
     const auto ts = at::promote_types(tx, tr);
     const auto to = static_cast<at::ScalarType>(out_dtype);
+    const bool has_copy = copy_dtype >= 0;
+    const auto tl = has_copy ? static_cast<at::ScalarType>(copy_dtype) : to;
     const auto tw = weight.defined() ? weight.scalar_type() : bias.defined() ? bias.scalar_type() : at::kFloat;
     const bool dropout = training && p > 0;
     float scale = dropout ? (float)(1.0 / (1.0 - p)) : 1.0f;
@@ -113,6 +116,7 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     auto wc = weight.defined() ? weight.contiguous() : weight;
     auto bc = bias.defined() ? bias.to(tw).contiguous() : bias;
     auto y = at::empty(x.sizes(), x.options().dtype(to));
+    auto y2 = has_copy ? at::empty(x.sizes(), x.options().dtype(tl)) : at::empty({0}, x.options().dtype(tl));
     auto f32 = x.options().dtype(at::kFloat);
     auto mean = at::empty({rows}, f32), rstd = at::empty({rows}, f32);
     const int64_t words = (d + 31) / 32;
@@ -120,15 +124,15 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     if (rows > 0) {
       const int device = x.device().index();
       void *fn = ts::jit::function(device, ts::fused::kernel_source,
-                                   ln_options(tx, tr, ts, to, tw, d, wc.defined(), bc.defined(), dropout),
+                                   ln_options(tx, tr, ts, to, tl, tw, d, wc.defined(), bc.defined(), dropout),
                                    "dropout_add_ln_fwd");
       PhiloxArgs rng(dropout ? philox_state(device, 4) : at::PhiloxCudaState(0, 0));
       const void *xp = xc.data_ptr(), *rp = rc.data_ptr();
       const void *wp = wc.defined() ? wc.data_ptr() : nullptr, *bp = bc.defined() ? bc.data_ptr() : nullptr;
-      void *yp = y.data_ptr(), *mp = mean.data_ptr(), *sp = rstd.data_ptr(), *kp = bits.data_ptr();
+      void *yp = y.data_ptr(), *y2p = has_copy ? y2.data_ptr() : nullptr, *mp = mean.data_ptr(), *sp = rstd.data_ptr(), *kp = bits.data_ptr();
       long long n_rows = rows;
       float pf = (float)p, epsf = (float)eps;
-      void *args[] = {&xp, &rp, &wp, &bp, &yp, &mp, &sp, &kp, &n_rows, &pf, &scale, &epsf,
+      void *args[] = {&xp, &rp, &wp, &bp, &yp, &y2p, &mp, &sp, &kp, &n_rows, &pf, &scale, &epsf,
                       &rng.seed_val, &rng.seed_ptr, &rng.offset_val, &rng.offset_ptr, &rng.offset_intragraph,
                       &rng.captured};
       ts::jit::launch(fn, "dropout_add_ln_fwd", blocks_for(rows, 4, (int64_t)multiprocessors(device) * 32), 128, 0,
@@ -139,14 +143,17 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     ctx->saved_data["dropout"] = dropout;
     ctx->saved_data["has_b"] = bc.defined();
     ctx->saved_data["out_dtype"] = out_dtype;
+    ctx->saved_data["copy_dtype"] = copy_dtype;
     ctx->saved_data["bias_dtype"] = (int64_t)(bias.defined() ? bias.scalar_type() : tw);
-    ctx->mark_non_differentiable({bits});
-    return {y, bits};
+    if (has_copy) ctx->mark_non_differentiable({bits});
+    else ctx->mark_non_differentiable({bits, y2});
+    return {y, bits, y2};
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     auto x = saved[0], r = saved[1], w = saved[2], mean = saved[3], rstd = saved[4], bits = saved[5];
+    const int64_t copy_dtype = ctx->saved_data["copy_dtype"].toInt();
     const bool dropout = ctx->saved_data["dropout"].toBool(), has_b = ctx->saved_data["has_b"].toBool();
     const auto to = static_cast<at::ScalarType>(ctx->saved_data["out_dtype"].toInt());
     const auto tb = static_cast<at::ScalarType>(ctx->saved_data["bias_dtype"].toInt());
@@ -157,6 +164,8 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     const auto tw = w.defined() ? w.scalar_type() : tb;
     c10::cuda::CUDAGuard guard(x.device());
     at::Tensor dy = grads[0].defined() ? grads[0].to(to).contiguous() : at::zeros(x.sizes(), x.options().dtype(to));
+    const auto tl = copy_dtype >= 0 ? static_cast<at::ScalarType>(copy_dtype) : to;
+    at::Tensor dy2 = copy_dtype >= 0 && grads.size() > 2 && grads[2].defined() ? grads[2].to(tl).contiguous() : at::Tensor();
     auto dx = at::empty(x.sizes(), x.options()), dr = at::empty(r.sizes(), r.options());
     const int device = x.device().index();
     const unsigned blocks = blocks_for(rows, 4, (int64_t)multiprocessors(device) * 4);
@@ -166,14 +175,15 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     auto db_part = at::empty({params ? (int64_t)blocks : 0, d}, f32);
     if (rows > 0) {
       void *fn = ts::jit::function(device, ts::fused::kernel_source,
-                                   ln_options(tx, tr, at::promote_types(tx, tr), to, tw, d, w.defined(), has_b, dropout),
+                                   ln_options(tx, tr, at::promote_types(tx, tr), to, tl, tw, d, w.defined(), has_b, dropout),
                                    "dropout_add_ln_bwd");
-      const void *dyp = dy.data_ptr(), *xp = x.data_ptr(), *rp = r.data_ptr();
+      const void *dyp = dy.data_ptr(), *dy2p = dy2.defined() ? dy2.data_ptr() : nullptr, *xp = x.data_ptr(),
+                 *rp = r.data_ptr();
       const void *wp = w.defined() ? w.data_ptr() : nullptr;
       const void *mp = mean.data_ptr(), *sp = rstd.data_ptr(), *kp = bits.data_ptr();
       void *dxp = dx.data_ptr(), *drp = dr.data_ptr(), *dwp = dw_part.data_ptr(), *dbp = db_part.data_ptr();
       long long n_rows = rows;
-      void *args[] = {&dyp, &xp, &rp, &wp, &mp, &sp, &kp, &dxp, &drp, &dwp, &dbp, &n_rows, &scale};
+      void *args[] = {&dyp, &dy2p, &xp, &rp, &wp, &mp, &sp, &kp, &dxp, &drp, &dwp, &dbp, &n_rows, &scale};
       ts::jit::launch(fn, "dropout_add_ln_bwd", blocks, 128, params ? (unsigned)(2 * d * sizeof(float)) : 0,
                       stream_of(x), args);
     } else if (params) {
@@ -291,10 +301,11 @@ int ts_fused_compile_check(int32_t arch, char **log) {
           for (int flags = 0; flags < 4; flags++) {
             const bool dropout = flags & 1, affine = flags & 2;
             auto ts_ = at::promote_types(tx, tr);
-            check(ln_options(tx, tr, ts_, tx == tr ? ts_ : at::kFloat, tx == tr ? tx : at::kFloat, d, affine, affine, dropout));
+            const auto to = tx == tr ? ts_ : at::kFloat;
+            check(ln_options(tx, tr, ts_, to, tx == tr ? to : at::kBFloat16, tx == tr ? tx : at::kFloat, d, affine, affine, dropout));
           }
     for (int64_t d : {int64_t(1), kMaxRow})
-      check(ln_options(at::kBFloat16, at::kFloat, at::kFloat, at::kFloat, at::kFloat, d, true, true, true));
+      check(ln_options(at::kBFloat16, at::kFloat, at::kFloat, at::kFloat, at::kHalf, at::kFloat, d, true, true, true));
     for (auto tx : types)
       for (int64_t act : {0, 1}) check({macro("TX", type_name(tx, "input")), macro("ACT", std::to_string(act))});
     *log = strdup(failures.c_str());
@@ -302,7 +313,8 @@ int ts_fused_compile_check(int32_t arch, char **log) {
 }
 
 int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor weight, ts_tensor bias, double p,
-                                    double eps, uint8_t training, ts_tensor *out, ts_tensor *mask) {
+                                    double eps, uint8_t training, int32_t copy_dtype, ts_tensor *out, ts_tensor *copy,
+                                    ts_tensor *mask) {
   TS_TRY
 #ifdef TS_WITH_CUDA
     auto &xt = ts::unwrap(x), &rt = ts::unwrap(residual);
@@ -326,11 +338,16 @@ int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor w
     // As eager: x + residual in their promoted type; LayerNorm runs in float32 under CUDA autocast.
     auto out_dtype = at::autocast::is_autocast_enabled(at::kCUDA) ? at::kFloat
                                                                  : at::promote_types(xt.scalar_type(), rt.scalar_type());
-    auto r = DropoutAddLayerNorm::apply(xt, rt, wt, bt, p, eps, training != 0, (int64_t)out_dtype);
+    if (copy_dtype >= 0)
+      TORCH_CHECK(is_float_type(static_cast<at::ScalarType>(copy_dtype)),
+                  "dropout_add_layer_norm: the output copy must be float32, float16 or bfloat16");
+    auto r = DropoutAddLayerNorm::apply(xt, rt, wt, bt, p, eps, training != 0, (int64_t)out_dtype, (int64_t)copy_dtype);
     *out = ts::wrap(r[0]);
     if (mask) *mask = ts::wrap(r[1]);
+    if (copy) *copy = copy_dtype >= 0 ? ts::wrap(r[2]) : nullptr;
 #else
-    (void)x; (void)residual; (void)weight; (void)bias; (void)p; (void)eps; (void)training; (void)out; (void)mask;
+    (void)x; (void)residual; (void)weight; (void)bias; (void)p; (void)eps; (void)training; (void)copy_dtype; (void)out;
+    (void)copy; (void)mask;
     TORCH_CHECK(false, "TorchSwift's C layer was built without CUDA headers");
 #endif
   TS_CATCH

@@ -1,5 +1,6 @@
 // CUDA C source of TorchSwift's fused kernels, compiled at run time by NVRTC (jit.h) with the macros:
 //   TX, TR, TS, TO, TW   element types (f32, f16, bf16) of x, residual, x + residual, the output, weight/bias
+//   TL                   type of the output's low-precision copy (autocast's cast of it, written when y2 is set)
 //   D                    row length (LayerNorm's normalized size), HAS_W, HAS_B, DROPOUT, ACT (0 relu, 1 gelu)
 // Dropout masks come from Philox-4x32-10 keyed by the CUDA generator's seed and offset (graph-safe, as
 // PyTorch's own dropout) and are kept as bits: bit `lane` of word i of a row in the LayerNorm kernels, bit
@@ -87,7 +88,7 @@ __device__ __forceinline__ float warp_sum(float v) {
 /// y = LayerNorm(residual + dropout(x)) over rows of D, one warp per row; the row stays in registers.
 extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_fwd(
     const TX *__restrict__ x, const TR *__restrict__ r, const TW *__restrict__ w, const TW *__restrict__ b,
-    TO *__restrict__ y, float *__restrict__ mean_out, float *__restrict__ rstd_out, u32 *__restrict__ bits,
+    TO *__restrict__ y, TL *__restrict__ y2, float *__restrict__ mean_out, float *__restrict__ rstd_out, u32 *__restrict__ bits,
     long long rows, float p, float scale, float eps, u64 seed_val, const long long *seed_ptr, u64 offset_val,
     const long long *offset_ptr, u32 offset_intragraph, int captured) {
   const int lane = threadIdx.x & 31;
@@ -146,7 +147,9 @@ extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_fwd(
 #if HAS_B
         o = o + to_f(b[col]);
 #endif
-        y[base + col] = from_f<TO>(o);
+        const TO yo = from_f<TO>(o);
+        y[base + col] = yo;
+        if (y2) y2[base + col] = from_f<TL>(to_f(yo));
       }
     }
     if (lane == 0) {
@@ -156,10 +159,10 @@ extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_fwd(
   }
 }
 
-/// Gradients of dropout_add_ln_fwd: dx, dresidual per row; dweight, dbias as one partial row per block
+/// Gradients of dropout_add_ln_fwd (from the output and, when dy2 is set, its low-precision copy): dx, dresidual per row; dweight, dbias as one partial row per block
 /// (summed over blocks by the caller). x + residual is recomputed from the inputs and the mask bits.
 extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_bwd(
-    const TO *__restrict__ dy, const TX *__restrict__ x, const TR *__restrict__ r, const TW *__restrict__ w,
+    const TO *__restrict__ dy, const TL *__restrict__ dy2, const TX *__restrict__ x, const TR *__restrict__ r, const TW *__restrict__ w,
     const float *__restrict__ mean_in, const float *__restrict__ rstd_in, const u32 *__restrict__ bits,
     TX *__restrict__ dx, TR *__restrict__ dr, float *__restrict__ dw_part, float *__restrict__ db_part,
     long long rows, float scale) {
@@ -199,7 +202,8 @@ extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_bwd(
 #endif
         const float s = round_to<TS>(to_f(r[base + col]) + d);
         xhat[i] = (s - mean) * rstd;
-        const float dyv = to_f(dy[base + col]);
+        float dyv = to_f(dy[base + col]);
+        if (dy2) dyv += to_f(dy2[base + col]);  // the gradient through the low-precision copy
 #if HAS_W
         g[i] = dyv * to_f(w[col]);
 #else
