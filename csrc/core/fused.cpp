@@ -193,7 +193,8 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     at::Tensor dw, db;
     if (w.defined()) dw = (rows > 0 ? dw_part.sum(0) : at::zeros({d}, f32)).to(tw);
     if (has_b) db = (rows > 0 ? db_part.sum(0) : at::zeros({d}, f32)).to(tb);
-    return {dx, dr, dw, db, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    // One gradient per forward input: x, residual, weight, bias, then none for p, eps, training, the dtypes.
+    return {dx, dr, dw, db, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
