@@ -40,7 +40,7 @@ let package = Package(
         "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
-    .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
+    .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures", "KernelEmulator"]),
     .testTarget(name: "NNTests", dependencies: ["Torch", "NN"], exclude: ["Fixtures"]),
     .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch", "NN", "SafeTensors", "Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),

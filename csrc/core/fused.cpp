@@ -98,6 +98,9 @@ unsigned blocks_for(int64_t work_items, int64_t per_block, int64_t cap) {
 void *stream_of(const at::Tensor &t) { return c10::cuda::getCurrentCUDAStream(t.device().index()).stream(); }
 
 struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNorm> {
+  // Forward inputs: x, residual, weight, bias, p, eps, training, out_dtype, copy_dtype (copy_dtype < 0: no copy).
+  // Outputs: y, the mask bits, y's low-precision copy (empty without one). Saved: s = residual + dropout(x) in
+  // their promoted dtype (what eager LayerNorm keeps), the weight, mean, rstd and the bits.
   static variable_list forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &residual,
                                const at::Tensor &weight, const at::Tensor &bias, double p, double eps, bool training,
                                int64_t out_dtype, int64_t copy_dtype) {
@@ -117,6 +120,7 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     auto bc = bias.defined() ? bias.to(tw).contiguous() : bias;
     auto y = at::empty(x.sizes(), x.options().dtype(to));
     auto y2 = has_copy ? at::empty(x.sizes(), x.options().dtype(tl)) : at::empty({0}, x.options().dtype(tl));
+    auto sum = at::empty(x.sizes(), x.options().dtype(ts));
     auto f32 = x.options().dtype(at::kFloat);
     auto mean = at::empty({rows}, f32), rstd = at::empty({rows}, f32);
     const int64_t words = (d + 31) / 32;
@@ -127,21 +131,24 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
                                    ln_options(tx, tr, ts, to, tl, tw, d, wc.defined(), bc.defined(), dropout),
                                    "dropout_add_ln_fwd");
       PhiloxArgs rng(dropout ? philox_state(device, 4) : at::PhiloxCudaState(0, 0));
-      const void *xp = xc.data_ptr(), *rp = rc.data_ptr();
-      const void *wp = wc.defined() ? wc.data_ptr() : nullptr, *bp = bc.defined() ? bc.data_ptr() : nullptr;
-      void *yp = y.data_ptr(), *y2p = has_copy ? y2.data_ptr() : nullptr, *mp = mean.data_ptr(), *sp = rstd.data_ptr(), *kp = bits.data_ptr();
+      const void *x_p = xc.data_ptr(), *r_p = rc.data_ptr();
+      const void *w_p = wc.defined() ? wc.data_ptr() : nullptr, *b_p = bc.defined() ? bc.data_ptr() : nullptr;
+      void *y_p = y.data_ptr(), *y2_p = has_copy ? y2.data_ptr() : nullptr, *s_p = sum.data_ptr();
+      void *mean_p = mean.data_ptr(), *rstd_p = rstd.data_ptr(), *bits_p = bits.data_ptr();
       long long n_rows = rows;
       float pf = (float)p, epsf = (float)eps;
-      void *args[] = {&xp, &rp, &wp, &bp, &yp, &y2p, &mp, &sp, &kp, &n_rows, &pf, &scale, &epsf,
+      void *args[] = {&x_p, &r_p, &w_p, &b_p, &y_p, &y2_p, &s_p, &mean_p, &rstd_p, &bits_p, &n_rows, &pf, &scale, &epsf,
                       &rng.seed_val, &rng.seed_ptr, &rng.offset_val, &rng.offset_ptr, &rng.offset_intragraph,
                       &rng.captured};
       ts::jit::launch(fn, "dropout_add_ln_fwd", blocks_for(rows, 4, (int64_t)multiprocessors(device) * 32), 128, 0,
                       stream_of(x), args);
     }
-    ctx->save_for_backward({xc, rc, wc, mean, rstd, bits});
+    ctx->save_for_backward({sum, wc, mean, rstd, bits});
     ctx->saved_data["scale"] = (double)scale;
     ctx->saved_data["dropout"] = dropout;
     ctx->saved_data["has_b"] = bc.defined();
+    ctx->saved_data["x_dtype"] = (int64_t)tx;
+    ctx->saved_data["residual_dtype"] = (int64_t)tr;
     ctx->saved_data["out_dtype"] = out_dtype;
     ctx->saved_data["copy_dtype"] = copy_dtype;
     ctx->saved_data["bias_dtype"] = (int64_t)(bias.defined() ? bias.scalar_type() : tw);
@@ -152,43 +159,40 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
-    auto x = saved[0], r = saved[1], w = saved[2], mean = saved[3], rstd = saved[4], bits = saved[5];
-    const int64_t copy_dtype = ctx->saved_data["copy_dtype"].toInt();
+    auto sum = saved[0], w = saved[1], mean = saved[2], rstd = saved[3], bits = saved[4];
     const bool dropout = ctx->saved_data["dropout"].toBool(), has_b = ctx->saved_data["has_b"].toBool();
+    const auto tx = static_cast<at::ScalarType>(ctx->saved_data["x_dtype"].toInt());
+    const auto tr = static_cast<at::ScalarType>(ctx->saved_data["residual_dtype"].toInt());
     const auto to = static_cast<at::ScalarType>(ctx->saved_data["out_dtype"].toInt());
-    const auto tb = static_cast<at::ScalarType>(ctx->saved_data["bias_dtype"].toInt());
-    float scale = (float)ctx->saved_data["scale"].toDouble();
-    const int64_t d = x.size(-1);
-    const int64_t rows = d > 0 ? x.numel() / d : 0;
-    const auto tx = x.scalar_type(), tr = r.scalar_type();
-    const auto tw = w.defined() ? w.scalar_type() : tb;
-    c10::cuda::CUDAGuard guard(x.device());
-    at::Tensor dy = grads[0].defined() ? grads[0].to(to).contiguous() : at::zeros(x.sizes(), x.options().dtype(to));
+    const int64_t copy_dtype = ctx->saved_data["copy_dtype"].toInt();
     const auto tl = copy_dtype >= 0 ? static_cast<at::ScalarType>(copy_dtype) : to;
+    const auto tb = static_cast<at::ScalarType>(ctx->saved_data["bias_dtype"].toInt());
+    const auto tw = w.defined() ? w.scalar_type() : tb;
+    float scale = (float)ctx->saved_data["scale"].toDouble();
+    const int64_t d = sum.size(-1);
+    const int64_t rows = d > 0 ? sum.numel() / d : 0;
+    c10::cuda::CUDAGuard guard(sum.device());
+    at::Tensor dy = grads[0].defined() ? grads[0].to(to).contiguous() : at::zeros(sum.sizes(), sum.options().dtype(to));
     at::Tensor dy2 = copy_dtype >= 0 && grads.size() > 2 && grads[2].defined() ? grads[2].to(tl).contiguous() : at::Tensor();
-    auto dx = at::empty(x.sizes(), x.options()), dr = at::empty(r.sizes(), r.options());
-    const int device = x.device().index();
+    auto dx = at::empty(sum.sizes(), sum.options().dtype(tx)), dr = at::empty(sum.sizes(), sum.options().dtype(tr));
+    const int device = sum.device().index();
     const unsigned blocks = blocks_for(rows, 4, (int64_t)multiprocessors(device) * 4);
     const bool params = w.defined() || has_b;
-    auto f32 = x.options().dtype(at::kFloat);
+    auto f32 = sum.options().dtype(at::kFloat);
     auto dw_part = at::empty({params ? (int64_t)blocks : 0, d}, f32);
     auto db_part = at::empty({params ? (int64_t)blocks : 0, d}, f32);
     if (rows > 0) {
       void *fn = ts::jit::function(device, ts::fused::kernel_source,
-                                   ln_options(tx, tr, at::promote_types(tx, tr), to, tl, tw, d, w.defined(), has_b, dropout),
+                                   ln_options(tx, tr, sum.scalar_type(), to, tl, tw, d, w.defined(), has_b, dropout),
                                    "dropout_add_ln_bwd");
-      const void *dyp = dy.data_ptr(), *dy2p = dy2.defined() ? dy2.data_ptr() : nullptr, *xp = x.data_ptr(),
-                 *rp = r.data_ptr();
-      const void *wp = w.defined() ? w.data_ptr() : nullptr;
-      const void *mp = mean.data_ptr(), *sp = rstd.data_ptr(), *kp = bits.data_ptr();
-      void *dxp = dx.data_ptr(), *drp = dr.data_ptr(), *dwp = dw_part.data_ptr(), *dbp = db_part.data_ptr();
+      const void *dy_p = dy.data_ptr(), *dy2_p = dy2.defined() ? dy2.data_ptr() : nullptr, *s_p = sum.data_ptr();
+      const void *w_p = w.defined() ? w.data_ptr() : nullptr;
+      const void *mean_p = mean.data_ptr(), *rstd_p = rstd.data_ptr(), *bits_p = bits.data_ptr();
+      void *dx_p = dx.data_ptr(), *dr_p = dr.data_ptr(), *dw_p = dw_part.data_ptr(), *db_p = db_part.data_ptr();
       long long n_rows = rows;
-      void *args[] = {&dyp, &dy2p, &xp, &rp, &wp, &mp, &sp, &kp, &dxp, &drp, &dwp, &dbp, &n_rows, &scale};
+      void *args[] = {&dy_p, &dy2_p, &s_p, &w_p, &mean_p, &rstd_p, &bits_p, &dx_p, &dr_p, &dw_p, &db_p, &n_rows, &scale};
       ts::jit::launch(fn, "dropout_add_ln_bwd", blocks, 128, params ? (unsigned)(2 * d * sizeof(float)) : 0,
-                      stream_of(x), args);
-    } else if (params) {
-      dw_part.zero_();
-      db_part.zero_();
+                      stream_of(sum), args);
     }
     at::Tensor dw, db;
     if (w.defined()) dw = (rows > 0 ? dw_part.sum(0) : at::zeros({d}, f32)).to(tw);

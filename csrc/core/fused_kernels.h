@@ -17,13 +17,21 @@ struct f16 { unsigned short x; };
 struct bf16 { unsigned short x; };
 
 __device__ __forceinline__ float to_f(f32 v) { return v; }
+#ifdef TS_HOST_EMULATION  // Tests/TorchTests/KernelEmulator runs this source on the CPU
+__device__ __forceinline__ float to_f(f16 v) { return ts_emu_half_to_float(v.x); }
+#else
 __device__ __forceinline__ float to_f(f16 v) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(v.x)); return f; }
+#endif
 __device__ __forceinline__ float to_f(bf16 v) { return __uint_as_float(((u32)v.x) << 16); }
 template <typename T> __device__ __forceinline__ T from_f(float f);
 template <> __device__ __forceinline__ f32 from_f<f32>(float f) { return f; }
 template <> __device__ __forceinline__ f16 from_f<f16>(float f) {
   f16 r;
+#ifdef TS_HOST_EMULATION
+  r.x = ts_emu_float_to_half(f);
+#else
   asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r.x) : "f"(f));
+#endif
   return r;
 }
 template <> __device__ __forceinline__ bf16 from_f<bf16>(float f) {
@@ -86,9 +94,10 @@ __device__ __forceinline__ float warp_sum(float v) {
 #define NG ((N + 3) / 4)
 
 /// y = LayerNorm(residual + dropout(x)) over rows of D, one warp per row; the row stays in registers.
+/// s = residual + dropout(x) is kept for the backward (as eager LayerNorm keeps its input).
 extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_fwd(
     const TX *__restrict__ x, const TR *__restrict__ r, const TW *__restrict__ w, const TW *__restrict__ b,
-    TO *__restrict__ y, TL *__restrict__ y2, float *__restrict__ mean_out, float *__restrict__ rstd_out, u32 *__restrict__ bits,
+    TO *__restrict__ y, TL *__restrict__ y2, TS *__restrict__ s_out, float *__restrict__ mean_out, float *__restrict__ rstd_out, u32 *__restrict__ bits,
     long long rows, float p, float scale, float eps, u64 seed_val, const long long *seed_ptr, u64 offset_val,
     const long long *offset_ptr, u32 offset_intragraph, int captured) {
   const int lane = threadIdx.x & 31;
@@ -120,6 +129,7 @@ extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_fwd(
         const float d = xv;
 #endif
         s = round_to<TS>(to_f(r[base + col]) + d);
+        s_out[base + col] = from_f<TS>(s);  // exact: s is already rounded to TS
       }
 #if DROPOUT
       const u32 word = __ballot_sync(0xffffffffu, keep && col < D);
@@ -159,10 +169,10 @@ extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_fwd(
   }
 }
 
-/// Gradients of dropout_add_ln_fwd (from the output and, when dy2 is set, its low-precision copy): dx, dresidual per row; dweight, dbias as one partial row per block
-/// (summed over blocks by the caller). x + residual is recomputed from the inputs and the mask bits.
+/// Gradients of dropout_add_ln_fwd (from the output and, when dy2 is set, its low-precision copy): dx and dresidual
+/// per row, dweight and dbias as one partial row per block (summed over blocks by the caller); from s and the bits.
 extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_bwd(
-    const TO *__restrict__ dy, const TL *__restrict__ dy2, const TX *__restrict__ x, const TR *__restrict__ r, const TW *__restrict__ w,
+    const TO *__restrict__ dy, const TL *__restrict__ dy2, const TS *__restrict__ s_in, const TW *__restrict__ w,
     const float *__restrict__ mean_in, const float *__restrict__ rstd_in, const u32 *__restrict__ bits,
     TX *__restrict__ dx, TR *__restrict__ dr, float *__restrict__ dw_part, float *__restrict__ db_part,
     long long rows, float scale) {
@@ -194,13 +204,7 @@ extern "C" __global__ void __launch_bounds__(128) dropout_add_ln_bwd(
       xhat[i] = 0.f;
       g[i] = 0.f;
       if (col < D) {
-        const float xv = to_f(x[base + col]);
-#if DROPOUT
-        const float d = keep[i] ? round_to<TX>(xv * scale) : 0.f;
-#else
-        const float d = xv;
-#endif
-        const float s = round_to<TS>(to_f(r[base + col]) + d);
+        const float s = to_f(s_in[base + col]);
         xhat[i] = (s - mean) * rstd;
         float dyv = to_f(dy[base + col]);
         if (dy2) dyv += to_f(dy2[base + col]);  // the gradient through the low-precision copy
