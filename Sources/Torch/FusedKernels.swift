@@ -30,8 +30,35 @@ public enum FusedKernels {
     return (ok != 0, reason.map { String(cString: $0) } ?? "")
   }()
 
-  /// `isEnabled` and `status.available`.
-  public static var isAvailable: Bool { isEnabled && status.available }
+  /// Why the kernels could not be compiled or loaded on this GPU, once that happened (the eager ops run from then on).
+  nonisolated(unsafe) public internal(set) static var buildFailure: String? = nil
+
+  /// `isEnabled`, `status.available` and no `buildFailure`.
+  public static var isAvailable: Bool { isEnabled && buildFailure == nil && status.available }
+
+  /// Runs `fused`; when the kernels cannot be compiled or loaded here (an NVRTC that does not know this GPU, a
+  /// driver that rejects the image), records why in `buildFailure`, warns once on stderr and returns nil so that
+  /// the caller runs the eager ops. Other errors (bad input, a failed launch) are thrown.
+  static func attempt<R>(_ fused: () throws -> R) throws -> R? {
+    do {
+      return try fused()
+    } catch let error as TorchError where isBuildFailure(error.message) {
+      if buildFailure == nil {
+        FileHandle.standardError.write(Data("TorchSwift: fused CUDA kernels unavailable, running eager ops: \(error.message)\n".utf8))
+      }
+      buildFailure = error.message
+      return nil
+    }
+  }
+
+  /// How csrc/core/jit.cpp's compile and load failures begin.
+  static let buildFailureMessages = ["NVRTC could not compile", "nvrtcCreateProgram failed", "cannot compile CUDA kernels",
+                                     "loading TorchSwift's fused kernels", "TorchSwift's fused CUDA kernels are unavailable",
+                                     "cuDeviceGetAttribute", "kernel "]
+
+  static func isBuildFailure(_ message: String) -> Bool {
+    buildFailureMessages.contains { message.hasPrefix($0) } && (!message.hasPrefix("kernel ") || message.contains(" not found"))
+  }
 
   /// Compiles every kernel variant for compute capability `arch` (90 for an H100) without a GPU; returns
   /// nil when all compile, else NVRTC's log of the first failure. Throws when NVRTC is not found.
@@ -109,10 +136,13 @@ extension F {
       // Under autocast the float32 output feeds a matmul next: the kernel also writes its low-precision copy,
       // which F.linear takes instead of casting.
       let lowPrecision = autocastDType(x.device)
-      let r = try FusedKernels.dropoutAddLayerNorm(x, residual: residual, weight: weight, bias: bias, eps: eps, p: p,
-                                                   training: training, copy: lowPrecision)
-      if let copy = r.copy, r.output.dtype == .float32 { r.output.autocastCopy = (copy, r.output.version) }
-      return r.output
+      if let r = try FusedKernels.attempt({
+        try FusedKernels.dropoutAddLayerNorm(x, residual: residual, weight: weight, bias: bias, eps: eps, p: p,
+                                             training: training, copy: lowPrecision)
+      }) {
+        if let copy = r.copy, r.output.dtype == .float32 { r.output.autocastCopy = (copy, r.output.version) }
+        return r.output
+      }
     }
     let dropped = try dropout(x, p: p, training: training)  // [..., D]
     let sum = try residual.add(dropped)  // [..., D]
@@ -124,8 +154,9 @@ extension F {
   public static func activationDropout(_ x: Tensor, activation: FusedKernels.Activation, p: Double,
                                        training: Bool) throws -> Tensor {
     guard p >= 0, p <= 1 else { throw TorchError("dropout probability has to be between 0 and 1, but got \(p)") }
-    if training, p > 0, p < 1, x.device.isCUDA, FusedKernels.isAvailable, FusedKernels.fusableTypes.contains(x.dtype) {
-      return try FusedKernels.activationDropout(x, activation: activation, p: p).output
+    if training, p > 0, p < 1, x.device.isCUDA, FusedKernels.isAvailable, FusedKernels.fusableTypes.contains(x.dtype),
+       let r = try FusedKernels.attempt({ try FusedKernels.activationDropout(x, activation: activation, p: p) }) {
+      return r.output
     }
     let a = try activation == .relu ? x.relu() : x.gelu()
     return try dropout(a, p: p, training: training)

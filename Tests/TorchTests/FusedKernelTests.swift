@@ -64,6 +64,23 @@ final class FusedKernelTests: XCTestCase {
     }
   }
 
+  func testAKernelThatCannotBeBuiltFallsBackToEagerOpsOtherErrorsAreThrown() throws {
+    defer { FusedKernels.buildFailure = nil }
+    let failure = "NVRTC could not compile TorchSwift's fused kernels for sm_120: NVRTC_ERROR_INVALID_OPTION"
+    let result: Int? = try FusedKernels.attempt { throw TorchError(failure) }
+    XCTAssertNil(result, "a build failure means: run the eager ops")
+    XCTAssertEqual(FusedKernels.buildFailure, failure)
+    XCTAssertFalse(FusedKernels.isAvailable)
+    XCTAssertThrowsError(try FusedKernels.attempt { () throws -> Int in throw TorchError("launching dropout_add_ln_fwd failed") })
+    XCTAssertEqual(try FusedKernels.attempt { 7 }, 7)
+    // The messages it recognises are the ones the C layer raises.
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let jit = try String(contentsOf: root.appendingPathComponent("csrc/core/jit.cpp"), encoding: .utf8)
+    for message in FusedKernels.buildFailureMessages {
+      XCTAssertTrue(jit.contains("\"\(message)"), "csrc/core/jit.cpp raises no message beginning \"\(message)\"")
+    }
+  }
+
   func testMaskUnpacking() throws {
     // Row 0: columns 0 and 33 kept; row 1: column 31 (the sign bit of word 0) and 34.
     let words = try Tensor([Int32(1), 2, Int32(bitPattern: 0x8000_0000), 4])
