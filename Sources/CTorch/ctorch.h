@@ -184,6 +184,9 @@ int ts_fused_compile_check(int32_t arch, char **log);
 int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor weight, ts_tensor bias, double p,
                                     double eps, uint8_t training, int32_t copy_dtype, ts_tensor *out, ts_tensor *copy,
                                     ts_tensor *mask);
+/// Tests only: with a folder holding Tests/TorchTests/KernelEmulator's files, the fused entry points also take CPU
+/// tensors and run the kernels under that emulator (built with g++); null turns it off.
+int ts_fused_set_emulator(const char *folder);
 /// The tensor's version counter (bumped by each in-place change).
 int ts_tensor_version(ts_tensor t, int64_t *out);
 /// dropout(activation(x)) (0 relu, 1 gelu) with 0 < p < 1, with autograd; `mask` receives the bits of

@@ -33,6 +33,17 @@ public enum FusedKernels {
   /// Why the kernels could not be compiled or loaded on this GPU, once that happened (the eager ops run from then on).
   nonisolated(unsafe) public internal(set) static var buildFailure: String? = nil
 
+  /// Tests only: a folder with Tests/TorchTests/KernelEmulator's files makes the fused functions also take CPU
+  /// tensors and run the kernels' source on the CPU under that emulator (through the same C layer code).
+  nonisolated(unsafe) static var emulator: URL? = nil {
+    didSet { _ = ts_fused_set_emulator(emulator?.path) }
+  }
+
+  /// Whether the fused kernels run for tensors on `device`.
+  static func runs(on device: Device) -> Bool {
+    device.isCUDA ? isAvailable : (device == .cpu && emulator != nil && isEnabled)
+  }
+
   /// `isEnabled`, `status.available` and no `buildFailure`.
   public static var isAvailable: Bool { isEnabled && buildFailure == nil && status.available }
 
@@ -112,7 +123,7 @@ public enum FusedKernels {
 
   /// Whether `dropoutAddLayerNorm` takes these inputs (else the eager ops run).
   static func takes(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, p: Double) -> Bool {
-    guard x.device.isCUDA, isAvailable, p < 1, residual.device == x.device,
+    guard runs(on: x.device), p < 1, residual.device == x.device,
           fusableTypes.contains(x.dtype), fusableTypes.contains(residual.dtype) else { return false }
     let shape = x.shape
     guard let d = shape.last, d >= 1, d <= maxNormalizedSize, residual.shape == shape else { return false }
@@ -154,7 +165,7 @@ extension F {
   public static func activationDropout(_ x: Tensor, activation: FusedKernels.Activation, p: Double,
                                        training: Bool) throws -> Tensor {
     guard p >= 0, p <= 1 else { throw TorchError("dropout probability has to be between 0 and 1, but got \(p)") }
-    if training, p > 0, p < 1, x.device.isCUDA, FusedKernels.isAvailable, FusedKernels.fusableTypes.contains(x.dtype),
+    if training, p > 0, p < 1, FusedKernels.runs(on: x.device), FusedKernels.fusableTypes.contains(x.dtype),
        let r = try FusedKernels.attempt({ try FusedKernels.activationDropout(x, activation: activation, p: p) }) {
       return r.output
     }

@@ -186,6 +186,88 @@ final class FusedKernelEmulationTests: XCTestCase {
     XCTAssertEqual(kept / max(count, 1), 1 - p, accuracy: Self.keepRateTolerance(p: p, count: Int(count)), "keep rate")
   }
 
+  /// The C layer's host code and autograd around the kernels (argument arrays, saved tensors, gradient counts,
+  /// output dtypes under autocast, the low-precision copy and F.linear taking it), with the kernels emulated on
+  /// CPU tensors: the same path as on a GPU except the launch itself.
+  func testTheCLayerAroundTheKernelsRunsUnderTheEmulator() throws {
+    try XCTSkipUnless(try run("g++", ["--version"]).status == 0, "needs g++")
+    let dir = Self.work.appendingPathComponent("emulator")
+    let fm = FileManager.default
+    try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+    for file in ["emulator.h", "trampolines.cpp"] {
+      let target = dir.appendingPathComponent(file)
+      try? fm.removeItem(at: target)
+      try fm.copyItem(at: Self.root.appendingPathComponent("Tests/TorchTests/KernelEmulator/\(file)"), to: target)
+    }
+    FusedKernels.emulator = dir
+    defer { FusedKernels.emulator = nil }
+    Torch.manualSeed(3)
+    let shape = [4, 10, 96]  // 40 rows of 96
+    let x = try Tensor.randn(shape).to(dtype: .bfloat16).requiresGrad_(), r = try Tensor.randn(shape).requiresGrad_()
+    let w = try Tensor.randn([96]).mul(.double(0.5)).add(.double(1)).requiresGrad_()
+    let b = try Tensor.randn([96]).mul(.double(0.1)).requiresGrad_()
+    let g = try Tensor.randn(shape), g2 = try Tensor.randn(shape)
+
+    // BERT's case under bfloat16 autocast: a bf16 matmul output on a float32 residual; float32 output and its copy.
+    let fused = try withAutocast(.bfloat16, device: .cpu) {
+      try FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: w, bias: b, eps: 1e-5, p: 0.1, training: true,
+                                           copy: .bfloat16)
+    }
+    XCTAssertEqual(fused.output.dtype, .float32, "LayerNorm runs in float32 under autocast")
+    let copy = try XCTUnwrap(fused.copy)
+    XCTAssertTrue(try copy.equal(try fused.output.detach().to(dtype: .bfloat16)), "the copy is the output's cast")
+    try fused.output.mul(g).sum().add(try copy.float().mul(g2).sum()).backward()
+    let keep = try FusedKernels.unpackMask(fused.mask, rows: 40, columns: 96).view(shape)
+    let (x2, r2, w2, b2) = (try x.detach().requiresGrad_(), try r.detach().requiresGrad_(),
+                            try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
+    let dropped = try ATen.where_ScalarOther(keep, self: try x2.float().mul(.double(1 / 0.9)).to(dtype: .bfloat16),
+                                             other: .double(0))
+    let y = try F.layerNorm(r2.add(dropped), normalizedShape: [96], weight: w2, bias: b2)
+    try y.mul(g).sum().add(try y.to(dtype: .bfloat16).float().mul(g2).sum()).backward()
+    XCTAssertLessThanOrEqual(try relative(fused.output, y), 1e-5, "output")
+    XCTAssertLessThanOrEqual(try relative(x.grad!, x2.grad!), 1e-2, "dx (bfloat16)")
+    XCTAssertEqual(x.grad!.dtype, .bfloat16)
+    XCTAssertLessThanOrEqual(try relative(r.grad!, r2.grad!), 1e-4, "dresidual")
+    XCTAssertLessThanOrEqual(try relative(w.grad!, w2.grad!), 1e-4, "dweight")
+    XCTAssertLessThanOrEqual(try relative(b.grad!, b2.grad!), 1e-4, "dbias")
+
+    // Through F: the copy rides on the output and F.linear takes it; the same step with eager ops agrees.
+    let lin = try Tensor.randn([5, 96]).mul(.double(0.1))
+    func step(fusedKernels: Bool) throws -> (out: Tensor, dx: Tensor, dr: Tensor, copied: Bool) {
+      FusedKernels.isEnabled = fusedKernels
+      defer { FusedKernels.isEnabled = true }
+      let (xa, ra) = (try x.detach().requiresGrad_(), try r.detach().requiresGrad_())
+      let (out, copied) = try withAutocast(.bfloat16, device: .cpu) { () throws -> (Tensor, Bool) in
+        let h = try F.dropoutAddLayerNorm(xa, residual: ra, weight: w, bias: b, p: 0, training: true)
+        return (try F.linear(h, weight: lin), h.autocastCopy != nil)
+      }
+      try out.float().pow(2).sum().backward()
+      return (try out.detach(), xa.grad!, ra.grad!, copied)
+    }
+    let viaKernels = try step(fusedKernels: true), eager = try step(fusedKernels: false)
+    XCTAssertTrue(viaKernels.copied, "the fused output carries its copy")
+    XCTAssertFalse(eager.copied)
+    XCTAssertLessThanOrEqual(try relative(viaKernels.out, eager.out), 1e-2, "linear(LayerNorm(...)) under autocast")
+    XCTAssertLessThanOrEqual(try relative(viaKernels.dx, eager.dx), 2e-2, "dx")
+    XCTAssertLessThanOrEqual(try relative(viaKernels.dr, eager.dr), 2e-2, "dresidual")
+
+    // dropout(relu) and dropout(gelu) through the C layer.
+    for (activation, dtype) in [(FusedKernels.Activation.relu, DType.float32), (.gelu, .bfloat16)] {
+      let xa = try Tensor.randn([3, 7, 33]).to(dtype: dtype).requiresGrad_()
+      let (out, words) = try FusedKernels.activationDropout(xa, activation: activation, p: 0.25)
+      let bits = try FusedKernels.unpackMask(words, rows: 1, columns: 3 * 7 * 33).view([3, 7, 33])
+      let dy = try Tensor.randn([3, 7, 33]).to(dtype: dtype)
+      try out.mul(dy).sum().backward()
+      let xb = try xa.detach().requiresGrad_()
+      let act = try activation == .relu ? xb.relu() : xb.gelu()
+      let ref = try ATen.where_ScalarOther(bits, self: try act.float().mul(.double(1 / 0.75)).to(dtype: dtype), other: .double(0))
+      try ref.mul(dy).sum().backward()
+      let tolerance = dtype == .float32 ? 1e-6 : 1e-2
+      XCTAssertLessThanOrEqual(try relative(out, ref), tolerance, "\(activation) output")
+      XCTAssertLessThanOrEqual(try relative(xa.grad!, xb.grad!), tolerance, "\(activation) dx")
+    }
+  }
+
   func testActivationKernelsMatchEagerOps() throws {
     try checkActivation(n: 1000, dtype: .float32, gelu: false, p: 0.1, tolerance: 1e-6)  // a ragged last word
     try checkActivation(n: 4099, dtype: .bfloat16, gelu: true, p: 0.2, tolerance: 1e-2)

@@ -4,8 +4,10 @@
 #include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <atomic>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <map>
 
 #include "../ctorch_internal.h"
@@ -97,6 +99,37 @@ unsigned blocks_for(int64_t work_items, int64_t per_block, int64_t cap) {
 
 void *stream_of(const at::Tensor &t) { return c10::cuda::getCurrentCUDAStream(t.device().index()).stream(); }
 
+// The kernels run on the tensors' GPU, or for CPU tensors under the test emulator (jit.h).
+
+/// Makes the tensor's GPU current for the scope (nothing for CPU tensors).
+struct DeviceScope {
+  std::optional<c10::cuda::CUDAGuard> guard;
+  explicit DeviceScope(const at::Tensor &t) {
+    if (t.is_cuda()) guard.emplace(t.device());
+  }
+};
+
+void *kernel(const at::Tensor &t, const std::vector<std::string> &options, const char *name) {
+  if (t.is_cuda()) return ts::jit::function(t.device().index(), ts::fused::kernel_source, options, name);
+  return ts::jit::emulated_function(ts::fused::kernel_source, options, name);
+}
+
+void run(void *fn, const at::Tensor &t, const char *name, unsigned grid, unsigned block, unsigned shared_bytes,
+         void **args) {
+  if (t.is_cuda()) ts::jit::launch(fn, name, grid, block, shared_bytes, stream_of(t), args);
+  else ts::jit::emulated_launch(fn, grid, block, shared_bytes, args);
+}
+
+int sm_count(const at::Tensor &t) { return t.is_cuda() ? multiprocessors(t.device().index()) : 2; }
+
+/// Philox state for `increment` more numbers per thread: the CUDA generator's, or under the emulator the CPU
+/// generator's seed with an offset that advances per call.
+at::PhiloxCudaState rng_state(const at::Tensor &t, uint64_t increment) {
+  if (t.is_cuda()) return philox_state(t.device().index(), increment);
+  static std::atomic<uint64_t> offset{0};
+  return at::PhiloxCudaState(at::detail::getDefaultCPUGenerator().current_seed(), offset.fetch_add(increment));
+}
+
 struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNorm> {
   // Forward inputs: x, residual, weight, bias, p, eps, training, out_dtype, copy_dtype (copy_dtype < 0: no copy).
   // Outputs: y, the mask bits, y's low-precision copy (empty without one). Saved: s = residual + dropout(x) in
@@ -114,7 +147,7 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     const auto tw = weight.defined() ? weight.scalar_type() : bias.defined() ? bias.scalar_type() : at::kFloat;
     const bool dropout = training && p > 0;
     float scale = dropout ? (float)(1.0 / (1.0 - p)) : 1.0f;
-    c10::cuda::CUDAGuard guard(x.device());
+    DeviceScope guard(x);
     auto xc = x.contiguous(), rc = residual.contiguous();
     auto wc = weight.defined() ? weight.contiguous() : weight;
     auto bc = bias.defined() ? bias.to(tw).contiguous() : bias;
@@ -126,11 +159,8 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     const int64_t words = (d + 31) / 32;
     auto bits = at::empty({dropout ? rows * words : 0}, x.options().dtype(at::kInt));
     if (rows > 0) {
-      const int device = x.device().index();
-      void *fn = ts::jit::function(device, ts::fused::kernel_source,
-                                   ln_options(tx, tr, ts, to, tl, tw, d, wc.defined(), bc.defined(), dropout),
-                                   "dropout_add_ln_fwd");
-      PhiloxArgs rng(dropout ? philox_state(device, 4) : at::PhiloxCudaState(0, 0));
+      void *fn = kernel(x, ln_options(tx, tr, ts, to, tl, tw, d, wc.defined(), bc.defined(), dropout), "dropout_add_ln_fwd");
+      PhiloxArgs rng(dropout ? rng_state(x, 4) : at::PhiloxCudaState(0, 0));
       const void *x_p = xc.data_ptr(), *r_p = rc.data_ptr();
       const void *w_p = wc.defined() ? wc.data_ptr() : nullptr, *b_p = bc.defined() ? bc.data_ptr() : nullptr;
       void *y_p = y.data_ptr(), *y2_p = has_copy ? y2.data_ptr() : nullptr, *s_p = sum.data_ptr();
@@ -140,8 +170,7 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
       void *args[] = {&x_p, &r_p, &w_p, &b_p, &y_p, &y2_p, &s_p, &mean_p, &rstd_p, &bits_p, &n_rows, &pf, &scale, &epsf,
                       &rng.seed_val, &rng.seed_ptr, &rng.offset_val, &rng.offset_ptr, &rng.offset_intragraph,
                       &rng.captured};
-      ts::jit::launch(fn, "dropout_add_ln_fwd", blocks_for(rows, 4, (int64_t)multiprocessors(device) * 32), 128, 0,
-                      stream_of(x), args);
+      run(fn, x, "dropout_add_ln_fwd", blocks_for(rows, 4, (int64_t)sm_count(x) * 32), 128, 0, args);
     }
     ctx->save_for_backward({sum, wc, mean, rstd, bits});
     ctx->saved_data["scale"] = (double)scale;
@@ -171,28 +200,25 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     float scale = (float)ctx->saved_data["scale"].toDouble();
     const int64_t d = sum.size(-1);
     const int64_t rows = d > 0 ? sum.numel() / d : 0;
-    c10::cuda::CUDAGuard guard(sum.device());
+    DeviceScope guard(sum);
     at::Tensor dy = grads[0].defined() ? grads[0].to(to).contiguous() : at::zeros(sum.sizes(), sum.options().dtype(to));
     at::Tensor dy2 = copy_dtype >= 0 && grads.size() > 2 && grads[2].defined() ? grads[2].to(tl).contiguous() : at::Tensor();
     auto dx = at::empty(sum.sizes(), sum.options().dtype(tx)), dr = at::empty(sum.sizes(), sum.options().dtype(tr));
-    const int device = sum.device().index();
-    const unsigned blocks = blocks_for(rows, 4, (int64_t)multiprocessors(device) * 4);
+    const unsigned blocks = blocks_for(rows, 4, (int64_t)sm_count(sum) * 4);
     const bool params = w.defined() || has_b;
     auto f32 = sum.options().dtype(at::kFloat);
     auto dw_part = at::empty({params ? (int64_t)blocks : 0, d}, f32);
     auto db_part = at::empty({params ? (int64_t)blocks : 0, d}, f32);
     if (rows > 0) {
-      void *fn = ts::jit::function(device, ts::fused::kernel_source,
-                                   ln_options(tx, tr, sum.scalar_type(), to, tl, tw, d, w.defined(), has_b, dropout),
-                                   "dropout_add_ln_bwd");
+      void *fn = kernel(sum, ln_options(tx, tr, sum.scalar_type(), to, tl, tw, d, w.defined(), has_b, dropout),
+                        "dropout_add_ln_bwd");
       const void *dy_p = dy.data_ptr(), *dy2_p = dy2.defined() ? dy2.data_ptr() : nullptr, *s_p = sum.data_ptr();
       const void *w_p = w.defined() ? w.data_ptr() : nullptr;
       const void *mean_p = mean.data_ptr(), *rstd_p = rstd.data_ptr(), *bits_p = bits.data_ptr();
       void *dx_p = dx.data_ptr(), *dr_p = dr.data_ptr(), *dw_p = dw_part.data_ptr(), *db_p = db_part.data_ptr();
       long long n_rows = rows;
       void *args[] = {&dy_p, &dy2_p, &s_p, &w_p, &mean_p, &rstd_p, &bits_p, &dx_p, &dr_p, &dw_p, &db_p, &n_rows, &scale};
-      ts::jit::launch(fn, "dropout_add_ln_bwd", blocks, 128, params ? (unsigned)(2 * d * sizeof(float)) : 0,
-                      stream_of(sum), args);
+      run(fn, sum, "dropout_add_ln_bwd", blocks, 128, params ? (unsigned)(2 * d * sizeof(float)) : 0, args);
     }
     at::Tensor dw, db;
     if (w.defined()) dw = (rows > 0 ? dw_part.sum(0) : at::zeros({d}, f32)).to(tw);
@@ -204,24 +230,22 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
 
 struct ActivationDropout : public torch::autograd::Function<ActivationDropout> {
   static variable_list forward(AutogradContext *ctx, const at::Tensor &x, int64_t act, double p) {
-    c10::cuda::CUDAGuard guard(x.device());
+    DeviceScope guard(x);
     auto xc = x.contiguous();
     auto y = at::empty(x.sizes(), xc.options());
     const int64_t n = xc.numel(), words = (n + 31) / 32;
     auto bits = at::empty({words}, x.options().dtype(at::kInt));
     float pf = (float)p, scale = (float)(1.0 / (1.0 - p));
     if (n > 0) {
-      const int device = x.device().index();
-      void *fn = ts::jit::function(device, ts::fused::kernel_source, act_options(xc.scalar_type(), act), "act_dropout_fwd");
-      PhiloxArgs rng(philox_state(device, 4));
+      void *fn = kernel(x, act_options(xc.scalar_type(), act), "act_dropout_fwd");
+      PhiloxArgs rng(rng_state(x, 4));
       const void *xp = xc.data_ptr();
       void *yp = y.data_ptr(), *kp = bits.data_ptr();
       long long nn = n, nw = words;
       void *args[] = {&xp, &yp, &kp, &nn, &nw, &pf, &scale, &rng.seed_val, &rng.seed_ptr, &rng.offset_val,
                       &rng.offset_ptr, &rng.offset_intragraph, &rng.captured};
       const int64_t quads = (words + 3) / 4;
-      ts::jit::launch(fn, "act_dropout_fwd", blocks_for(quads, 8, (int64_t)multiprocessors(device) * 16), 256, 0,
-                      stream_of(x), args);
+      run(fn, x, "act_dropout_fwd", blocks_for(quads, 8, (int64_t)sm_count(x) * 16), 256, 0, args);
     }
     // relu's backward needs only the bits; gelu's also needs x.
     ctx->save_for_backward({act == 0 ? at::Tensor() : xc, bits});
@@ -237,20 +261,18 @@ struct ActivationDropout : public torch::autograd::Function<ActivationDropout> {
     const int64_t act = ctx->saved_data["act"].toInt();
     float scale = (float)ctx->saved_data["scale"].toDouble();
     auto dy = grads[0];
-    c10::cuda::CUDAGuard guard(dy.device());
+    DeviceScope guard(dy);
     auto tx = act == 0 ? dy.scalar_type() : x.scalar_type();
     dy = dy.to(tx).contiguous();
     auto dx = at::empty(dy.sizes(), dy.options());
     const int64_t n = dy.numel();
     if (n > 0) {
-      const int device = dy.device().index();
-      void *fn = ts::jit::function(device, ts::fused::kernel_source, act_options(tx, act), "act_dropout_bwd");
+      void *fn = kernel(dy, act_options(tx, act), "act_dropout_bwd");
       const void *dyp = dy.data_ptr(), *xp = x.defined() ? x.data_ptr() : nullptr, *kp = bits.data_ptr();
       void *dxp = dx.data_ptr();
       long long nn = n;
       void *args[] = {&dyp, &xp, &kp, &dxp, &nn, &scale};
-      ts::jit::launch(fn, "act_dropout_bwd", blocks_for(n, 256, (int64_t)multiprocessors(device) * 32), 256, 0,
-                      stream_of(dy), args);
+      run(fn, dy, "act_dropout_bwd", blocks_for(n, 256, (int64_t)sm_count(dy) * 32), 256, 0, args);
     }
     return {dx, at::Tensor(), at::Tensor()};
   }
@@ -317,6 +339,12 @@ int ts_fused_compile_check(int32_t arch, char **log) {
   TS_CATCH
 }
 
+int ts_fused_set_emulator(const char *folder) {
+  TS_TRY
+    ts::jit::set_emulator(folder ? folder : "");
+  TS_CATCH
+}
+
 int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor weight, ts_tensor bias, double p,
                                     double eps, uint8_t training, int32_t copy_dtype, ts_tensor *out, ts_tensor *copy,
                                     ts_tensor *mask) {
@@ -324,7 +352,7 @@ int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor w
 #ifdef TS_WITH_CUDA
     auto &xt = ts::unwrap(x), &rt = ts::unwrap(residual);
     at::Tensor wt = weight ? ts::unwrap(weight) : at::Tensor(), bt = bias ? ts::unwrap(bias) : at::Tensor();
-    TORCH_CHECK(xt.is_cuda() && rt.is_cuda() && xt.device() == rt.device(),
+    TORCH_CHECK((xt.is_cuda() || (xt.is_cpu() && ts::jit::emulating())) && xt.device() == rt.device(),
                 "dropout_add_layer_norm: x and residual must be on the same CUDA device, got ", xt.device(), " and ",
                 rt.device());
     TORCH_CHECK(xt.sizes() == rt.sizes(), "dropout_add_layer_norm: x ", xt.sizes(), " and residual ", rt.sizes(),
@@ -341,7 +369,7 @@ int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor w
                 "dropout_add_layer_norm: x and residual must be float32, float16 or bfloat16");
     TORCH_CHECK(p >= 0 && p < 1, "dropout_add_layer_norm: p must be in [0, 1), got ", p);
     // As eager: x + residual in their promoted type; LayerNorm runs in float32 under CUDA autocast.
-    auto out_dtype = at::autocast::is_autocast_enabled(at::kCUDA) ? at::kFloat
+    auto out_dtype = at::autocast::is_autocast_enabled(xt.device().type()) ? at::kFloat
                                                                  : at::promote_types(xt.scalar_type(), rt.scalar_type());
     if (copy_dtype >= 0)
       TORCH_CHECK(is_float_type(static_cast<at::ScalarType>(copy_dtype)),
@@ -362,7 +390,8 @@ int ts_fused_activation_dropout(ts_tensor x, int32_t activation, double p, ts_te
   TS_TRY
 #ifdef TS_WITH_CUDA
     auto &xt = ts::unwrap(x);
-    TORCH_CHECK(xt.is_cuda(), "activation_dropout: x must be on a CUDA device, got ", xt.device());
+    TORCH_CHECK(xt.is_cuda() || (xt.is_cpu() && ts::jit::emulating()), "activation_dropout: x must be on a CUDA device, got ",
+                xt.device());
     TORCH_CHECK(is_float_type(xt.scalar_type()), "activation_dropout: x must be float32, float16 or bfloat16");
     TORCH_CHECK(activation == 0 || activation == 1, "activation_dropout: activation must be 0 (relu) or 1 (gelu)");
     TORCH_CHECK(p > 0 && p < 1, "activation_dropout: p must be in (0, 1), got ", p);

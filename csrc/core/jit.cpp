@@ -6,7 +6,9 @@
 #include <dlfcn.h>
 #include <glob.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -245,6 +247,71 @@ void *function(int device, const std::string &source, const std::vector<std::str
   TORCH_CHECK(rc == 0, "kernel ", name, " not found: ", driver_error(rc));
   cache.emplace(key, fn);
   return fn;
+}
+
+namespace {
+std::mutex emulator_mutex;
+std::string emulator_folder;
+
+struct EmulatedKernel {
+  void (*launch)(const char *, unsigned, unsigned, unsigned, void **);
+  std::string name;
+};
+}  // namespace
+
+void set_emulator(const std::string &folder) {
+  std::lock_guard<std::mutex> lock(emulator_mutex);
+  emulator_folder = folder;
+}
+
+bool emulating() {
+  std::lock_guard<std::mutex> lock(emulator_mutex);
+  return !emulator_folder.empty();
+}
+
+void *emulated_function(const std::string &source, const std::vector<std::string> &options, const char *name) {
+  static std::map<std::string, void *> libraries;              // options → dlopen handle
+  static std::map<std::string, EmulatedKernel *> kernels;      // options + name → kernel (kept for the process)
+  std::lock_guard<std::mutex> lock(emulator_mutex);
+  TORCH_CHECK(!emulator_folder.empty(), "fused kernels on CPU tensors need the test emulator (ts_fused_set_emulator)");
+  std::string key;
+  for (auto &o : options) key += o + ' ';
+  auto k = kernels.find(key + name);
+  if (k != kernels.end()) return k->second;
+  auto l = libraries.find(key);
+  if (l == libraries.end()) {
+    const std::string build = emulator_folder + "/.build";
+    std::string cmd = "mkdir -p '" + build + "'";
+    TORCH_CHECK(std::system(cmd.c_str()) == 0, "cannot create ", build);
+    const std::string cu = build + "/kernels.cu";
+    if (FILE *f = std::fopen(cu.c_str(), "wb")) {
+      std::fwrite(source.data(), 1, source.size(), f);
+      std::fclose(f);
+    }
+    const std::string so = build + "/k" + std::to_string(std::hash<std::string>{}(key)) + ".so";
+    cmd = "g++ -std=c++20 -O1 -shared -fPIC -pthread -fvisibility=hidden -Wno-unknown-pragmas -DTS_HOST_EMULATION " + key +
+          "-I'" + emulator_folder + "' -I'" + build + "' '" + emulator_folder + "/trampolines.cpp' -o '" + so + "' 2>&1";
+    std::string output;
+    FILE *pipe = popen(cmd.c_str(), "r");
+    TORCH_CHECK(pipe != nullptr, "cannot run g++ for the kernel emulator");
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+    TORCH_CHECK(pclose(pipe) == 0, "building the emulated kernels failed (", key, "):\n", output);
+    void *handle = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+    TORCH_CHECK(handle != nullptr, "cannot load ", so, ": ", dlerror());
+    l = libraries.emplace(key, handle).first;
+  }
+  auto *launch = reinterpret_cast<void (*)(const char *, unsigned, unsigned, unsigned, void **)>(
+      dlsym(l->second, "ts_emulated_launch"));
+  TORCH_CHECK(launch != nullptr, "the emulated kernels lack ts_emulated_launch");
+  auto *kernel = new EmulatedKernel{launch, name};
+  kernels.emplace(key + name, kernel);
+  return kernel;
+}
+
+void emulated_launch(void *fn, unsigned grid, unsigned block, unsigned shared_bytes, void **args) {
+  auto *k = static_cast<EmulatedKernel *>(fn);
+  k->launch(k->name.c_str(), grid, block, shared_bytes, args);
 }
 
 void launch(void *fn, const char *what, unsigned grid, unsigned block, unsigned shared_bytes, void *stream,

@@ -25,4 +25,21 @@ void *function(int device, const std::string &source, const std::vector<std::str
 /// Launches `fn` on `stream` (a cudaStream_t); throws c10::Error naming `what` on failure.
 void launch(void *fn, const char *what, unsigned grid, unsigned block, unsigned shared_bytes, void *stream, void **args);
 
+// ---- CPU emulation, for tests ----
+// With an emulator folder set (Tests/TorchTests/KernelEmulator: emulator.h, trampolines.cpp), kernels for CPU
+// tensors are compiled with g++ against that folder's emulator and run on the CPU with the same argument arrays
+// as on a GPU, so that tests without a GPU run the C layer's host code and autograd around the kernels.
+
+/// Sets (or with an empty string clears) the emulator folder.
+void set_emulator(const std::string &folder);
+
+/// Whether an emulator folder is set.
+bool emulating();
+
+/// The kernel `name` built for the emulator (cached per options); throws with g++'s output on failure.
+void *emulated_function(const std::string &source, const std::vector<std::string> &options, const char *name);
+
+/// Runs an emulated kernel with a driver-style argument array.
+void emulated_launch(void *fn, unsigned grid, unsigned block, unsigned shared_bytes, void **args);
+
 }  // namespace ts::jit
