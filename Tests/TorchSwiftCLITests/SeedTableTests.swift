@@ -81,6 +81,15 @@ final class SeedTableReportTests: XCTestCase {
     XCTAssertEqual(skipped["status"] as? String, "skipped")
     XCTAssertEqual(skipped["reason"] as? String, "no CUDA device")
     XCTAssertTrue(results[0]["mfu"] is NSNull)  // CPU row
+    XCTAssertTrue(obj["fused_kernels"] is NSNull, "not stated without a GPU run's status")
+  }
+
+  func testTheGPURunSaysWhetherTheFusedKernelsRan() throws {
+    var report = sampleReport()
+    report.fusedKernels = "fused kernels on (NVRTC 13.0)"
+    XCTAssertTrue(report.summaryLine.contains("GPU NVIDIA H100 80GB HBM3, fused kernels on (NVRTC 13.0);"), report.summaryLine)
+    let obj = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as! [String: Any]
+    XCTAssertEqual(obj["fused_kernels"] as? String, "fused kernels on (NVRTC 13.0)")
   }
 
   func testSVG() {

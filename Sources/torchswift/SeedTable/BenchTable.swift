@@ -218,7 +218,10 @@ extension Bench {
       func report(_ entries: [TableEntry]) -> SeedTableReport {
         SeedTableReport(date: df.string(from: Date()), machine: machine, torchVersion: Torch.runtime.version,
                         gpuName: gpu?.name, steps: plan.steps, warmup: plan.warmup, comparePyTorch: comparePytorch,
-                        entries: entries, notes: notes)
+                        entries: entries, notes: notes,
+                        fusedKernels: gpu == nil ? nil : FusedKernels.isAvailable
+                          ? "fused kernels on (\(FusedKernels.status.detail))"
+                          : "fused kernels off (\(FusedKernels.buildFailure ?? (FusedKernels.isEnabled ? FusedKernels.status.detail : "TORCHSWIFT_FUSED_KERNELS=0")))")
       }
       let deadline = budgetS.map { start.addingTimeInterval($0) }
       let budgetNote = "time budget (--budget-s \(Int(budgetS ?? 0))) spent"

@@ -111,6 +111,8 @@ struct SeedTableReport {
   var comparePyTorch: Bool
   var entries: [TableEntry]
   var notes: [String] = []
+  /// Whether TorchSwift's GPU rows ran its fused kernels ("fused kernels on (NVRTC 13.0)"), nil without a GPU.
+  var fusedKernels: String? = nil
 
   func mfu(_ e: TableEntry, _ m: Measurement?) -> Double? {
     guard e.row.onGPU, let m, let gpuName else { return nil }
@@ -267,6 +269,7 @@ struct SeedTableReport {
   var summaryLine: String {
     var s = "\(date), \(machine), libtorch \(torchVersion)"
     if let gpuName { s += ", GPU \(gpuName)" }
+    if let fusedKernels { s += ", \(fusedKernels)" }
     s += "; \(steps) timed steps after \(warmup) warm-up"
     return s
   }
@@ -369,7 +372,8 @@ struct SeedTableReport {
     }
     return ["benchmark": "seed_table", "date": date, "machine": machine, "torch": torchVersion,
             "gpu": gpuName.map { $0 as Any } ?? NSNull(), "steps": steps, "warmup": warmup,
-            "compare_pytorch": comparePyTorch, "results": results, "headlines": headlines, "notes": footnotes]
+            "compare_pytorch": comparePyTorch, "fused_kernels": fusedKernels.map { $0 as Any } ?? NSNull(),
+            "results": results, "headlines": headlines, "notes": footnotes]
   }
 
 
