@@ -219,33 +219,44 @@ std::string compile_only(const std::string &source, const std::vector<std::strin
   }
 }
 
-void *function(int device, const std::string &source, const std::vector<std::string> &options, const char *name) {
+/// `options` as one string, a cache key.
+static std::string joined(const std::vector<std::string> &options) {
+  std::string key;
+  for (auto &o : options) key += o + ' ';
+  return key;
+}
+
+void *function(int device, const char *source, const std::vector<std::string> &options, const char *name) {
   static std::mutex mutex;
-  static std::map<std::tuple<int, std::string, std::string>, void *> cache;
-  std::string key_opts;
-  for (auto &o : options) key_opts += o + '\n';
-  auto key = std::make_tuple(device, key_opts + name, source);
+  static std::map<std::tuple<int, const char *, std::string>, CUmodule> modules;
+  static std::map<std::pair<CUmodule, std::string>, CUfunction> functions;
+  const auto module_key = std::make_tuple(device, source, joined(options));
   std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
-  std::string reason;
-  TORCH_CHECK(available(&reason), "TorchSwift's fused CUDA kernels are unavailable: ", reason);
-  auto &a = api();
-  int major = 0, minor = 0;
-  // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76
-  int rc = a.cuDeviceGetAttribute(&major, 75, device);
-  TORCH_CHECK(rc == 0, "cuDeviceGetAttribute: ", driver_error(rc));
-  a.cuDeviceGetAttribute(&minor, 76, device);
-  auto [arch, cubin] = pick_arch(major * 10 + minor);
-  std::string image = compile(source, options, arch, cubin);
-  CUmodule module = nullptr;
-  rc = a.cuModuleLoadData(&module, image.data());
-  TORCH_CHECK(rc == 0, "loading TorchSwift's fused kernels (sm_", arch, cubin ? " cubin" : " PTX", ") failed: ",
-              driver_error(rc));
+  auto m = modules.find(module_key);
+  if (m == modules.end()) {
+    std::string reason;
+    TORCH_CHECK(available(&reason), "TorchSwift's fused CUDA kernels are unavailable: ", reason);
+    auto &a = api();
+    int major = 0, minor = 0;
+    // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76
+    int rc = a.cuDeviceGetAttribute(&major, 75, device);
+    TORCH_CHECK(rc == 0, "cuDeviceGetAttribute: ", driver_error(rc));
+    a.cuDeviceGetAttribute(&minor, 76, device);
+    auto [arch, cubin] = pick_arch(major * 10 + minor);
+    std::string image = compile(source, options, arch, cubin);
+    CUmodule module = nullptr;
+    rc = a.cuModuleLoadData(&module, image.data());
+    TORCH_CHECK(rc == 0, "loading TorchSwift's fused kernels (sm_", arch, cubin ? " cubin" : " PTX", ") failed: ",
+                driver_error(rc));
+    m = modules.emplace(module_key, module).first;
+  }
+  const auto function_key = std::make_pair(m->second, std::string(name));
+  auto f = functions.find(function_key);
+  if (f != functions.end()) return f->second;
   CUfunction fn = nullptr;
-  rc = a.cuModuleGetFunction(&fn, module, name);
+  int rc = api().cuModuleGetFunction(&fn, m->second, name);
   TORCH_CHECK(rc == 0, "kernel ", name, " not found: ", driver_error(rc));
-  cache.emplace(key, fn);
+  functions.emplace(function_key, fn);
   return fn;
 }
 
@@ -269,13 +280,12 @@ bool emulating() {
   return !emulator_folder.empty();
 }
 
-void *emulated_function(const std::string &source, const std::vector<std::string> &options, const char *name) {
+void *emulated_function(const char *source, const std::vector<std::string> &options, const char *name) {
   static std::map<std::string, void *> libraries;              // options → dlopen handle
   static std::map<std::string, EmulatedKernel *> kernels;      // options + name → kernel (kept for the process)
   std::lock_guard<std::mutex> lock(emulator_mutex);
   TORCH_CHECK(!emulator_folder.empty(), "fused kernels on CPU tensors need the test emulator (ts_fused_set_emulator)");
-  std::string key;
-  for (auto &o : options) key += o + ' ';
+  const std::string key = joined(options);
   auto k = kernels.find(key + name);
   if (k != kernels.end()) return k->second;
   auto l = libraries.find(key);
@@ -285,7 +295,7 @@ void *emulated_function(const std::string &source, const std::vector<std::string
     TORCH_CHECK(std::system(cmd.c_str()) == 0, "cannot create ", build);
     const std::string cu = build + "/kernels.cu";
     if (FILE *f = std::fopen(cu.c_str(), "wb")) {
-      std::fwrite(source.data(), 1, source.size(), f);
+      std::fputs(source, f);
       std::fclose(f);
     }
     const std::string so = build + "/k" + std::to_string(std::hash<std::string>{}(key)) + ".so";

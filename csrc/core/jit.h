@@ -18,9 +18,10 @@ std::string nvrtc_version();
 /// empty string on success, else NVRTC's log. Used by tests to check every kernel variant compiles.
 std::string compile_only(const std::string &source, const std::vector<std::string> &options, int arch);
 
-/// The kernel `name` from `source` compiled with `options` for `device`'s GPU, compiled and loaded once per
-/// (device, source, options) and cached. Throws c10::Error with NVRTC's log when compilation fails.
-void *function(int device, const std::string &source, const std::vector<std::string> &options, const char *name);
+/// The kernel `name` from `source` compiled with `options` for `device`'s GPU: the source is compiled and loaded
+/// once per (device, source, options), each kernel looked up once, all cached. `source` must live as long as the
+/// process (it is cached by address). Throws c10::Error with NVRTC's log when compilation fails.
+void *function(int device, const char *source, const std::vector<std::string> &options, const char *name);
 
 /// Launches `fn` on `stream` (a cudaStream_t); throws c10::Error naming `what` on failure.
 void launch(void *fn, const char *what, unsigned grid, unsigned block, unsigned shared_bytes, void *stream, void **args);
@@ -36,8 +37,9 @@ void set_emulator(const std::string &folder);
 /// Whether an emulator folder is set.
 bool emulating();
 
-/// The kernel `name` built for the emulator (cached per options); throws with g++'s output on failure.
-void *emulated_function(const std::string &source, const std::vector<std::string> &options, const char *name);
+/// The kernel `name` built for the emulator (built once per options, as `function`); throws with g++'s output on
+/// failure.
+void *emulated_function(const char *source, const std::vector<std::string> &options, const char *name);
 
 /// Runs an emulated kernel with a driver-style argument array.
 void emulated_launch(void *fn, unsigned grid, unsigned block, unsigned shared_bytes, void **args);
