@@ -62,14 +62,10 @@ public enum FusedKernels {
     }
   }
 
-  /// How csrc/core/jit.cpp's compile and load failures begin.
-  static let buildFailureMessages = ["NVRTC could not compile", "nvrtcCreateProgram failed", "cannot compile CUDA kernels",
-                                     "loading TorchSwift's fused kernels", "TorchSwift's fused CUDA kernels are unavailable",
-                                     "cuDeviceGetAttribute", "kernel "]
+  /// How the C layer's compile and load failures begin (csrc/core/jit.h, kBuildFailure).
+  static let buildFailurePrefix = "TorchSwift's fused kernels cannot be built for this GPU: "
 
-  static func isBuildFailure(_ message: String) -> Bool {
-    buildFailureMessages.contains { message.hasPrefix($0) } && (!message.hasPrefix("kernel ") || message.contains(" not found"))
-  }
+  static func isBuildFailure(_ message: String) -> Bool { message.hasPrefix(buildFailurePrefix) }
 
   /// Compiles every kernel variant for compute capability `arch` (90 for an H100) without a GPU; returns
   /// nil when all compile, else NVRTC's log of the first failure. Throws when NVRTC is not found.

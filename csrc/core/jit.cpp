@@ -233,31 +233,36 @@ void *function(int device, const char *source, const std::vector<std::string> &o
   const auto module_key = std::make_tuple(device, source, joined(options));
   std::lock_guard<std::mutex> lock(mutex);
   auto m = modules.find(module_key);
-  if (m == modules.end()) {
-    std::string reason;
-    TORCH_CHECK(available(&reason), "TorchSwift's fused CUDA kernels are unavailable: ", reason);
-    auto &a = api();
-    int major = 0, minor = 0;
-    // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76
-    int rc = a.cuDeviceGetAttribute(&major, 75, device);
-    TORCH_CHECK(rc == 0, "cuDeviceGetAttribute: ", driver_error(rc));
-    a.cuDeviceGetAttribute(&minor, 76, device);
-    auto [arch, cubin] = pick_arch(major * 10 + minor);
-    std::string image = compile(source, options, arch, cubin);
-    CUmodule module = nullptr;
-    rc = a.cuModuleLoadData(&module, image.data());
-    TORCH_CHECK(rc == 0, "loading TorchSwift's fused kernels (sm_", arch, cubin ? " cubin" : " PTX", ") failed: ",
-                driver_error(rc));
-    m = modules.emplace(module_key, module).first;
+  if (m != modules.end()) {
+    auto f = functions.find(std::make_pair(m->second, std::string(name)));
+    if (f != functions.end()) return f->second;
   }
-  const auto function_key = std::make_pair(m->second, std::string(name));
-  auto f = functions.find(function_key);
-  if (f != functions.end()) return f->second;
-  CUfunction fn = nullptr;
-  int rc = api().cuModuleGetFunction(&fn, m->second, name);
-  TORCH_CHECK(rc == 0, "kernel ", name, " not found: ", driver_error(rc));
-  functions.emplace(function_key, fn);
-  return fn;
+  try {
+    if (m == modules.end()) {
+      std::string reason;
+      TORCH_CHECK(available(&reason), reason);
+      auto &a = api();
+      int major = 0, minor = 0;
+      // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76
+      int rc = a.cuDeviceGetAttribute(&major, 75, device);
+      TORCH_CHECK(rc == 0, "cuDeviceGetAttribute: ", driver_error(rc));
+      a.cuDeviceGetAttribute(&minor, 76, device);
+      auto [arch, cubin] = pick_arch(major * 10 + minor);
+      std::string image = compile(source, options, arch, cubin);
+      CUmodule module = nullptr;
+      rc = a.cuModuleLoadData(&module, image.data());
+      TORCH_CHECK(rc == 0, "the driver did not load the kernels (sm_", arch, cubin ? " cubin" : " PTX", "): ",
+                  driver_error(rc));
+      m = modules.emplace(module_key, module).first;
+    }
+    CUfunction fn = nullptr;
+    int rc = api().cuModuleGetFunction(&fn, m->second, name);
+    TORCH_CHECK(rc == 0, "kernel ", name, " not found: ", driver_error(rc));
+    functions.emplace(std::make_pair(m->second, std::string(name)), fn);
+    return fn;
+  } catch (const c10::Error &e) {
+    TORCH_CHECK(false, kBuildFailure, e.what_without_backtrace());
+  }
 }
 
 namespace {

@@ -18,9 +18,13 @@ std::string nvrtc_version();
 /// empty string on success, else NVRTC's log. Used by tests to check every kernel variant compiles.
 std::string compile_only(const std::string &source, const std::vector<std::string> &options, int arch);
 
+/// How the message of every failure to compile or load kernels for a GPU begins (NVRTC or the driver not found,
+/// NVRTC's log, the driver refusing the image): callers may run other code instead.
+inline constexpr const char *kBuildFailure = "TorchSwift's fused kernels cannot be built for this GPU: ";
+
 /// The kernel `name` from `source` compiled with `options` for `device`'s GPU: the source is compiled and loaded
 /// once per (device, source, options), each kernel looked up once, all cached. `source` must live as long as the
-/// process (it is cached by address). Throws c10::Error with NVRTC's log when compilation fails.
+/// process (it is cached by address). Failures throw c10::Error beginning with kBuildFailure.
 void *function(int device, const char *source, const std::vector<std::string> &options, const char *name);
 
 /// Launches `fn` on `stream` (a cudaStream_t); throws c10::Error naming `what` on failure.
