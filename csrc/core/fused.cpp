@@ -281,6 +281,9 @@ struct ActivationDropout : public torch::autograd::Function<ActivationDropout> {
 
 bool is_float_type(at::ScalarType t) { return t == at::kFloat || t == at::kHalf || t == at::kBFloat16; }
 
+/// Where the kernels run: CUDA tensors, and CPU tensors under the test emulator.
+bool kernels_run_on(const at::Tensor &t) { return t.is_cuda() || (t.is_cpu() && ts::jit::emulating()); }
+
 }  // namespace
 
 extern "C" {
@@ -334,7 +337,7 @@ int ts_fused_compile_check(int32_t arch, char **log) {
     for (int64_t d : {int64_t(1), kMaxRow})
       check(ln_options(at::kBFloat16, at::kFloat, at::kFloat, at::kFloat, at::kHalf, at::kFloat, d, true, true, true));
     for (auto tx : types)
-      for (int64_t act : {0, 1}) check({macro("TX", type_name(tx, "input")), macro("ACT", std::to_string(act))});
+      for (int64_t act : {0, 1}) check(act_options(tx, act));
     *log = strdup(failures.c_str());
   TS_CATCH
 }
@@ -352,7 +355,7 @@ int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor w
 #ifdef TS_WITH_CUDA
     auto &xt = ts::unwrap(x), &rt = ts::unwrap(residual);
     at::Tensor wt = weight ? ts::unwrap(weight) : at::Tensor(), bt = bias ? ts::unwrap(bias) : at::Tensor();
-    TORCH_CHECK((xt.is_cuda() || (xt.is_cpu() && ts::jit::emulating())) && xt.device() == rt.device(),
+    TORCH_CHECK(kernels_run_on(xt) && xt.device() == rt.device(),
                 "dropout_add_layer_norm: x and residual must be on the same CUDA device, got ", xt.device(), " and ",
                 rt.device());
     TORCH_CHECK(xt.sizes() == rt.sizes(), "dropout_add_layer_norm: x ", xt.sizes(), " and residual ", rt.sizes(),
@@ -390,8 +393,7 @@ int ts_fused_activation_dropout(ts_tensor x, int32_t activation, double p, ts_te
   TS_TRY
 #ifdef TS_WITH_CUDA
     auto &xt = ts::unwrap(x);
-    TORCH_CHECK(xt.is_cuda() || (xt.is_cpu() && ts::jit::emulating()), "activation_dropout: x must be on a CUDA device, got ",
-                xt.device());
+    TORCH_CHECK(kernels_run_on(xt), "activation_dropout: x must be on a CUDA device, got ", xt.device());
     TORCH_CHECK(is_float_type(xt.scalar_type()), "activation_dropout: x must be float32, float16 or bfloat16");
     TORCH_CHECK(activation == 0 || activation == 1, "activation_dropout: activation must be 0 (relu) or 1 (gelu)");
     TORCH_CHECK(p > 0 && p < 1, "activation_dropout: p must be in (0, 1), got ", p);
