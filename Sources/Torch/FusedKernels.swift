@@ -47,6 +47,13 @@ public enum FusedKernels {
   /// `isEnabled`, `status.available` and no `buildFailure`.
   public static var isAvailable: Bool { isEnabled && buildFailure == nil && status.available }
 
+  /// One line on whether the kernels run on this machine's GPUs: "on (NVRTC 13.0)", or "off: " and why.
+  public static var summary: String {
+    if isAvailable { return "on (\(status.detail))" }
+    if !isEnabled { return "off: disabled (TORCHSWIFT_FUSED_KERNELS=0 or FusedKernels.isEnabled = false)" }
+    return "off: \(buildFailure ?? status.detail)"
+  }
+
   /// Runs `fused`; when the kernels cannot be compiled or loaded here (an NVRTC that does not know this GPU, a
   /// driver that rejects the image), records why in `buildFailure`, warns once on stderr and returns nil so that
   /// the caller runs the eager ops. Other errors (bad input, a failed launch) are thrown.

@@ -94,6 +94,10 @@ final class FusedKernelTests: XCTestCase {
   func testWithoutCUDATheFusedEntryPointsRefuse() throws {
     try XCTSkipIf(CUDA.isAvailable, "this machine has CUDA")
     XCTAssertFalse(FusedKernels.status.available)
+    XCTAssertEqual(FusedKernels.summary, "off: \(FusedKernels.status.detail)")
+    FusedKernels.isEnabled = false
+    XCTAssertTrue(FusedKernels.summary.hasPrefix("off: disabled"), FusedKernels.summary)
+    FusedKernels.isEnabled = true
     XCTAssertThrowsError(try FusedKernels.dropoutAddLayerNorm(try Tensor.randn([2, 4]), residual: try Tensor.randn([2, 4]),
                                                               weight: nil, bias: nil, eps: 1e-5, p: 0.1, training: true)) {
       XCTAssertTrue("\($0)".contains("CUDA"), "\($0)")

@@ -98,10 +98,7 @@ struct Doctor: ParsableCommand {
         problems.append("libtorch failed a GPU smoke test on cuda:0: \(error)")
       }
       // Not a problem when missing: the eager ops run instead.
-      let fused = FusedKernels.status
-      line("fused kernels", fused.available
-        ? "available (\(fused.detail))" + (FusedKernels.isEnabled ? "" : ", disabled by TORCHSWIFT_FUSED_KERNELS=0")
-        : "unavailable, eager ops run instead: \(fused.detail)")
+      line("fused kernels", FusedKernels.summary + (FusedKernels.isAvailable ? "" : "; eager ops run instead"))
     } else {
       line("CUDA", "not available" + (built == nil ? " (CPU-only libtorch)" : " (no NVIDIA driver or GPU visible)"))
       if built != nil, driver != nil, visible.map({ !$0.isEmpty && $0 != "-1" }) ?? true {

@@ -219,9 +219,7 @@ extension Bench {
         SeedTableReport(date: df.string(from: Date()), machine: machine, torchVersion: Torch.runtime.version,
                         gpuName: gpu?.name, steps: plan.steps, warmup: plan.warmup, comparePyTorch: comparePytorch,
                         entries: entries, notes: notes,
-                        fusedKernels: gpu == nil ? nil : FusedKernels.isAvailable
-                          ? "fused kernels on (\(FusedKernels.status.detail))"
-                          : "fused kernels off (\(FusedKernels.buildFailure ?? (FusedKernels.isEnabled ? FusedKernels.status.detail : "TORCHSWIFT_FUSED_KERNELS=0")))")
+                        fusedKernels: gpu == nil ? nil : "fused kernels \(FusedKernels.summary)")
       }
       let deadline = budgetS.map { start.addingTimeInterval($0) }
       let budgetNote = "time budget (--budget-s \(Int(budgetS ?? 0))) spent"
