@@ -119,6 +119,23 @@ public enum FusedKernels {
     return try bits.reshape([rows, perRow * 32]).narrow(dim: 1, start: 0, length: columns).ne(0)  // [rows, columns]
   }
 
+  /// `residual + dropout(x)` as eager ops with a given keep mask (the kernel's, unpacked and shaped like x):
+  /// x · 1/(1 − p) rounded once to x's dtype as eager dropout rounds it, zero where dropped, added in the promoted
+  /// dtype. With a LayerNorm after it, what `dropoutAddLayerNorm` stands for; for checking the kernels.
+  public static func eagerResidualSum(_ x: Tensor, residual: Tensor, p: Double, keep: Tensor) throws -> Tensor {
+    let scaled = try x.float().mul(.double(1 / (1 - p))).to(dtype: x.dtype)  // [..., D]
+    let dropped = try ATen.where_ScalarOther(keep, self: scaled, other: .double(0))  // [..., D]
+    return try residual.add(dropped)  // [..., D]
+  }
+
+  /// `dropout(activation(x))` as eager ops with a given keep mask (`activationDropout`'s bits, unpacked and shaped
+  /// like x), the scaling rounded once as eager dropout; for checking the kernels.
+  public static func eagerActivationDropout(_ x: Tensor, activation: Activation, p: Double, keep: Tensor) throws -> Tensor {
+    let a = try activation == .relu ? x.relu() : x.gelu()
+    let scaled = try a.float().mul(.double(1 / (1 - p))).to(dtype: x.dtype)
+    return try ATen.where_ScalarOther(keep, self: scaled, other: .double(0))
+  }
+
   /// The activations `activationDropout` fuses (GELU is the exact, erf form).
   public enum Activation: Sendable { case relu, gelu }
 

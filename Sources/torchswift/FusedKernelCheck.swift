@@ -57,9 +57,7 @@ enum FusedKernelCheck {
 
     let (x2, r2, w2, b2) = (try x.detach().requiresGrad_(), try r.detach().requiresGrad_(),
                             try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
-    let scaled = try x2.float().mul(.double(1 / (1 - p))).to(dtype: xType)  // one rounding, as eager dropout
-    let dropped = try ATen.where_ScalarOther(keep, self: scaled, other: .double(0))
-    let sum = try r2.add(dropped)
+    let sum = try FusedKernels.eagerResidualSum(x2, residual: r2, p: p, keep: keep)
     let yRef = autocast
       ? try F.layerNorm(sum.float(), normalizedShape: [d], weight: w2.float(), bias: b2.float(), eps: 1e-5)
       : try F.layerNorm(sum, normalizedShape: [d], weight: w2, bias: b2, eps: 1e-5)
@@ -88,9 +86,7 @@ enum FusedKernelCheck {
     let g = try Tensor.randn(shape, device: dev).to(dtype: dtype)
     try y.mul(g).sum().backward()
     let x2 = try x.detach().requiresGrad_()
-    let a = try activation == .relu ? x2.relu() : x2.gelu()
-    let scaled = try a.float().mul(.double(1 / (1 - p))).to(dtype: dtype)
-    let yRef = try ATen.where_ScalarOther(bits, self: scaled, other: .double(0))
+    let yRef = try FusedKernels.eagerActivationDropout(x2, activation: activation, p: p, keep: bits)
     try yRef.mul(g).sum().backward()
     try expect("output", try relativeError(y, yRef), tolerance)
     guard let gx = x.grad, let gr = x2.grad else { throw SelftestError("dx missing") }

@@ -110,9 +110,7 @@ final class FusedKernelEmulationTests: XCTestCase {
       : try Tensor.ones(shape, dtype: .bool)
     let (xg, rg) = (try x.detach().requiresGrad_(), try r.detach().requiresGrad_())
     let (wg, bg) = (try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
-    let scaled = try xg.float().mul(.double(1 / (1 - c.p))).to(dtype: c.x)  // one rounding, as eager dropout
-    let dropped = try ATen.where_ScalarOther(keep, self: scaled, other: .double(0))
-    let s = try rg.add(dropped)  // [rows, d] in the promoted dtype
+    let s = try FusedKernels.eagerResidualSum(xg, residual: rg, p: c.p, keep: keep)  // [rows, d] in the promoted dtype
     let y = c.out == .float32 && sum != .float32
       ? try F.layerNorm(s.float(), normalizedShape: [c.d], weight: c.affine ? wg.float() : nil,
                         bias: c.affine ? bg.float() : nil)  // LayerNorm under autocast
@@ -171,8 +169,7 @@ final class FusedKernelEmulationTests: XCTestCase {
     XCTAssertEqual(result.status, 0, result.output)
     let bits = try FusedKernels.unpackMask(try readWords("bits", in: dir), rows: 1, columns: n).view([n])
     let xg = try x.detach().requiresGrad_()
-    let a = try gelu ? xg.gelu() : xg.relu()
-    let yRef = try ATen.where_ScalarOther(bits, self: try a.float().mul(.double(1 / (1 - p))).to(dtype: dtype), other: .double(0))
+    let yRef = try FusedKernels.eagerActivationDropout(xg, activation: gelu ? .gelu : .relu, p: p, keep: bits)
     try yRef.float().mul(dy.float()).sum().backward()
     XCTAssertLessThanOrEqual(try relative(try read("y", shape: [n], in: dir), yRef.detach()), tolerance, "output")
     XCTAssertLessThanOrEqual(try relative(try read("dx", shape: [n], in: dir), xg.grad!), tolerance, "dx")
@@ -220,9 +217,8 @@ final class FusedKernelEmulationTests: XCTestCase {
     let keep = try FusedKernels.unpackMask(fused.mask, rows: 40, columns: 96).view(shape)
     let (x2, r2, w2, b2) = (try x.detach().requiresGrad_(), try r.detach().requiresGrad_(),
                             try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
-    let dropped = try ATen.where_ScalarOther(keep, self: try x2.float().mul(.double(1 / 0.9)).to(dtype: .bfloat16),
-                                             other: .double(0))
-    let y = try F.layerNorm(r2.add(dropped), normalizedShape: [96], weight: w2, bias: b2)
+    let y = try F.layerNorm(FusedKernels.eagerResidualSum(x2, residual: r2, p: 0.1, keep: keep), normalizedShape: [96],
+                            weight: w2, bias: b2)
     try y.mul(g).sum().add(try y.to(dtype: .bfloat16).float().mul(g2).sum()).backward()
     XCTAssertLessThanOrEqual(try relative(fused.output, y), 1e-5, "output")
     XCTAssertLessThanOrEqual(try relative(x.grad!, x2.grad!), 1e-2, "dx (bfloat16)")
@@ -259,8 +255,7 @@ final class FusedKernelEmulationTests: XCTestCase {
       let dy = try Tensor.randn([3, 7, 33]).to(dtype: dtype)
       try out.mul(dy).sum().backward()
       let xb = try xa.detach().requiresGrad_()
-      let act = try activation == .relu ? xb.relu() : xb.gelu()
-      let ref = try ATen.where_ScalarOther(bits, self: try act.float().mul(.double(1 / 0.75)).to(dtype: dtype), other: .double(0))
+      let ref = try FusedKernels.eagerActivationDropout(xb, activation: activation, p: 0.25, keep: bits)
       try ref.mul(dy).sum().backward()
       let tolerance = dtype == .float32 ? 1e-6 : 1e-2
       XCTAssertLessThanOrEqual(try relative(out, ref), tolerance, "\(activation) output")
