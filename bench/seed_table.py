@@ -12,7 +12,8 @@
      "eager": true,                                 # false: only the torch.compile passes
      "compile_rows": ["gpu-amp-bf16", "gpu-graph"],   # rows also run under torch.compile (all when absent)
      "steps": 10, "warmup": 3, "threads": 2, "seed": 0,
-     "deadline": 1767225600.0}  # optional unix time: no row starts after it, no compile within 60 s of it
+     "deadline": 1767225600.0,  # optional unix time: no row starts after it, no compile within 60 s of it
+     "profile_dir": "...", "profile_name": "encoder-128x64"}  # optional: profile 3 more steps per (row, mode)
 
 and prints one JSON line per (row, mode) on stdout:
 
@@ -231,11 +232,30 @@ def run(row, mode):
         peak = torch.cuda.max_memory_allocated(dev)
     else:
         peak = cpu_peak_delta(base)
+    if spec.get("profile_dir"):
+        write_profile(row, mode, timed, warmup + STEPS)
     times.sort()
     median = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
     p90 = times[min(len(times) - 1, math.ceil(0.9 * len(times)) - 1)]
     return {"row": row, "mode": mode, "status": "ok", "median_ms": median, "p90_ms": p90, "peak_mem_bytes": peak,
             "samples_per_s": B / (median / 1e3), "first_step_s": first, "steps": STEPS, "note": note}
+
+
+def write_profile(row, mode, timed, start, steps=3):
+    """torch.profiler over `steps` more steps: <profile_dir>/<profile_name>-<row>-pytorch-<mode>.json (Chrome trace)
+    and .txt (key_averages table by self device time on the GPU, self CPU time on the CPU)."""
+    from torch.profiler import ProfilerActivity, profile
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev.type == "cuda" else [])
+    with profile(activities=acts) as prof:
+        for i in range(steps):
+            timed(start + i)
+        sync()
+    stem = os.path.join(spec["profile_dir"], f"{spec['profile_name']}-{row}-pytorch-{mode}")
+    prof.export_chrome_trace(stem + ".json")
+    sort = "self_device_time_total" if dev.type == "cuda" else "self_cpu_time_total"
+    with open(stem + ".txt", "w") as f:
+        f.write(f"{spec['scenario']} {row}, PyTorch {mode}: {steps} steps\n")
+        f.write(prof.key_averages().table(sort_by=sort, row_limit=60))
 
 
 def cleanup():

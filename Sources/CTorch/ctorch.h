@@ -192,6 +192,44 @@ int ts_tensor_version(ts_tensor t, int64_t *out);
 /// dropout(activation(x)) (0 relu, 1 gelu) with 0 < p < 1, with autograd; `mask` receives the bits of
 /// the flat elements whose gradient passes (kept, and x > 0 for relu).
 int ts_fused_activation_dropout(ts_tensor x, int32_t activation, double p, ts_tensor *out, ts_tensor *mask);
+// ---- profiler: libtorch's Kineto profiler, as torch.profiler (csrc/core/profiler.cpp) ----
+/// Event kinds (libkineto's activity types, kept stable here).
+enum {
+  TS_PROFILE_CPU_OP = 0,
+  TS_PROFILE_USER_ANNOTATION = 1,
+  TS_PROFILE_KERNEL = 2,
+  TS_PROFILE_MEMCPY = 3,
+  TS_PROFILE_MEMSET = 4,
+  TS_PROFILE_RUNTIME = 5,
+  TS_PROFILE_INSTANT = 6,
+  TS_PROFILE_OTHER = 7,
+};
+/// One recorded event; `name` and `shapes` (input shapes as text, empty unless recorded) live as long as the recording.
+typedef struct {
+  const char *name;
+  const char *shapes;
+  int32_t kind;
+  int32_t device_type;
+  int32_t device_index;
+  int64_t thread;
+  int64_t start_ns;
+  int64_t duration_ns;
+  int64_t correlation;
+  int64_t linked_correlation;
+  int64_t sequence_nr;
+  int64_t bytes;
+} ts_profile_event;
+/// Starts recording on this thread (and the autograd threads it starts work on): operators (`cpu`), GPU activity
+/// through CUPTI (`cuda`).
+int ts_profiler_start(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory);
+/// Stops recording (on the thread that started it); `out` receives the recording (free with ts_profile_free).
+int ts_profiler_stop(void **out, int64_t *count);
+/// The recording's `count` events.
+const ts_profile_event *ts_profile_events(void *recording);
+/// Writes the recording as a Chrome trace (JSON), as torch.profiler's export_chrome_trace.
+int ts_profile_save(void *recording, const char *path);
+void ts_profile_free(void *recording);
+int ts_profiler_is_running(uint8_t *out);
 /// Versions of the NCCL and cuDNN libraries loaded in this process (0 when not loaded), e.g. 22703 for
 /// NCCL 2.27.3 and 91002 for cuDNN 9.10.2; found by symbol, so they work without CUDA headers.
 int ts_nccl_runtime_version(int32_t *out);

@@ -76,6 +76,9 @@ extension Bench {
     @Option(help: "Output folder.")
     var out = "bench/results"
 
+    @Option(help: "Profile each row after timing it (3 more steps, libtorch's profiler on both sides) and write Chrome traces and key-average tables into this folder.")
+    var profileDir: String?
+
     @Option(help: "Base name of the output files.")
     var name = "seed_table"
 
@@ -93,6 +96,13 @@ extension Bench {
 
     func run() throws {
       let plan = try makePlan()
+      if let profileDir {
+        do {
+          try FileManager.default.createDirectory(atPath: profileDir, withIntermediateDirectories: true)
+        } catch {
+          throw ValidationError("--profile-dir: cannot create '\(profileDir)': \(error.localizedDescription)")
+        }
+      }
       if let threads { Torch.numThreads = threads }
       let report = try execute(plan) { partial in try? self.write(partial, quiet: true) }
       try write(report)
@@ -231,6 +241,10 @@ extension Bench {
           "steps": plan.steps, "warmup": plan.warmup, "threads": Torch.numThreads, "seed": Int(seed),
         ]
         if let deadline { s["deadline"] = deadline.timeIntervalSince1970 }
+        if let profileDir {
+          s["profile_dir"] = profileDir
+          s["profile_name"] = config.fileStem
+        }
         return s
       }
       var entries: [TableEntry] = []
@@ -250,7 +264,8 @@ extension Bench {
           } else {
             log("\(config.scenario) \(config.shape) \(row.rawValue): running (\(plan.warmup) warm-up + \(plan.steps) timed steps)")
             do {
-              let m = try measureSwiftRow(config, row: row, steps: plan.steps, warmup: plan.warmup, seed: seed)
+              let m = try measureSwiftRow(config, row: row, steps: plan.steps, warmup: plan.warmup, seed: seed,
+                                          profile: profileDir.map { "\($0)/\(config.fileStem)-\(row.rawValue)-torchswift" })
               e.swift = .ok(m)
               log(String(format: "  TorchSwift: median %.2f ms, p90 %.2f ms, %.1f samples/s", m.medianMs, m.p90Ms, m.samplesPerS))
             } catch {

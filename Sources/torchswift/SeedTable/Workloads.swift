@@ -26,6 +26,9 @@ struct ScenarioConfig {
     }
   }
 
+  /// File-name stem of the configuration ("encoder-128x64", "bert-base-512x32").
+  var fileStem: String { "\(scenario)-\(seq)x\(batch)" }
+
   var flops: TransformerFLOPs {
     switch model {
     case .encoder(let d, _, let l, let ff, _): return TransformerFLOPs(layers: l, dModel: d, feedForward: ff, headLabels: nil)
@@ -182,7 +185,10 @@ final class TrainingRun {
 }
 
 /// Runs one row of one scenario in Swift and times it as bench/seed_table.py does.
-func measureSwiftRow(_ config: ScenarioConfig, row: RowKind, steps: Int, warmup: Int, seed: UInt64) throws -> Measurement {
+/// Times one row; with `profile` (a path stem), then records `profileSteps` more steps with `Profiler` and writes
+/// `<profile>.json` (Chrome trace) and `<profile>.txt` (the key-averages table, by GPU time on the GPU).
+func measureSwiftRow(_ config: ScenarioConfig, row: RowKind, steps: Int, warmup: Int, seed: UInt64,
+                     profile: String? = nil, profileSteps: Int = 3) throws -> Measurement {
   let device: Device = row.onGPU ? .cuda(0) : .cpu
   func sync() throws { if row.onGPU { try CUDA.synchronize(0) } }
   let savedTF32 = Backends.allowTF32Matmul
@@ -242,6 +248,20 @@ func measureSwiftRow(_ config: ScenarioConfig, row: RowKind, steps: Int, warmup:
     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
   }
   let peak = row.onGPU ? try CUDA.memoryStats(0).peakAllocated : ProcessMemory.peakDelta(since: base)
+  if let profile {
+    let ((), recording) = try Profiler.profile(activities: row.onGPU ? [.cpu, .cuda] : .cpu) {
+      for i in 0..<profileSteps { try timed(warmup + steps + i) }
+      try sync()
+    }
+    try recording.exportChromeTrace(to: profile + ".json")
+    let table = recording.table(sortBy: row.onGPU ? .deviceTotal : .cpuSelf, rowLimit: 60)
+    do {
+      try "\(config.scenario) \(config.shape) \(row.rawValue), TorchSwift: \(profileSteps) steps\n\(table)"
+        .write(toFile: profile + ".txt", atomically: true, encoding: .utf8)
+    } catch {
+      throw BenchTableError("cannot write the profile '\(profile).txt': \(error.localizedDescription)")
+    }
+  }
   guard let stats = StepStatistics(times) else { throw BenchTableError("no timed steps (--steps must be at least 1)") }
   return Measurement(medianMs: stats.median, p90Ms: stats.p90, peakMemBytes: peak,
                      samplesPerS: Double(config.batch) / (stats.median / 1e3), note: note)

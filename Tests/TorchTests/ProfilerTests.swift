@@ -1,0 +1,119 @@
+import Foundation
+import XCTest
+
+@testable import Torch
+
+/// `Profiler` against torch.profiler: the same program recorded on both sides gives the same operator calls.
+final class ProfilerTests: XCTestCase {
+  /// Three steps of y = relu(x · wᵀ), sum, backward on the CPU.
+  func program() throws {
+    let x = try Tensor.randn([8, 16]).requiresGrad_()
+    let w = try Tensor.randn([4, 16]).requiresGrad_()
+    for _ in 0..<3 {
+      let y = try x.matmul(try w.t())  // [8, 4]
+      try y.relu().sum().backward()
+    }
+  }
+
+  static let pythonProgram = """
+    import json, sys, torch
+    from collections import Counter
+    from torch.profiler import profile, ProfilerActivity
+    x = torch.randn(8, 16).requires_grad_()
+    w = torch.randn(4, 16).requires_grad_()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(3):
+            y = x.matmul(w.t())
+            y.relu().sum().backward()
+    print(json.dumps(Counter(e.name for e in prof.events())))
+    """
+
+  /// Operator names → call counts recorded by torch.profiler for `pythonProgram`.
+  func pytorchCounts() throws -> [String: Int] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: pythonPath)
+    process.arguments = ["-c", Self.pythonProgram]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 0, "python torch.profiler run")
+    return try JSONDecoder().decode([String: Int].self, from: data)
+  }
+
+  func testOperatorCallsMatchTorchProfiler() throws {
+    let expected = try pytorchCounts()
+    let ((), profile) = try Profiler.profile(activities: .cpu) { try self.program() }
+    var counts: [String: Int] = [:]
+    for e in profile.events where e.kind == .cpuOp { counts[e.name, default: 0] += 1 }
+    // The operators and backward nodes of the program, as PyTorch records them.
+    let names = expected.keys.filter {
+      ["aten::mm", "aten::matmul", "aten::t", "aten::relu", "aten::sum", "aten::threshold_backward"].contains($0)
+        || $0.hasPrefix("autograd::engine::evaluate_function: ")
+    }
+    XCTAssertTrue(names.contains("aten::mm") && names.contains("aten::relu"), "torch.profiler recorded \(expected.keys.sorted())")
+    XCTAssertGreaterThanOrEqual(names.count, 8, "torch.profiler recorded \(expected.keys.sorted())")
+    for name in names.sorted() {
+      XCTAssertEqual(counts[name], expected[name], "calls of \(name) (TorchSwift recorded \(counts.keys.sorted()))")
+    }
+  }
+
+  func testKeyAveragesSelfTimeAndTable() throws {
+    let ((), profile) = try Profiler.profile(activities: .cpu, recordShapes: true) { try self.program() }
+    let stats = profile.keyAverages()
+    let mm = try XCTUnwrap(stats.first { $0.name == "aten::mm" })
+    XCTAssertEqual(mm.count, 9)  // 3 forward + 2 × 3 backward (grad of x and of w)
+    XCTAssertGreaterThan(mm.totalUs, 0)
+    for s in stats where s.kind == .cpuOp {
+      XCTAssertLessThanOrEqual(s.selfUs, s.totalUs + 1e-9, s.name)
+      XCTAssertGreaterThanOrEqual(s.selfUs, -1e-9, s.name)
+    }
+    // matmul calls mm: its self time is less than its total by at least mm's time inside it.
+    let matmul = try XCTUnwrap(stats.first { $0.name == "aten::matmul" })
+    XCTAssertLessThan(matmul.selfUs, matmul.totalUs)
+    let shapes = profile.keyAverages(groupByShape: true).filter { $0.name == "aten::mm" }.map(\.shapes)
+    XCTAssertTrue(shapes.contains("[[8, 16], [16, 4]]"), "\(shapes)")
+    let table = profile.table(sortBy: .cpuTotal, rowLimit: 5)
+    let lines = table.split(separator: "\n").map(String.init)
+    let rules = lines.indices.filter { lines[$0].hasPrefix("---") }
+    XCTAssertEqual(rules.count, 3, table)
+    XCTAssertEqual(rules.last! - rules[1] - 1, 5, "rows: \(table)")
+    // Sorted by total CPU time, largest first.
+    let totals = stats.filter { $0.kind == .cpuOp }.map(\.totalUs).sorted(by: >)
+    XCTAssertTrue(lines[rules[1] + 1].contains(String(format: "%.3f", totals[0] >= 1000 ? totals[0] / 1000 : totals[0])), table)
+    XCTAssertTrue(table.contains("Self CPU time total:"), table)
+  }
+
+  func testChromeTraceHoldsTheOperators() throws {
+    let ((), profile) = try Profiler.profile(activities: .cpu) { try self.program() }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("torchswift-trace-\(getpid()).json")
+    defer { try? FileManager.default.removeItem(at: path) }
+    try profile.exportChromeTrace(to: path.path)
+    let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: path)) as? [String: Any]
+    let events = try XCTUnwrap(json?["traceEvents"] as? [[String: Any]])
+    XCTAssertEqual(events.filter { $0["name"] as? String == "aten::mm" }.count, 9)
+    XCTAssertThrowsError(try profile.exportChromeTrace(to: "/nonexistent-dir/trace.json")) { error in
+      XCTAssertTrue("\(error)".contains("/nonexistent-dir/trace.json"), "\(error)")
+    }
+  }
+
+  func testMisuseGivesErrors() throws {
+    XCTAssertFalse(Profiler.isRunning)
+    XCTAssertThrowsError(try Profiler.stop()) { XCTAssertTrue("\($0)".contains("not running"), "\($0)") }
+    try Profiler.start(activities: .cpu)
+    XCTAssertTrue(Profiler.isRunning)
+    XCTAssertThrowsError(try Profiler.start(activities: .cpu)) { XCTAssertTrue("\($0)".contains("already running"), "\($0)") }
+    _ = try Profiler.stop()
+    XCTAssertFalse(Profiler.isRunning)
+    XCTAssertThrowsError(try Profiler.start(activities: [])) { XCTAssertTrue("\($0)".contains("at least one"), "\($0)") }
+    if !CUDA.isAvailable {
+      XCTAssertThrowsError(try Profiler.start(activities: .cuda)) { XCTAssertTrue("\($0)".contains("CUDA"), "\($0)") }
+      XCTAssertFalse(Profiler.isRunning)
+    }
+    // An error inside the block stops the recording.
+    struct Boom: Error {}
+    XCTAssertThrowsError(try Profiler.profile(activities: .cpu) { throw Boom() })
+    XCTAssertFalse(Profiler.isRunning)
+  }
+}

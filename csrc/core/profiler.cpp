@@ -1,0 +1,128 @@
+// libtorch's profiler (Kineto) behind the C ABI: what `torch.profiler.profile` records — operator calls on the
+// CPU and, with CUPTI, kernels, copies and fills on the GPU — and its Chrome trace export.
+#include <kineto/ActivityType.h>
+#include <torch/csrc/autograd/profiler_kineto.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "../ctorch_internal.h"
+
+namespace {
+
+namespace prof = torch::autograd::profiler;
+namespace impl = torch::profiler::impl;
+
+/// A finished recording: the events, copied once so their names stay valid while the result lives.
+struct Recording {
+  std::unique_ptr<prof::ProfilerResult> result;
+  std::vector<std::string> names;
+  std::vector<std::string> shapes;
+  std::vector<ts_profile_event> events;
+};
+
+/// libkineto's activity types (whose numbering changes between releases) as ts_profile_event kinds.
+int32_t kind_of(uint8_t activity) {
+  switch (static_cast<libkineto::ActivityType>(activity)) {
+    case libkineto::ActivityType::CPU_OP: return TS_PROFILE_CPU_OP;
+    case libkineto::ActivityType::USER_ANNOTATION: return TS_PROFILE_USER_ANNOTATION;
+    case libkineto::ActivityType::CONCURRENT_KERNEL: return TS_PROFILE_KERNEL;
+    case libkineto::ActivityType::GPU_MEMCPY: return TS_PROFILE_MEMCPY;
+    case libkineto::ActivityType::GPU_MEMSET: return TS_PROFILE_MEMSET;
+    case libkineto::ActivityType::CUDA_RUNTIME:
+    case libkineto::ActivityType::CUDA_DRIVER: return TS_PROFILE_RUNTIME;
+    case libkineto::ActivityType::CPU_INSTANT_EVENT: return TS_PROFILE_INSTANT;
+    default: return TS_PROFILE_OTHER;
+  }
+}
+
+std::string shapes_text(const prof::KinetoEvent &e) {
+  if (!e.hasShapes()) return "";
+  std::string s = "[";
+  bool first = true;
+  for (const auto &shape : e.shapes()) {
+    if (!first) s += ", ";
+    first = false;
+    s += "[";
+    for (size_t i = 0; i < shape.size(); i++) s += (i ? ", " : "") + std::to_string(shape[i]);
+    s += "]";
+  }
+  return s + "]";
+}
+
+}  // namespace
+
+extern "C" {
+
+int ts_profiler_start(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory) {
+  TS_TRY
+    TORCH_CHECK(!prof::isProfilerEnabledInMainThread(), "the profiler is already running (one recording at a time)");
+    TORCH_CHECK(cpu || cuda, "the profiler needs at least one activity (CPU or CUDA)");
+    std::set<impl::ActivityType> activities;
+    if (cpu) activities.insert(impl::ActivityType::CPU);
+    if (cuda) {
+      TORCH_CHECK(at::hasCUDA(), "cannot profile CUDA activity: no CUDA device (or libtorch is CPU-only)");
+      activities.insert(impl::ActivityType::CUDA);
+    }
+    impl::ProfilerConfig config(impl::ProfilerState::KINETO, record_shapes != 0, profile_memory != 0);
+    prof::prepareProfiler(config, activities);
+    prof::enableProfiler(config, activities);
+  TS_CATCH
+}
+
+int ts_profiler_stop(void **out, int64_t *count) {
+  TS_TRY
+    TORCH_CHECK(prof::isProfilerEnabledInMainThread(), "the profiler is not running");
+    auto rec = std::make_unique<Recording>();
+    rec->result = prof::disableProfiler();
+    const auto &events = rec->result->events();
+    rec->names.reserve(events.size());
+    rec->shapes.reserve(events.size());
+    for (const auto &e : events) {
+      rec->names.push_back(e.name());
+      rec->shapes.push_back(shapes_text(e));
+    }
+    rec->events.reserve(events.size());
+    for (size_t i = 0; i < events.size(); i++) {
+      const auto &e = events[i];
+      ts_profile_event ev{};
+      ev.name = rec->names[i].c_str();
+      ev.shapes = rec->shapes[i].c_str();
+      ev.kind = kind_of(e.activityType());
+      ev.device_type = static_cast<int32_t>(e.deviceType());
+      ev.device_index = e.deviceIndex();
+      ev.thread = static_cast<int64_t>(e.startThreadId());
+      ev.start_ns = static_cast<int64_t>(e.startNs());
+      ev.duration_ns = static_cast<int64_t>(e.durationNs());
+      ev.correlation = static_cast<int64_t>(e.correlationId());
+      ev.linked_correlation = static_cast<int64_t>(e.linkedCorrelationId());
+      ev.sequence_nr = e.sequenceNr();
+      ev.bytes = e.nBytes();
+      rec->events.push_back(ev);
+    }
+    *count = static_cast<int64_t>(rec->events.size());
+    *out = rec.release();
+  TS_CATCH
+}
+
+const ts_profile_event *ts_profile_events(void *recording) {
+  return static_cast<Recording *>(recording)->events.data();
+}
+
+int ts_profile_save(void *recording, const char *path) {
+  TS_TRY
+    static_cast<Recording *>(recording)->result->save(path);
+  TS_CATCH
+}
+
+void ts_profile_free(void *recording) { delete static_cast<Recording *>(recording); }
+
+int ts_profiler_is_running(uint8_t *out) {
+  TS_TRY
+    *out = prof::isProfilerEnabledInMainThread() ? 1 : 0;
+  TS_CATCH
+}
+
+}  // extern "C"
