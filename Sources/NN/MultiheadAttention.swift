@@ -134,7 +134,14 @@ public final class MultiheadAttention: Module {
 
     // Input projections.
     let q: Tensor, k: Tensor, v: Tensor
-    if sameQK && sameKV {
+    if sameQK && sameKV && !needWeights {
+      // Self-attention into the fused kernel: q, k and v stay views of the packed projection (no copy); the
+      // backward stacks their gradients straight into its layout.
+      let proj = try F.linear(q0, weight: inProjWeight, bias: inProjBias)  // [L, B, 3E]
+      let parts = try proj.reshape(tgtLen, bsz, 3, h, headDim)  // [L, B, 3, H, hd]
+        .unbind(dim: 2)  // 3 × [L, B, H, hd]
+      (q, k, v) = (parts[0], parts[1], parts[2])
+    } else if sameQK && sameKV {
       let proj = try F.linear(q0, weight: inProjWeight, bias: inProjBias)  // [L, B, 3E]
       let split = try proj.unflatten(dim: -1, sizes: [3, e])  // [L, B, 3, E]
         .unsqueeze(0)  // [1, L, B, 3, E]
@@ -181,9 +188,13 @@ public final class MultiheadAttention: Module {
       }
     }
 
-    let qh = try q.view(tgtLen, bsz * h, headDim).transpose(0, 1)  // [B·H, L, hd]
-    let kh = try k.view(srcLen, bsz * h, headDim).transpose(0, 1)  // [B·H, S, hd]
-    let vh = try v.view(srcLen, bsz * h, headDim).transpose(0, 1)  // [B·H, S, hd]
+    /// [len, B, E] (or the packed path's [len, B, H, hd] views) → [B, H, len, hd].
+    func heads(_ t: Tensor, _ len: Int) throws -> Tensor {
+      if t.dim == 4 { return try t.permute(1, 2, 0, 3) }  // [B, H, len, hd]
+      return try t.view(len, bsz * h, headDim)  // [len, B·H, hd]
+        .transpose(0, 1)  // [B·H, len, hd]
+        .view(bsz, h, len, headDim)  // [B, H, len, hd]
+    }
 
     if let kpm {
       guard kpm.shape == [bsz, srcLen] else {
@@ -199,6 +210,9 @@ public final class MultiheadAttention: Module {
     var output: Tensor
     var weights: Tensor? = nil
     if needWeights {
+      let qh = try q.view(tgtLen, bsz * h, headDim).transpose(0, 1)  // [B·H, L, hd]
+      let kh = try k.view(srcLen, bsz * h, headDim).transpose(0, 1)  // [B·H, S, hd]
+      let vh = try v.view(srcLen, bsz * h, headDim).transpose(0, 1)  // [B·H, S, hd]
       let scaled = try qh.mul(.double((1.0 / Double(headDim)).squareRoot()))  // [B·H, L, hd]
       let kt = try kh.transpose(-2, -1)  // [B·H, hd, S]
       var w: Tensor
@@ -226,9 +240,9 @@ public final class MultiheadAttention: Module {
           mask = try m.view(bsz, h, -1, srcLen)  // [B, H, L or 1, S]
         }
       }
-      let q4 = try qh.view(bsz, h, tgtLen, headDim)  // [B, H, L, hd]
-      let k4 = try kh.view(bsz, h, srcLen, headDim)  // [B, H, S, hd]
-      let v4 = try vh.view(bsz, h, srcLen, headDim)  // [B, H, S, hd]
+      let q4 = try heads(q, tgtLen)  // [B, H, L, hd]
+      let k4 = try heads(k, srcLen)  // [B, H, S, hd]
+      let v4 = try heads(v, srcLen)  // [B, H, S, hd]
       output = try F.scaledDotProductAttention(q4, k4, v4, attnMask: mask, dropoutP: dropoutP,
                                                isCausal: useCausalKernel)  // [B, H, L, hd]
       output = try output.permute(2, 0, 1, 3)  // [L, B, H, hd]
