@@ -230,6 +230,9 @@ const ts_profile_event *ts_profile_events(void *recording);
 int ts_profile_save(void *recording, const char *path);
 void ts_profile_free(void *recording);
 int ts_profiler_is_running(uint8_t *out);
+/// y = x Wᵀ + b (weight [N, K], bias [N] or null) as at::linear, under autocast as autocast's linear, with autograd;
+/// its backward sums the bias gradient with a fused column-sum kernel. x is made contiguous.
+int ts_fused_linear(ts_tensor x, ts_tensor weight, ts_tensor bias, ts_tensor *out);
 /// Versions of the NCCL and cuDNN libraries loaded in this process (0 when not loaded), e.g. 22703 for
 /// NCCL 2.27.3 and 91002 for cuDNN 9.10.2; found by symbol, so they work without CUDA headers.
 int ts_nccl_runtime_version(int32_t *out);

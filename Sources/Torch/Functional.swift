@@ -20,9 +20,15 @@ extension Tensor {
 
 /// `torch.nn.functional`: stateless layers and losses.
 public enum Functional {
-  /// `y = x Wᵀ + b`.
+  /// `y = x Wᵀ + b`. On CUDA, when the bias needs its gradient, through `FusedKernels.linear` (the same matmul; the
+  /// bias gradient summed by a fused kernel).
   public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
-    try ATen.linear(input.autocastInput(), weight: weight, bias: bias)
+    let x = input.autocastInput()
+    if FusedKernels.takesLinear(x, weight: weight, bias: bias),
+       let y = try FusedKernels.attempt({ try FusedKernels.linear(x, weight: weight, bias: bias) }) {
+      return y
+    }
+    return try ATen.linear(x, weight: weight, bias: bias)
   }
 
   /// Layer normalisation over the trailing `normalizedShape` dimensions.

@@ -141,6 +141,24 @@ public enum FusedKernels {
 
   static let fusableTypes: Set<DType> = [.float32, .float16, .bfloat16]
 
+  /// `x Wᵀ + b` as `at::linear` (autocast's casts included), whose backward sums the bias gradient with a fused,
+  /// deterministic column-sum kernel instead of libtorch's generic reduction and a cast. CUDA tensors only.
+  public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(ts_fused_linear(x.handle, weight.handle, bias?.handle, &out))
+    return Tensor(taking: out!)
+  }
+
+  /// Whether `F.linear` takes the fused `linear` for these inputs: a bias that needs its gradient, on a device where
+  /// the kernels run, with dtypes that at::linear (or autocast) would accept.
+  static func takesLinear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Bool {
+    guard let bias, bias.requiresGrad, runs(on: x.device), x.dim >= 1, weight.dim == 2,
+          x.shape.last == weight.shape[1], weight.device == x.device, bias.device == x.device,
+          bias.shape == [weight.shape[0]], fusableTypes.contains(x.dtype), fusableTypes.contains(weight.dtype),
+          bias.dtype == weight.dtype else { return false }
+    return x.dtype == weight.dtype || autocastDType(x.device) != nil
+  }
+
   /// Whether `dropoutAddLayerNorm` takes these inputs (else the eager ops run).
   static func takes(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, p: Double) -> Bool {
     guard runs(on: x.device), p < 1, residual.device == x.device,

@@ -186,7 +186,8 @@ final class FusedKernelEmulationTests: XCTestCase {
   /// The C layer's host code and autograd around the kernels (argument arrays, saved tensors, gradient counts,
   /// output dtypes under autocast, the low-precision copy and F.linear taking it), with the kernels emulated on
   /// CPU tensors: the same path as on a GPU except the launch itself.
-  func testTheCLayerAroundTheKernelsRunsUnderTheEmulator() throws {
+  /// Makes the fused functions take CPU tensors and run the kernels under the emulator (undo with `emulator = nil`).
+  func useEmulator() throws {
     try XCTSkipUnless(try run("g++", ["--version"]).status == 0, "needs g++")
     let dir = Self.work.appendingPathComponent("emulator")
     let fm = FileManager.default
@@ -197,6 +198,10 @@ final class FusedKernelEmulationTests: XCTestCase {
       try fm.copyItem(at: Self.root.appendingPathComponent("Tests/TorchTests/KernelEmulator/\(file)"), to: target)
     }
     FusedKernels.emulator = dir
+  }
+
+  func testTheCLayerAroundTheKernelsRunsUnderTheEmulator() throws {
+    try useEmulator()
     defer { FusedKernels.emulator = nil }
     Torch.manualSeed(3)
     let shape = [4, 10, 96]  // 40 rows of 96
@@ -260,6 +265,52 @@ final class FusedKernelEmulationTests: XCTestCase {
       let tolerance = dtype == .float32 ? 1e-6 : 1e-2
       XCTAssertLessThanOrEqual(try relative(out, ref), tolerance, "\(activation) output")
       XCTAssertLessThanOrEqual(try relative(xa.grad!, xb.grad!), tolerance, "\(activation) dx")
+    }
+  }
+
+  /// F.linear through FusedKernels.linear (its bias gradient from the col_sum kernel, one pass and two) against
+  /// at::linear: output, and the gradients of input, weight and bias; in float32 and under bfloat16 autocast.
+  func testLinearWithTheFusedBiasGradientMatchesEager() throws {
+    try useEmulator()
+    defer { FusedKernels.emulator = nil }
+    Torch.manualSeed(5)
+    // (input shape, out features): a ragged column tile; 3-D input; 1,000 rows (two passes: partial sums per split).
+    for (shape, n) in [([6, 24], 40), ([4, 5, 24], 72), ([1000, 16], 20)] {
+      let k = shape.last!
+      let x = try Tensor.randn(shape), w = try Tensor.randn([n, k]).mul(.double(0.2)), b = try Tensor.randn([n])
+      let dy = try Tensor.randn(Array(shape.dropLast()) + [n])
+      for autocast in [false, true] {
+        func step(fused: Bool) throws -> (y: Tensor, dx: Tensor, dw: Tensor, db: Tensor, node: String?) {
+          FusedKernels.isEnabled = fused
+          defer { FusedKernels.isEnabled = true }
+          let (xa, wa, ba) = (try x.detach().requiresGrad_(), try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
+          let y = autocast ? try withAutocast(.bfloat16, device: .cpu) { try F.linear(xa, weight: wa, bias: ba) }
+                           : try F.linear(xa, weight: wa, bias: ba)
+          try y.float().mul(dy).sum().backward()
+          return (try y.detach(), xa.grad!, wa.grad!, ba.grad!, y.gradFnName)
+        }
+        let fused = try step(fused: true), eager = try step(fused: false)
+        let what = "\(shape) → \(n)\(autocast ? " under autocast" : "")"
+        XCTAssertTrue(fused.node?.contains("Linear") ?? false, "\(what): fused node, got \(fused.node ?? "none")")
+        XCTAssertFalse(eager.node?.contains("CppNode") ?? true, "\(what): eager node \(eager.node ?? "none")")
+        XCTAssertEqual(fused.y.dtype, eager.y.dtype, what)
+        XCTAssertEqual(fused.y.shape, eager.y.shape, what)
+        for (name, a, e) in [("dx", fused.dx, eager.dx), ("dw", fused.dw, eager.dw), ("db", fused.db, eager.db)] {
+          XCTAssertEqual(a.dtype, e.dtype, "\(what) \(name) dtype")
+        }
+        let tolerance = autocast ? 1e-2 : 1e-5
+        XCTAssertLessThanOrEqual(try relative(fused.y, eager.y), tolerance, "\(what) output")
+        XCTAssertLessThanOrEqual(try relative(fused.dx, eager.dx), tolerance, "\(what) dx")
+        XCTAssertLessThanOrEqual(try relative(fused.dw, eager.dw), tolerance, "\(what) dw")
+        XCTAssertLessThanOrEqual(try relative(fused.db, eager.db), tolerance, "\(what) db")
+      }
+    }
+    // A frozen bias, no bias, or mismatched dtypes without autocast: at::linear (its error for the last).
+    let x = try Tensor.randn([3, 8]), w = try Tensor.randn([4, 8]), b = try Tensor.randn([4])
+    XCTAssertFalse(try F.linear(x.requiresGrad_(), weight: w, bias: b).gradFnName?.contains("CppNode") ?? true)
+    XCTAssertThrowsError(try F.linear(x, weight: w.to(dtype: .float64), bias: b.to(dtype: .float64).requiresGrad_()))
+    XCTAssertThrowsError(try FusedKernels.linear(x, weight: try Tensor.randn([4, 7]), bias: b)) { error in
+      XCTAssertTrue("\(error)".contains("do not fit"), "\(error)")
     }
   }
 

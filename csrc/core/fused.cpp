@@ -52,6 +52,10 @@ std::vector<std::string> act_options(at::ScalarType tx, int64_t act) {
   return {macro("TX", type_name(tx, "input")), macro("ACT", std::to_string(act))};
 }
 
+std::vector<std::string> colsum_options(at::ScalarType tin, at::ScalarType tout) {
+  return {"-DCOLSUM=1", macro("TIN", type_name(tin, "column-sum input")), macro("TOUT", type_name(tout, "column-sum output"))};
+}
+
 #ifdef TS_WITH_CUDA
 int multiprocessors(int device) {
   static std::mutex mutex;
@@ -128,6 +132,49 @@ at::PhiloxCudaState rng_state(const at::Tensor &t, uint64_t increment) {
   if (t.is_cuda()) return philox_state(t.device().index(), increment);
   static std::atomic<uint64_t> offset{0};
   return at::PhiloxCudaState(at::detail::getDefaultCPUGenerator().current_seed(), offset.fetch_add(increment));
+}
+
+/// One col_sum launch over a contiguous [rows, cols] matrix: columns < split_col into `out`, the rest into `out2`,
+/// per split of `rows_per_split` rows (see the kernel).
+void launch_col_sum(const at::Tensor &in, at::Tensor &out, at::Tensor &out2, int64_t rows, int64_t cols, int64_t split_col,
+                    int64_t rows_per_split) {
+  const int64_t tiles = (cols + 31) / 32, splits = (rows + rows_per_split - 1) / rows_per_split;
+  void *fn = kernel(in, colsum_options(in.scalar_type(), out.scalar_type()), "col_sum");
+  const void *in_p = in.data_ptr();
+  void *out_p = out.data_ptr(), *out2_p = out2.defined() ? out2.data_ptr() : nullptr;
+  long long r = rows, c = cols, sc = split_col, rps = rows_per_split;
+  void *args[] = {&in_p, &out_p, &out2_p, &r, &c, &sc, &rps};
+  run(fn, in, "col_sum", (unsigned)(tiles * splits), 256, 8 * 32 * sizeof(float), args);
+}
+
+/// Sums over the rows of a [rows, cols] matrix (`in`, made contiguous), accumulated in float, as
+/// `in.sum(0).to(dtype)`: columns [0, split_col) as the first result, the rest as the second (empty when split_col
+/// = cols). Deterministic. Tall matrices take two passes: per-split partial sums spread over the GPU, then their sum.
+std::pair<at::Tensor, at::Tensor> column_sums(const at::Tensor &in, at::ScalarType dtype, int64_t split_col) {
+  const auto m = in.contiguous();
+  const int64_t rows = m.size(0), cols = m.size(1);
+  auto out = at::empty({split_col}, m.options().dtype(dtype));
+  auto out2 = split_col < cols ? at::empty({cols - split_col}, m.options().dtype(dtype)) : at::Tensor();
+  if (rows == 0 || cols == 0) {
+    out.zero_();
+    if (out2.defined()) out2.zero_();
+    return {out, out2};
+  }
+  const int64_t tiles = (cols + 31) / 32;
+  // Enough blocks to fill the GPU, at least 256 rows (32 per warp) per split.
+  int64_t splits = ((int64_t)sm_count(m) * 4 + tiles - 1) / tiles;
+  splits = std::min(splits, (rows + 255) / 256);
+  if (splits <= 1) {
+    launch_col_sum(m, out, out2, rows, cols, split_col, rows);
+    return {out, out2};
+  }
+  const int64_t per_split = (rows + splits - 1) / splits;
+  splits = (rows + per_split - 1) / per_split;
+  auto part = at::empty({splits, cols}, m.options().dtype(at::kFloat));
+  at::Tensor none;
+  launch_col_sum(m, part, none, rows, cols, cols, per_split);
+  launch_col_sum(part, out, out2, splits, cols, split_col, splits);
+  return {out, out2};
 }
 
 struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNorm> {
@@ -221,8 +268,8 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
       run(fn, sum, "dropout_add_ln_bwd", blocks, 128, params ? (unsigned)(2 * d * sizeof(float)) : 0, args);
     }
     at::Tensor dw, db;
-    if (w.defined()) dw = (rows > 0 ? dw_part.sum(0) : at::zeros({d}, f32)).to(tw);
-    if (has_b) db = (rows > 0 ? db_part.sum(0) : at::zeros({d}, f32)).to(tb);
+    if (w.defined()) dw = column_sums(dw_part, tw, d).first;
+    if (has_b) db = column_sums(db_part, tb, d).first;
     // One gradient per forward input: x, residual, weight, bias, then none for p, eps, training, the dtypes.
     return {dx, dr, dw, db, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
@@ -275,6 +322,38 @@ struct ActivationDropout : public torch::autograd::Function<ActivationDropout> {
       run(fn, dy, "act_dropout_bwd", blocks_for(n, 256, (int64_t)sm_count(dy) * 32), 256, 0, args);
     }
     return {dx, at::Tensor(), at::Tensor()};
+  }
+};
+
+/// y = x Wᵀ + b as at::linear computes it (cuBLAS with the bias in its epilogue), with the bias gradient summed by
+/// col_sum straight into the bias's dtype instead of libtorch's generic reduction and a cast. Inputs already cast
+/// (by autocast) and x contiguous; the weight [N, K].
+struct Linear : public torch::autograd::Function<Linear> {
+  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
+    const int64_t k = x.size(-1), n = w.size(0);
+    auto x2 = x.reshape({-1, k});
+    auto y = b.defined() ? at::addmm(b, x2, w.t()) : at::mm(x2, w.t());
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["bias_dtype"] = (int64_t)(b.defined() ? b.scalar_type() : at::ScalarType::Undefined);
+    auto shape = x.sizes().vec();
+    shape.back() = n;
+    return y.view(shape);
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto x = saved[0], w = saved[1];
+    const int64_t k = x.size(-1), n = w.size(0);
+    auto g = grads[0].reshape({-1, n});
+    at::Tensor dx, dw, db;
+    if (ctx->needs_input_grad(0)) dx = g.mm(w).view(x.sizes());
+    if (ctx->needs_input_grad(1)) dw = g.t().mm(x.reshape({-1, k}));
+    const int64_t bias_dtype = ctx->saved_data["bias_dtype"].toInt();
+    if (ctx->needs_input_grad(2) && bias_dtype != (int64_t)at::ScalarType::Undefined) {
+      DeviceScope guard(g);
+      db = column_sums(g, static_cast<at::ScalarType>(bias_dtype), n).first;
+    }
+    return {dx, dw, db};
   }
 };
 #endif  // TS_WITH_CUDA
@@ -338,6 +417,8 @@ int ts_fused_compile_check(int32_t arch, char **log) {
       check(ln_options(at::kBFloat16, at::kFloat, at::kFloat, at::kFloat, at::kHalf, at::kFloat, d, true, true, true));
     for (auto tx : types)
       for (int64_t act : {0, 1}) check(act_options(tx, act));
+    for (auto tin : types)
+      for (auto tout : types) check(colsum_options(tin, tout));
     *log = strdup(failures.c_str());
   TS_CATCH
 }
@@ -384,6 +465,39 @@ int ts_fused_dropout_add_layer_norm(ts_tensor x, ts_tensor residual, ts_tensor w
 #else
     (void)x; (void)residual; (void)weight; (void)bias; (void)p; (void)eps; (void)training; (void)copy_dtype; (void)out;
     (void)copy; (void)mask;
+    TORCH_CHECK(false, "TorchSwift's C layer was built without CUDA headers");
+#endif
+  TS_CATCH
+}
+
+int ts_fused_linear(ts_tensor x, ts_tensor weight, ts_tensor bias, ts_tensor *out) {
+  TS_TRY
+#ifdef TS_WITH_CUDA
+    auto xt = ts::unwrap(x), wt = ts::unwrap(weight);
+    at::Tensor bt = bias ? ts::unwrap(bias) : at::Tensor();
+    TORCH_CHECK(kernels_run_on(xt) && wt.device() == xt.device() && (!bt.defined() || bt.device() == xt.device()),
+                "linear: input, weight and bias must be on the same CUDA device, got ", xt.device(), ", ", wt.device(),
+                bt.defined() ? std::string(" and ") + bt.device().str() : std::string());
+    TORCH_CHECK(xt.dim() >= 1 && wt.dim() == 2 && xt.size(-1) == wt.size(1),
+                "linear: input ", xt.sizes(), " and weight ", wt.sizes(), " do not fit (expected the input's last dimension = ",
+                wt.dim() == 2 ? wt.size(1) : -1, ")");
+    TORCH_CHECK(!bt.defined() || (bt.dim() == 1 && bt.size(0) == wt.size(0)), "linear: bias must be [", wt.size(0),
+                "], got ", bt.sizes());
+    // As autocast's linear: inputs cast to the autocast dtype (cached for leaf weights when the cache is on).
+    const auto type = xt.device().type();
+    if (at::autocast::is_autocast_enabled(type)) {
+      const auto low = at::autocast::get_autocast_dtype(type);
+      xt = at::autocast::cached_cast(low, xt, type);
+      wt = at::autocast::cached_cast(low, wt, type);
+      if (bt.defined()) bt = at::autocast::cached_cast(low, bt, type);
+    }
+    TORCH_CHECK(is_float_type(xt.scalar_type()) && xt.scalar_type() == wt.scalar_type() &&
+                    (!bt.defined() || bt.scalar_type() == xt.scalar_type()),
+                "linear: input, weight and bias must share one of float32, float16 or bfloat16, got ", xt.scalar_type(),
+                ", ", wt.scalar_type(), bt.defined() ? std::string(", ") + c10::toString(bt.scalar_type()) : std::string());
+    *out = ts::wrap(Linear::apply(xt.contiguous(), wt, bt));
+#else
+    (void)x; (void)weight; (void)bias; (void)out;
     TORCH_CHECK(false, "TorchSwift's C layer was built without CUDA headers");
 #endif
   TS_CATCH

@@ -2,6 +2,7 @@
 //   TX, TR, TS, TO, TW   element types (f32, f16, bf16) of x, residual, x + residual, the output, weight/bias
 //   TL                   type of the output's low-precision copy (autocast's cast of it, written when y2 is set)
 //   D                    row length (LayerNorm's normalized size), HAS_W, HAS_B, DROPOUT, ACT (0 relu, 1 gelu)
+//   TIN, TOUT            input and output types of col_sum (compiled when COLSUM is defined)
 // Dropout masks come from Philox-4x32-10 keyed by the CUDA generator's seed and offset (graph-safe, as
 // PyTorch's own dropout) and are kept as bits: bit `lane` of word i of a row in the LayerNorm kernels, bit
 // e % 32 of word e / 32 (flat index e) in the activation kernels.
@@ -318,6 +319,38 @@ extern "C" __global__ void __launch_bounds__(256) act_dropout_bwd(
   }
 }
 #endif  // ACT
+
+#ifdef COLSUM
+/// Column sums of a row-major [rows, cols] matrix in float, deterministic (a fixed order, no atomics): block b sums
+/// the 32 columns of tile b % tiles over rows [split · rows_per_split, (split + 1) · rows_per_split) with split =
+/// b / tiles, its eight warps taking every eighth row, then adds the warps' sums in order. Column c of the result
+/// goes to out[split · cols + c] when c < split_col, else to out2[split · (cols − split_col) + c − split_col] (two
+/// outputs from one launch). With rows_per_split < rows it writes per-split partial sums for a second pass.
+extern "C" __global__ void __launch_bounds__(256) col_sum(
+    const TIN *__restrict__ in, TOUT *__restrict__ out, TOUT *__restrict__ out2, long long rows, long long cols,
+    long long split_col, long long rows_per_split) {
+  extern __shared__ float shared[];  // [8 * 32]: each warp's sums
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const long long tiles = (cols + 31) / 32;
+  const long long tile = blockIdx.x % tiles, split = blockIdx.x / tiles;
+  const long long col = tile * 32 + lane;
+  const long long begin = split * rows_per_split;
+  const long long end = begin + rows_per_split < rows ? begin + rows_per_split : rows;
+  float acc = 0.f;
+  if (col < cols) {
+    for (long long r = begin + warp; r < end; r += 8) acc += to_f(in[r * cols + col]);
+  }
+  shared[warp * 32 + lane] = acc;
+  __syncthreads();
+  if (warp == 0 && col < cols) {
+    float total = 0.f;
+#pragma unroll
+    for (int w = 0; w < 8; w++) total += shared[w * 32 + lane];
+    if (col < split_col) out[split * split_col + col] = from_f<TOUT>(total);
+    else out2[split * (cols - split_col) + col - split_col] = from_f<TOUT>(total);
+  }
+}
+#endif  // COLSUM
 )CUDA";
 
 }  // namespace ts::fused
