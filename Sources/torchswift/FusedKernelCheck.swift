@@ -105,6 +105,32 @@ enum FusedKernelCheck {
     return String(format: "keep %.3f", rate)
   }
 
+  /// F.linear through the fused Linear (bias gradient from the col_sum kernel) vs at::linear: output and the
+  /// gradients of input, weight and bias.
+  static func linear(_ dev: Device, rows: Int, k: Int, n: Int, autocast: Bool, tolerance: Double) throws -> String {
+    let x = try Tensor.randn([rows, k], device: dev)
+    let w = try Tensor.randn([n, k], device: dev).mul(.double(0.05)), b = try Tensor.randn([n], device: dev)
+    let g = try Tensor.randn([rows, n], device: dev)
+    func step(fused: Bool) throws -> [Tensor] {
+      FusedKernels.isEnabled = fused
+      defer { FusedKernels.isEnabled = true }
+      let (xa, wa, ba) = (try x.detach().requiresGrad_(), try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
+      let y = autocast ? try withAutocast(.bfloat16, device: dev) { try F.linear(xa, weight: wa, bias: ba) }
+                       : try F.linear(xa, weight: wa, bias: ba)
+      guard (y.gradFnName ?? "").contains("Linear") == fused else {
+        throw SelftestError("F.linear (fused kernels \(fused ? "on" : "off")) recorded \(y.gradFnName ?? "no node")")
+      }
+      try y.float().mul(g).sum().backward()
+      return [try y.detach(), xa.grad!, wa.grad!, ba.grad!]
+    }
+    let fused = try step(fused: true), eager = try step(fused: false)
+    for (name, (a, e)) in zip(["output", "dx", "dweight", "dbias"], zip(fused, eager)) {
+      guard a.dtype == e.dtype else { throw SelftestError("linear \(name) dtype \(a.dtype), eager gives \(e.dtype)") }
+      try expect("linear \(name)", try relativeError(a, e), tolerance)
+    }
+    return "\(rows)x\(k)→\(n)"
+  }
+
   /// All checks; returns a one-line summary.
   static func run(_ dev: Device) throws -> String {
     guard FusedKernels.status.available else { throw SelftestError("fused kernels unavailable: \(FusedKernels.status.detail)") }
@@ -127,6 +153,13 @@ enum FusedKernelCheck {
                                                            tolerance: 1e-2)))
     parts.append("gelu f16 " + (try activationDropout(dev, shape: [2048, 3072], dtype: .float16, activation: .gelu, p: 0.1,
                                                       tolerance: 1e-2)))
+    // TF32 off for float32 (both sides use the same cuBLAS call, but compare at float32 precision).
+    let savedTF32 = Backends.allowTF32Matmul
+    Backends.allowTF32Matmul = false
+    defer { Backends.allowTF32Matmul = savedTF32 }
+    parts.append("linear f32 " + (try linear(dev, rows: 8192, k: 512, n: 2048, autocast: false, tolerance: 1e-4)))
+    parts.append("linear autocast " + (try linear(dev, rows: 16384, k: 768, n: 768, autocast: true, tolerance: 2e-2)))
+    parts.append("linear short " + (try linear(dev, rows: 100, k: 64, n: 50, autocast: false, tolerance: 1e-4)))
     // Fresh masks per call, the same masks after the same seed.
     let x = try Tensor.ones([256, 1024], device: dev)
     Torch.manualSeed(5)
