@@ -9,6 +9,8 @@ import Foundation
 /// otherwise run the same computation with eager ops (always on the CPU). Both give the same values as the
 /// eager ops up to float rounding, but their dropout masks come from their own Philox stream (the CUDA
 /// generator's seed and offset, graph-safe), so they do not reproduce `torch.nn.functional.dropout`'s masks.
+/// `F.linear` takes `linear` on CUDA when the bias needs a gradient: the same cuBLAS matmul, with the bias
+/// gradient summed by a fused column-sum kernel (which also sums the LayerNorm kernel's weight and bias partials).
 /// Their backward is not itself differentiable (no double backward). Set `isEnabled = false`, or
 /// `TORCHSWIFT_FUSED_KERNELS=0` in the environment, to use eager ops everywhere.
 public enum FusedKernels {
