@@ -144,6 +144,33 @@ final class SeedTableWithoutGPUTests: XCTestCase {
     for ext in ["json", "md", "svg"] { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/t.\(ext)"), ext) }
   }
 
+  /// `--profile-dir`: both sides' key-average tables and Chrome traces per row; the same model run by TorchSwift and
+  /// by PyTorch + transformers records the same number of matmul-with-bias calls.
+  func testProfileDirHoldsBothSidesProfiles() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("seed-table-profile-\(getpid())").path
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let cmd = try Bench.Table.parse(["--device-rows", "cpu-fp32", "--scenarios", "minilm", "--cpu-seq-lens", "16",
+                                     "--cpu-batch", "2", "--steps", "1", "--warmup", "1", "--compare-pytorch",
+                                     "--compile-rows", "none", "--out", root, "--name", "t", "--profile-dir", root + "/p"])
+    try cmd.run()
+    let stem = root + "/p/minilm-16x2-cpu-fp32"
+    func addmmCalls(_ path: String) throws -> Int {
+      let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+      let events = try XCTUnwrap(json?["traceEvents"] as? [[String: Any]], path)
+      return events.filter { $0["name"] as? String == "aten::addmm" }.count
+    }
+    let swiftCalls = try addmmCalls(stem + "-torchswift.json"), torchCalls = try addmmCalls(stem + "-pytorch-eager.json")
+    XCTAssertGreaterThan(swiftCalls, 0)
+    XCTAssertEqual(swiftCalls, torchCalls, "aten::addmm calls in 3 profiled steps, TorchSwift vs PyTorch")
+    let table = try String(contentsOfFile: stem + "-torchswift.txt", encoding: .utf8)
+    XCTAssertTrue(table.hasPrefix("minilm B=2 T=16 cpu-fp32, TorchSwift: 3 steps"), table)
+    XCTAssertTrue(table.contains("aten::addmm"), table)
+    XCTAssertTrue(try String(contentsOfFile: stem + "-pytorch-eager.txt", encoding: .utf8).contains("aten::addmm"))
+    XCTAssertThrowsError(try Bench.Table.parse(["--profile-dir", "/proc/no-such-dir/p", "--out", root]).run()) {
+      XCTAssertTrue("\($0)".contains("--profile-dir"), "\($0)")
+    }
+  }
+
   func testPlanDefaultsAndValidation() throws {
     let quick = try Bench.Table.parse(["--quick", "--device-rows", "cpu"]).makePlan()
     XCTAssertEqual(quick.steps, 5)
