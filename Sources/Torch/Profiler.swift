@@ -167,13 +167,50 @@ public final class ProfileResult {
 
   deinit { ts_profile_free(raw) }
 
-  /// Writes the recording as a Chrome trace (JSON), as `prof.export_chrome_trace(path)`.
+  /// Where the trace was first written: libtorch serialises a recording once, later exports copy that file.
+  private var firstExport: String? = nil
+
+  /// Writes the recording as a Chrome trace (JSON), as `prof.export_chrome_trace(path)`; may be called again.
   public func exportChromeTrace(to path: String) throws {
+    if let first = firstExport {
+      guard first != path else { return }
+      do {
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.copyItem(atPath: first, toPath: path)
+      } catch {
+        throw TorchError("cannot write the profiler trace '\(path)' (copying the first export '\(first)', which libtorch wrote; a recording is serialised once): \(error.localizedDescription)")
+      }
+      return
+    }
+    // libtorch reports no error for a path it cannot open (and serialises a recording only once): try it first.
+    guard FileManager.default.createFile(atPath: path, contents: nil) else {
+      throw TorchError("cannot write the profiler trace '\(path)': cannot create the file (does its folder exist, and is it writable?)")
+    }
     do {
       try check(ts_profile_save(raw, path))
     } catch {
       throw TorchError("cannot write the profiler trace '\(path)': \(error)")
     }
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    guard size > 0 else { throw TorchError("cannot write the profiler trace '\(path)': libtorch wrote nothing") }
+    firstExport = path
+  }
+
+  /// Writes the trace where TensorBoard's profiler plugin (torch-tb-profiler) looks, as
+  /// `torch.profiler.tensorboard_trace_handler(logdir, worker_name)`: `<logdir>/<worker>.<time in ns>.pt.trace.json`,
+  /// the worker defaulting to `<host>_<pid>`. Creates `logdir`; returns the file's path.
+  @discardableResult
+  public func exportTensorBoardTrace(logdir: String, worker: String? = nil) throws -> String {
+    do {
+      try FileManager.default.createDirectory(atPath: logdir, withIntermediateDirectories: true)
+    } catch {
+      throw TorchError("cannot create the profiler log folder '\(logdir)': \(error.localizedDescription)")
+    }
+    let name = worker ?? "\(ProcessInfo.processInfo.hostName)_\(getpid())"
+    let nanoseconds = UInt64(Date().timeIntervalSince1970 * 1e9)
+    let path = (logdir as NSString).appendingPathComponent("\(name).\(nanoseconds).pt.trace.json")
+    try exportChromeTrace(to: path)
+    return path
   }
 
   /// Total GPU time in microseconds: kernels, copies and fills.

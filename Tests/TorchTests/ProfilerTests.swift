@@ -93,9 +93,35 @@ final class ProfilerTests: XCTestCase {
     let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: path)) as? [String: Any]
     let events = try XCTUnwrap(json?["traceEvents"] as? [[String: Any]])
     XCTAssertEqual(events.filter { $0["name"] as? String == "aten::mm" }.count, 9)
+    // A second export of the same recording (libtorch serialises it once) writes the same trace.
+    let again = path.deletingLastPathComponent().appendingPathComponent("torchswift-trace-again-\(getpid()).json")
+    defer { try? FileManager.default.removeItem(at: again) }
+    try profile.exportChromeTrace(to: again.path)
+    XCTAssertEqual(try Data(contentsOf: again), try Data(contentsOf: path))
     XCTAssertThrowsError(try profile.exportChromeTrace(to: "/nonexistent-dir/trace.json")) { error in
       XCTAssertTrue("\(error)".contains("/nonexistent-dir/trace.json"), "\(error)")
     }
+    let ((), fresh) = try Profiler.profile(activities: .cpu) { try self.program() }
+    XCTAssertThrowsError(try fresh.exportChromeTrace(to: "/nonexistent-dir/trace.json")) { error in
+      XCTAssertTrue("\(error)".contains("/nonexistent-dir/trace.json"), "\(error)")
+    }
+  }
+
+  /// The file name torch.profiler.tensorboard_trace_handler writes, which TensorBoard's profiler plugin lists.
+  func testTensorBoardTraceFile() throws {
+    let ((), profile) = try Profiler.profile(activities: .cpu) { try self.program() }
+    let logdir = FileManager.default.temporaryDirectory.appendingPathComponent("torchswift-tb-\(getpid())/run1").path
+    defer { try? FileManager.default.removeItem(atPath: (logdir as NSString).deletingLastPathComponent) }
+    let path = try profile.exportTensorBoardTrace(logdir: logdir, worker: "worker0")
+    let name = (path as NSString).lastPathComponent
+    XCTAssertEqual((path as NSString).deletingLastPathComponent, logdir)
+    XCTAssertTrue(name.hasPrefix("worker0.") && name.hasSuffix(".pt.trace.json"), name)
+    let stamp = name.dropFirst("worker0.".count).dropLast(".pt.trace.json".count)
+    XCTAssertNotNil(UInt64(stamp), "time stamp in \(name)")
+    let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+    XCTAssertNotNil(json?["traceEvents"] as? [[String: Any]])
+    let defaultName = (try profile.exportTensorBoardTrace(logdir: logdir) as NSString).lastPathComponent
+    XCTAssertTrue(defaultName.hasPrefix("\(ProcessInfo.processInfo.hostName)_\(getpid())."), defaultName)
   }
 
   func testMisuseGivesErrors() throws {
