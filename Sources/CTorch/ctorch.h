@@ -222,6 +222,13 @@ typedef struct {
 /// Starts recording on this thread (and the autograd threads it starts work on): operators (`cpu`), GPU activity
 /// through CUPTI (`cuda`).
 int ts_profiler_start(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory);
+/// The two halves of ts_profiler_start, for schedules: `prepare` starts the tracers (warm-up, nothing kept),
+/// `enable` starts recording after it.
+int ts_profiler_prepare(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory);
+int ts_profiler_enable(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory);
+/// A named range in the recording (`torch.profiler.record_function`): enter returns a handle that exit ends and frees.
+int ts_record_function_enter(const char *name, void **out);
+void ts_record_function_exit(void *handle);
 /// Stops recording (on the thread that started it); `out` receives the recording (free with ts_profile_free).
 int ts_profiler_stop(void **out, int64_t *count);
 /// The recording's `count` events.

@@ -226,14 +226,16 @@ public final class ProfileResult {
     var index: [String: Int] = [:]
     var stats: [ProfileStat] = []
     for (i, e) in events.enumerated() {
-      let key = "\(e.kind.rawValue)\u{1}\(e.name)\u{1}\(groupByShape ? e.shapes : "")"
+      // ProfilerSession's per-step ranges count as one name, as in torch.profiler's key_averages.
+      let name = e.name.hasPrefix("ProfilerStep#") ? "ProfilerStep*" : e.name
+      let key = "\(e.kind.rawValue)\u{1}\(name)\u{1}\(groupByShape ? e.shapes : "")"
       let j: Int
       if let k = index[key] {
         j = k
       } else {
         j = stats.count
         index[key] = j
-        stats.append(ProfileStat(name: e.name, kind: e.kind, shapes: groupByShape ? e.shapes : "", count: 0,
+        stats.append(ProfileStat(name: name, kind: e.kind, shapes: groupByShape ? e.shapes : "", count: 0,
                                  totalUs: 0, selfUs: 0))
       }
       stats[j].count += 1

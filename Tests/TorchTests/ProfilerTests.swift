@@ -143,3 +143,104 @@ final class ProfilerTests: XCTestCase {
     XCTAssertFalse(Profiler.isRunning)
   }
 }
+
+/// `ProfilerSchedule` and `ProfilerSession` against torch.profiler.schedule and profile(schedule=…).step().
+final class ProfilerScheduleTests: XCTestCase {
+  func python(_ program: String) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: pythonPath)
+    process.arguments = ["-c", program]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 0, "python")
+    return data
+  }
+
+  /// (wait, warmup, active, repeat, skip_first, skip_first_wait)
+  static let schedules = [(1, 1, 2, 2, 0, 0), (0, 0, 1, 0, 0, 0), (2, 1, 3, 1, 3, 0), (5, 1, 2, 0, 2, 1), (0, 2, 1, 3, 1, 0)]
+
+  func testActionsMatchTorchProfilerSchedule() throws {
+    let list = Self.schedules.map { "(\($0.0), \($0.1), \($0.2), \($0.3), \($0.4), \($0.5))" }.joined(separator: ", ")
+    let data = try python("""
+      import json, warnings
+      warnings.simplefilter("ignore")
+      from torch.profiler import schedule
+      out = []
+      for w, u, a, r, s, sw in [\(list)]:
+          f = schedule(wait=w, warmup=u, active=a, repeat=r, skip_first=s, skip_first_wait=sw)
+          out.append([f(i).name for i in range(40)])
+      print(json.dumps(out))
+      """)
+    let expected = try JSONDecoder().decode([[String]].self, from: data)
+    XCTAssertEqual(expected.count, Self.schedules.count)
+    for (params, actions) in zip(Self.schedules, expected) {
+      let s = try ProfilerSchedule(wait: params.0, warmup: params.1, active: params.2, repeat: params.3,
+                                   skipFirst: params.4, skipFirstWait: params.5 != 0)
+      XCTAssertEqual((0..<40).map { s.action(at: $0).rawValue }, actions, "schedule \(params)")
+    }
+    XCTAssertThrowsError(try ProfilerSchedule(wait: 0, warmup: 0, active: 0)) { XCTAssertTrue("\($0)".contains("active"), "\($0)") }
+    XCTAssertThrowsError(try ProfilerSchedule(wait: -1, warmup: 0, active: 1))
+  }
+
+  /// Ten training-like steps under schedule(wait=1, warmup=1, active=2, repeat=2) and one with the last cycle cut by
+  /// the end: which ProfilerStep#N ranges and how many aten::mm calls each handed-over recording holds, as PyTorch's.
+  func testSessionHandsOverTheSameCyclesAsTorchProfiler() throws {
+    let data = try python("""
+      import json, tempfile, torch
+      from torch.profiler import profile, schedule, ProfilerActivity
+      x = torch.randn(8, 16).requires_grad_()
+      w = torch.randn(4, 16).requires_grad_()
+      runs = []
+      for steps, (wt, wu, a, r) in [(10, (1, 1, 2, 2)), (6, (0, 1, 3, 0))]:
+          out = []
+          def ready(p):
+              names = [e.name for e in p.events()]  # (events() renames ProfilerStep#N to ProfilerStep*)
+              with tempfile.TemporaryDirectory() as d:
+                  p.export_chrome_trace(d + "/t.json")
+                  traced = [e.get("name", "") for e in json.load(open(d + "/t.json"))["traceEvents"]]
+              marks = sorted({n for n in traced if n.startswith("ProfilerStep#")}, key=lambda n: int(n.split("#")[1]))
+              out.append({"steps": marks, "mm": names.count("aten::mm"), "ranges": names.count("train_step")})
+          with profile(activities=[ProfilerActivity.CPU], schedule=schedule(wait=wt, warmup=wu, active=a, repeat=r),
+                       on_trace_ready=ready) as p:
+              for _ in range(steps):
+                  with torch.profiler.record_function("train_step"):
+                      y = x.matmul(w.t())
+                      y.relu().sum().backward()
+                  p.step()
+          runs.append(out)
+      print(json.dumps(runs))
+      """)
+    struct Handed: Decodable, Equatable { var steps: [String]; var mm: Int; var ranges: Int }
+    let expected = try JSONDecoder().decode([[Handed]].self, from: data)
+    let x = try Tensor.randn([8, 16]).requiresGrad_(), w = try Tensor.randn([4, 16]).requiresGrad_()
+    for (i, (steps, params)) in [(10, (1, 1, 2, 2)), (6, (0, 1, 3, 0))].enumerated() {
+      var handed: [Handed] = []
+      let session = ProfilerSession(activities: .cpu, schedule: try ProfilerSchedule(
+        wait: params.0, warmup: params.1, active: params.2, repeat: params.3)) { result in
+        let names = result.events.map(\.name)
+        let marks = Set(names.filter { $0.hasPrefix("ProfilerStep#") })
+          .sorted { Int($0.split(separator: "#")[1])! < Int($1.split(separator: "#")[1])! }
+        handed.append(Handed(steps: marks, mm: names.filter { $0 == "aten::mm" }.count,
+                             ranges: names.filter { $0 == "train_step" }.count))
+        // key_averages groups the step ranges as PyTorch's does.
+        XCTAssertEqual(result.keyAverages().first { $0.name == "ProfilerStep*" }?.count, marks.count)
+      }
+      try session.start()
+      for _ in 0..<steps {
+        try Profiler.recordFunction("train_step") {
+          let y = try x.matmul(try w.t())
+          try y.relu().sum().backward()
+        }
+        try session.step()
+      }
+      try session.stop()
+      XCTAssertFalse(Profiler.isRunning)
+      XCTAssertEqual(handed, expected[i], "run \(i): TorchSwift handed over \(handed), PyTorch \(expected[i])")
+    }
+    let session = ProfilerSession(activities: .cpu, schedule: try ProfilerSchedule(wait: 0, warmup: 0, active: 1)) { _ in }
+    XCTAssertThrowsError(try session.step()) { XCTAssertTrue("\($0)".contains("start()"), "\($0)") }
+  }
+}

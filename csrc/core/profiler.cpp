@@ -1,5 +1,6 @@
 // libtorch's profiler (Kineto) behind the C ABI: what `torch.profiler.profile` records — operator calls on the
 // CPU and, with CUPTI, kernels, copies and fills on the GPU — and its Chrome trace export.
+#include <ATen/record_function.h>
 #include <kineto/ActivityType.h>
 #include <torch/csrc/autograd/profiler_kineto.h>
 
@@ -52,24 +53,62 @@ std::string shapes_text(const prof::KinetoEvent &e) {
   return s + "]";
 }
 
+std::set<impl::ActivityType> activity_set(int32_t cpu, int32_t cuda) {
+  TORCH_CHECK(!prof::isProfilerEnabledInMainThread(), "the profiler is already running (one recording at a time)");
+  TORCH_CHECK(cpu || cuda, "the profiler needs at least one activity (CPU or CUDA)");
+  std::set<impl::ActivityType> activities;
+  if (cpu) activities.insert(impl::ActivityType::CPU);
+  if (cuda) {
+    TORCH_CHECK(at::hasCUDA(), "cannot profile CUDA activity: no CUDA device (or libtorch is CPU-only)");
+    activities.insert(impl::ActivityType::CUDA);
+  }
+  return activities;
+}
+
+impl::ProfilerConfig config_of(int32_t record_shapes, int32_t profile_memory) {
+  return impl::ProfilerConfig(impl::ProfilerState::KINETO, record_shapes != 0, profile_memory != 0);
+}
+
 }  // namespace
 
 extern "C" {
 
+int ts_profiler_prepare(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory) {
+  TS_TRY
+    auto activities = activity_set(cpu, cuda);
+    prof::prepareProfiler(config_of(record_shapes, profile_memory), activities);
+  TS_CATCH
+}
+
+int ts_profiler_enable(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory) {
+  TS_TRY
+    auto activities = activity_set(cpu, cuda);
+    prof::enableProfiler(config_of(record_shapes, profile_memory), activities);
+  TS_CATCH
+}
+
 int ts_profiler_start(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory) {
   TS_TRY
-    TORCH_CHECK(!prof::isProfilerEnabledInMainThread(), "the profiler is already running (one recording at a time)");
-    TORCH_CHECK(cpu || cuda, "the profiler needs at least one activity (CPU or CUDA)");
-    std::set<impl::ActivityType> activities;
-    if (cpu) activities.insert(impl::ActivityType::CPU);
-    if (cuda) {
-      TORCH_CHECK(at::hasCUDA(), "cannot profile CUDA activity: no CUDA device (or libtorch is CPU-only)");
-      activities.insert(impl::ActivityType::CUDA);
-    }
-    impl::ProfilerConfig config(impl::ProfilerState::KINETO, record_shapes != 0, profile_memory != 0);
+    auto activities = activity_set(cpu, cuda);
+    auto config = config_of(record_shapes, profile_memory);
     prof::prepareProfiler(config, activities);
     prof::enableProfiler(config, activities);
   TS_CATCH
+}
+
+int ts_record_function_enter(const char *name, void **out) {
+  TS_TRY
+    auto rf = std::make_unique<at::RecordFunction>(at::RecordScope::USER_SCOPE);
+    if (rf->isActive()) rf->before(std::string(name));
+    *out = rf.release();
+  TS_CATCH
+}
+
+void ts_record_function_exit(void *handle) {
+  try {
+    delete static_cast<at::RecordFunction *>(handle);  // ends the range
+  } catch (...) {
+  }
 }
 
 int ts_profiler_stop(void **out, int64_t *count) {
