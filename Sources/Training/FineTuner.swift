@@ -51,6 +51,9 @@ public struct FineTuneConfig: Sendable {
   public var dropLast = false
   public var cacheDir = TokenizationCache.defaultDirectory
   public var progress: Bool? = nil
+  /// Profile optimizer steps on this schedule (counted from the first step of this run) and write each recorded
+  /// cycle as a trace for TensorBoard's profiler plugin into `<logdir>/profile`; nil: no profiling.
+  public var profile: ProfilerSchedule? = nil
 
   public init(modelDir: String, dataPath: String) {
     self.modelDir = modelDir
@@ -231,6 +234,19 @@ public final class FineTuner {
       progress.log("checkpoint: \(path)")
     }
 
+    // The profiler (torch.profiler with a schedule): one ProfilerStep#N range per optimizer step.
+    var profiler: ProfilerSession? = nil
+    if let schedule = c.profile {
+      let dir = c.logdir + "/profile"
+      let session = ProfilerSession(activities: c.device.isCUDA ? [.cpu, .cuda] : .cpu, schedule: schedule) { result in
+        let path = try result.exportTensorBoardTrace(logdir: dir)
+        progress.log("profile: \(path)")
+      }
+      try session.start()
+      profiler = session
+    }
+    defer { try? profiler?.stop() }
+
     training: while state.epoch < c.epochs {
       let iterator = loader.makeIterator(epoch: state.epoch, startBatch: state.nextBatch)
       defer { iterator.cancel() }
@@ -255,6 +271,7 @@ public final class FineTuner {
         try scheduler.step()
         try optimizer.zeroGrad(setToNone: true)
         state.globalStep += 1
+        try profiler?.step()
         let meanLoss = accLoss / Double(micro)
         micro = 0
         accLoss = 0
@@ -289,6 +306,7 @@ public final class FineTuner {
         if epochEnded { break }
       }
     }
+    try profiler?.stop()
     progress.finish()
     try tb.close()
     metricsLog.close()

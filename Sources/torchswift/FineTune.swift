@@ -59,6 +59,8 @@ struct FineTune: ParsableCommand {
   @Option(help: "Continue from a checkpoint folder, or 'latest' for the newest in --checkpoint-dir.") var resume: String?
   @Flag(help: "Fail on the first bad row instead of skipping it.") var strict = false
   @Option(help: "libtorch CPU threads (default: all cores).") var threads: Int?
+  @Option(help: ArgumentHelp("Profile optimizer steps: WAIT,WARMUP,ACTIVE[,REPEAT] as torch.profiler.schedule (REPEAT defaults to 1; 0 repeats until the end); traces for TensorBoard's profiler plugin go to <logdir>/profile.",
+                             valueName: "schedule")) var profile: String?
 
   func run() throws {
     guard ["fp32", "bf16", "fp16"].contains(precision) else { throw ValidationError("--precision must be fp32, bf16 or fp16, got '\(precision)'") }
@@ -101,6 +103,18 @@ struct FineTune: ParsableCommand {
     c.maxSteps = maxSteps
     c.resume = resume.map { $0 == "latest" ? "" : $0 }
     c.strict = strict
+    if let profile {
+      let parts = profile.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard parts.count == 3 || parts.count == 4, parts.allSatisfy({ $0 != nil }) else {
+        throw ValidationError("--profile must be WAIT,WARMUP,ACTIVE[,REPEAT] (whole numbers), got '\(profile)'")
+      }
+      do {
+        c.profile = try ProfilerSchedule(wait: parts[0]!, warmup: parts[1]!, active: parts[2]!,
+                                         repeat: parts.count == 4 ? parts[3]! : 1)
+      } catch {
+        throw ValidationError("--profile: \(error)")
+      }
+    }
     print("finetune: \(c.modelDir) on \(c.dataPath) (\(c.textColumn) → \(c.labelColumn)), \(c.device), \(c.precision.rawValue), " +
           "batch \(c.batchSize), lr \(c.lr), max length \(c.maxLength), \(c.epochs) epoch(s)")
     let r = try FineTuner(config: c).run()

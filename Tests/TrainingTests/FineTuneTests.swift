@@ -16,10 +16,23 @@ final class FineTuneTests: XCTestCase {
     let args = ["finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "30",
                 "--batch-size", "8", "--max-steps", "6", "--eval-every", "2", "--output", s + "/out", "--logdir", s + "/logs",
                 "--checkpoint-dir", s + "/ckpt", "--lr", "1e-3"]
-    let r = try TrainEnv.torchswift(args, cache: s + "/cache")
+    let r = try TrainEnv.torchswift(args + ["--profile", "1,1,2"], cache: s + "/cache")
     XCTAssertEqual(r.status, 0, r.output)
     XCTAssertTrue(r.output.contains("validation accuracy:"), r.output)
     XCTAssertTrue(r.output.contains("tokenize: encoded"), r.output)
+    // --profile 1,1,2: steps 2 and 3 (0-based) recorded, one trace file for TensorBoard's profiler plugin.
+    let traces = try FileManager.default.contentsOfDirectory(atPath: s + "/logs/profile").filter { $0.hasSuffix(".pt.trace.json") }
+    XCTAssertEqual(traces.count, 1, "\(traces)")
+    if let trace = traces.first {
+      let obj = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: s + "/logs/profile/" + trace)))
+      let names = Set(((obj as? [String: Any])?["traceEvents"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String })
+      XCTAssertEqual(names.filter { $0.hasPrefix("ProfilerStep#") }.sorted(), ["ProfilerStep#2", "ProfilerStep#3"])
+      XCTAssertTrue(names.contains("aten::addmm") && names.contains("aten::_fused_adamw_"), "\(names.sorted().prefix(40))")
+      XCTAssertTrue(r.output.contains("profile: " + s + "/logs/profile/" + trace), r.output)
+    }
+    let bad = try TrainEnv.torchswift(args + ["--profile", "1,x,2"], cache: s + "/cache")
+    XCTAssertNotEqual(bad.status, 0)
+    XCTAssertTrue(bad.output.contains("--profile must be WAIT,WARMUP,ACTIVE"), bad.output)
     // A second run finds the tokenization in the cache.
     try FileManager.default.removeItem(atPath: s + "/ckpt")
     let again = try TrainEnv.torchswift(args + ["--max-steps", "1"], cache: s + "/cache")
