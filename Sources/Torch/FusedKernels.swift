@@ -154,8 +154,8 @@ public enum FusedKernels {
   /// Whether `F.linear` takes the fused `linear` for these inputs: a bias that needs its gradient, on a device where
   /// the kernels run, with dtypes that at::linear (or autocast) would accept.
   static func takesLinear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Bool {
-    guard let bias, bias.requiresGrad, runs(on: x.device), x.dim >= 1, weight.dim == 2,
-          x.shape.last == weight.shape[1], weight.device == x.device, bias.device == x.device,
+    guard let bias, bias.requiresGrad, runs(on: x.device), x.dim >= 1, weight.dim == 2, weight.shape[0] > 0,
+          weight.shape[1] > 0, x.shape.last == weight.shape[1], weight.device == x.device, bias.device == x.device,
           bias.shape == [weight.shape[0]], fusableTypes.contains(x.dtype), fusableTypes.contains(weight.dtype),
           bias.dtype == weight.dtype else { return false }
     return x.dtype == weight.dtype || autocastDType(x.device) != nil

@@ -75,6 +75,9 @@ public final class ProfilerSession {
   private var action: ProfilerSchedule.Action = .none
   private var stepRange: UnsafeMutableRawPointer? = nil
   private var running = false
+  /// What this session did to the profiler: started its tracers (warm-up), and is recording.
+  private var prepared = false
+  private var recording = false
 
   public init(activities: Profiler.Activity = .available, schedule: ProfilerSchedule, recordShapes: Bool = false,
               profileMemory: Bool = false, onTraceReady: @escaping (ProfileResult) throws -> Void) {
@@ -86,18 +89,32 @@ public final class ProfilerSession {
   }
 
   deinit {
-    if let stepRange { ts_record_function_exit(stepRange) }
-    if running && (action == .record || action == .recordAndSave || action == .warmup) { _ = try? Profiler.stop() }
+    exitStep()
+    release()
+  }
+
+  /// Ends whatever this session left running in the profiler, dropping it.
+  private func release() {
+    if prepared && !recording { try? enable() }  // a warm-up is ended by a (discarded) recording, as PyTorch does
+    if recording { _ = try? finish() }
+    prepared = false
   }
 
   /// Begins step 0.
   public func start() throws {
     guard !running else { throw TorchError("ProfilerSession.start: the session is already running") }
-    running = true
     stepNumber = 0
-    action = schedule.action(at: 0)
-    try transit(from: .none, to: action)
-    try enterStep()
+    let first = schedule.action(at: 0)
+    do {
+      try transit(from: .none, to: first)
+      try enterStep()
+    } catch {
+      exitStep()
+      release()
+      throw error
+    }
+    action = first
+    running = true
   }
 
   /// Ends the current step and begins the next (`prof.step()`).
@@ -117,6 +134,7 @@ public final class ProfilerSession {
     guard running else { return }
     exitStep()
     running = false
+    defer { release() }
     try transit(from: action, to: nil)
   }
 
@@ -136,15 +154,21 @@ public final class ProfilerSession {
   private func prepare() throws {
     let f = flags()
     try check(ts_profiler_prepare(f.0, f.1, f.2, f.3))
+    prepared = true
   }
 
   private func enable() throws {
     let f = flags()
     try check(ts_profiler_enable(f.0, f.1, f.2, f.3))
+    recording = true
   }
 
+  /// Stops this session's recording (never another one) and returns it.
   private func finish() throws -> ProfileResult {
-    if activities.contains(.cuda) { for d in 0..<CUDA.deviceCount { try CUDA.synchronize(d) } }
+    guard recording else { throw TorchError("ProfilerSession: no recording of this session is running") }
+    recording = false
+    prepared = false
+    if activities.contains(.cuda) { for d in 0..<CUDA.deviceCount { try? CUDA.synchronize(d) } }
     return try Profiler.stop()
   }
 

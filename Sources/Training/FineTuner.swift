@@ -271,7 +271,6 @@ public final class FineTuner {
         try scheduler.step()
         try optimizer.zeroGrad(setToNone: true)
         state.globalStep += 1
-        try profiler?.step()
         let meanLoss = accLoss / Double(micro)
         micro = 0
         accLoss = 0
@@ -302,6 +301,7 @@ public final class FineTuner {
           interrupted = true
           break training
         }
+        try profiler?.step()  // after the step's evaluation and checkpoint, as prof.step() ends an iteration
         if done { break training }
         if epochEnded { break }
       }

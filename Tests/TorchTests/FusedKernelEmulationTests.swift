@@ -232,6 +232,16 @@ final class FusedKernelEmulationTests: XCTestCase {
     XCTAssertLessThanOrEqual(try relative(w.grad!, w2.grad!), 1e-4, "dweight")
     XCTAssertLessThanOrEqual(try relative(b.grad!, b2.grad!), 1e-4, "dbias")
 
+    // No rows: zero weight and bias gradients (the kernel writes no partial sums).
+    do {
+      let (w0, b0) = (try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
+      let empty = try FusedKernels.dropoutAddLayerNorm(try Tensor.randn([0, 96]), residual: try Tensor.randn([0, 96]),
+                                                       weight: w0, bias: b0, eps: 1e-5, p: 0.1, training: true)
+      try empty.output.sum().backward()
+      XCTAssertTrue(try w0.grad!.equal(try Tensor.zeros([96])), "dweight of no rows")
+      XCTAssertTrue(try b0.grad!.equal(try Tensor.zeros([96])), "dbias of no rows")
+    }
+
     // Through F: the copy rides on the output and F.linear takes it; the same step with eager ops agrees.
     let lin = try Tensor.randn([5, 96]).mul(.double(0.1))
     func step(fusedKernels: Bool) throws -> (out: Tensor, dx: Tensor, dr: Tensor, copied: Bool) {
@@ -304,6 +314,22 @@ final class FusedKernelEmulationTests: XCTestCase {
         XCTAssertLessThanOrEqual(try relative(fused.dw, eager.dw), tolerance, "\(what) dw")
         XCTAssertLessThanOrEqual(try relative(fused.db, eager.db), tolerance, "\(what) db")
       }
+    }
+    // A frozen weight with a trained bias: no weight gradient, the same input and bias gradients.
+    do {
+      let x = try Tensor.randn([50, 12]), w = try Tensor.randn([7, 12]), b = try Tensor.randn([7])
+      func run(fused: Bool) throws -> (Tensor, Tensor, Tensor?) {
+        FusedKernels.isEnabled = fused
+        defer { FusedKernels.isEnabled = true }
+        let (xa, ba) = (try x.detach().requiresGrad_(), try b.detach().requiresGrad_())
+        let y = try F.linear(xa, weight: w, bias: ba)
+        try y.pow(2).sum().backward()
+        return (xa.grad!, ba.grad!, w.grad)
+      }
+      let fused = try run(fused: true), eager = try run(fused: false)
+      XCTAssertNil(fused.2)
+      XCTAssertLessThanOrEqual(try relative(fused.0, eager.0), 1e-5, "frozen weight: dx")
+      XCTAssertLessThanOrEqual(try relative(fused.1, eager.1), 1e-5, "frozen weight: db")
     }
     // A frozen bias, no bias, or mismatched dtypes without autocast: at::linear (its error for the last).
     let x = try Tensor.randn([3, 8]), w = try Tensor.randn([4, 8]), b = try Tensor.randn([4])

@@ -137,6 +137,15 @@ final class ProfilerTests: XCTestCase {
       XCTAssertThrowsError(try Profiler.start(activities: .cuda)) { XCTAssertTrue("\($0)".contains("CUDA"), "\($0)") }
       XCTAssertFalse(Profiler.isRunning)
     }
+    // Stopping on another thread is refused (libtorch's recording state lives on the thread that started it).
+    try Profiler.start(activities: .cpu)
+    var elsewhere: Error? = nil
+    let thread = Thread { do { _ = try Profiler.stop() } catch { elsewhere = error } }
+    thread.start()
+    while !thread.isFinished { usleep(1000) }
+    XCTAssertTrue("\(elsewhere.map { "\($0)" } ?? "no error")".contains("thread that started it"), "\(String(describing: elsewhere))")
+    XCTAssertTrue(Profiler.isRunning)
+    _ = try Profiler.stop()
     // An error inside the block stops the recording.
     struct Boom: Error {}
     XCTAssertThrowsError(try Profiler.profile(activities: .cpu) { throw Boom() })
@@ -242,5 +251,25 @@ final class ProfilerScheduleTests: XCTestCase {
     }
     let session = ProfilerSession(activities: .cpu, schedule: try ProfilerSchedule(wait: 0, warmup: 0, active: 1)) { _ in }
     XCTAssertThrowsError(try session.step()) { XCTAssertTrue("\($0)".contains("start()"), "\($0)") }
+    // A session that cannot start (another recording runs) leaves that recording alone.
+    try Profiler.start(activities: .cpu)
+    var handedOver = 0
+    let blocked = ProfilerSession(activities: .cpu, schedule: try ProfilerSchedule(wait: 0, warmup: 0, active: 2)) { _ in handedOver += 1 }
+    XCTAssertThrowsError(try blocked.start()) { XCTAssertTrue("\($0)".contains("already running"), "\($0)") }
+    try blocked.stop()
+    XCTAssertTrue(Profiler.isRunning)
+    XCTAssertEqual(handedOver, 0)
+    let outer = try Profiler.stop()
+    XCTAssertFalse(outer.events.contains { $0.name.hasPrefix("ProfilerStep#") }, "the failed session recorded no step")
+    // A session dropped in the middle of its warm-up or recording leaves the profiler free.
+    for schedule in [try ProfilerSchedule(wait: 0, warmup: 3, active: 1), try ProfilerSchedule(wait: 0, warmup: 0, active: 3)] {
+      var dropped: ProfilerSession? = ProfilerSession(activities: .cpu, schedule: schedule) { _ in }
+      try dropped!.start()
+      try dropped!.step()
+      dropped = nil
+      XCTAssertFalse(Profiler.isRunning)
+      let ((), again) = try Profiler.profile(activities: .cpu) { _ = try x.matmul(try w.t()) }
+      XCTAssertTrue(again.events.contains { $0.name == "aten::mm" })
+    }
   }
 }

@@ -268,8 +268,8 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
       run(fn, sum, "dropout_add_ln_bwd", blocks, 128, params ? (unsigned)(2 * d * sizeof(float)) : 0, args);
     }
     at::Tensor dw, db;
-    if (w.defined()) dw = column_sums(dw_part, tw, d).first;
-    if (has_b) db = column_sums(db_part, tb, d).first;
+    if (w.defined()) dw = rows > 0 ? column_sums(dw_part, tw, d).first : at::zeros({d}, f32.dtype(tw));
+    if (has_b) db = rows > 0 ? column_sums(db_part, tb, d).first : at::zeros({d}, f32.dtype(tb));
     // One gradient per forward input: x, residual, weight, bias, then none for p, eps, training, the dtypes.
     return {dx, dr, dw, db, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
@@ -331,9 +331,12 @@ struct ActivationDropout : public torch::autograd::Function<ActivationDropout> {
 struct Linear : public torch::autograd::Function<Linear> {
   static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
     const int64_t k = x.size(-1), n = w.size(0);
-    auto x2 = x.reshape({-1, k});
+    auto x2 = x.reshape({x.numel() / k, k});
     auto y = b.defined() ? at::addmm(b, x2, w.t()) : at::mm(x2, w.t());
-    ctx->save_for_backward({x, w});
+    // x for the weight's gradient, W for the input's: each kept only when needed (as addmm's autograd does).
+    ctx->save_for_backward({w.requires_grad() ? x : at::Tensor(), x.requires_grad() ? w : at::Tensor()});
+    ctx->saved_data["x_sizes"] = x.sizes().vec();
+    ctx->saved_data["n"] = n;
     ctx->saved_data["bias_dtype"] = (int64_t)(b.defined() ? b.scalar_type() : at::ScalarType::Undefined);
     auto shape = x.sizes().vec();
     shape.back() = n;
@@ -343,11 +346,12 @@ struct Linear : public torch::autograd::Function<Linear> {
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     auto x = saved[0], w = saved[1];
-    const int64_t k = x.size(-1), n = w.size(0);
-    auto g = grads[0].reshape({-1, n});
+    const auto x_sizes = ctx->saved_data["x_sizes"].toIntVector();
+    const int64_t n = ctx->saved_data["n"].toInt(), k = x_sizes.back();
+    auto g = grads[0].reshape({grads[0].numel() / n, n});
     at::Tensor dx, dw, db;
-    if (ctx->needs_input_grad(0)) dx = g.mm(w).view(x.sizes());
-    if (ctx->needs_input_grad(1)) dw = g.t().mm(x.reshape({-1, k}));
+    if (ctx->needs_input_grad(0) && w.defined()) dx = g.mm(w).view(x_sizes);
+    if (ctx->needs_input_grad(1) && x.defined()) dw = g.t().mm(x.reshape({x.numel() / k, k}));
     const int64_t bias_dtype = ctx->saved_data["bias_dtype"].toInt();
     if (ctx->needs_input_grad(2) && bias_dtype != (int64_t)at::ScalarType::Undefined) {
       DeviceScope guard(g);
@@ -495,6 +499,14 @@ int ts_fused_linear(ts_tensor x, ts_tensor weight, ts_tensor bias, ts_tensor *ou
                     (!bt.defined() || bt.scalar_type() == xt.scalar_type()),
                 "linear: input, weight and bias must share one of float32, float16 or bfloat16, got ", xt.scalar_type(),
                 ", ", wt.scalar_type(), bt.defined() ? std::string(", ") + c10::toString(bt.scalar_type()) : std::string());
+    TORCH_CHECK(wt.size(0) > 0 && wt.size(1) > 0, "linear: the fused path needs a non-empty weight, got ", wt.sizes());
+    // The backward sums the bias gradient with col_sum: build it now, so that a GPU it cannot be built for falls back
+    // to eager ops here rather than failing in backward().
+    if (bt.defined() && bt.requires_grad()) {
+      for (auto opts : {colsum_options(xt.scalar_type(), bt.scalar_type()), colsum_options(xt.scalar_type(), at::kFloat),
+                        colsum_options(at::kFloat, bt.scalar_type())})
+        kernel(xt, opts, "col_sum");
+    }
     *out = ts::wrap(Linear::apply(xt.contiguous(), wt, bt));
 #else
     (void)x; (void)weight; (void)bias; (void)out;

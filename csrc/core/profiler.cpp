@@ -5,7 +5,9 @@
 #include <torch/csrc/autograd/profiler_kineto.h>
 
 #include <memory>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -53,8 +55,33 @@ std::string shapes_text(const prof::KinetoEvent &e) {
   return s + "]";
 }
 
+/// Which thread's recording is running, if any: libtorch keeps the profiler's state per thread (and its own global
+/// flag only covers recordings with the CPU activity), so start, stop and the checks go through this.
+std::mutex owner_mutex;
+bool recording = false;
+std::thread::id owner;
+
+void check_not_recording() {
+  std::lock_guard<std::mutex> lock(owner_mutex);
+  TORCH_CHECK(!recording && !prof::isProfilerEnabledInMainThread(),
+              "the profiler is already running (one recording at a time)");
+}
+
+void set_recording(bool on) {
+  std::lock_guard<std::mutex> lock(owner_mutex);
+  recording = on;
+  owner = std::this_thread::get_id();
+}
+
+void check_owner() {
+  std::lock_guard<std::mutex> lock(owner_mutex);
+  TORCH_CHECK(recording, "the profiler is not running");
+  TORCH_CHECK(owner == std::this_thread::get_id(),
+              "the profiler must be stopped on the thread that started it");
+}
+
 std::set<impl::ActivityType> activity_set(int32_t cpu, int32_t cuda) {
-  TORCH_CHECK(!prof::isProfilerEnabledInMainThread(), "the profiler is already running (one recording at a time)");
+  check_not_recording();
   TORCH_CHECK(cpu || cuda, "the profiler needs at least one activity (CPU or CUDA)");
   std::set<impl::ActivityType> activities;
   if (cpu) activities.insert(impl::ActivityType::CPU);
@@ -84,6 +111,7 @@ int ts_profiler_enable(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t
   TS_TRY
     auto activities = activity_set(cpu, cuda);
     prof::enableProfiler(config_of(record_shapes, profile_memory), activities);
+    set_recording(true);
   TS_CATCH
 }
 
@@ -93,6 +121,7 @@ int ts_profiler_start(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t 
     auto config = config_of(record_shapes, profile_memory);
     prof::prepareProfiler(config, activities);
     prof::enableProfiler(config, activities);
+    set_recording(true);
   TS_CATCH
 }
 
@@ -113,8 +142,9 @@ void ts_record_function_exit(void *handle) {
 
 int ts_profiler_stop(void **out, int64_t *count) {
   TS_TRY
-    TORCH_CHECK(prof::isProfilerEnabledInMainThread(), "the profiler is not running");
+    check_owner();
     auto rec = std::make_unique<Recording>();
+    set_recording(false);  // whatever disableProfiler says, this recording has ended
     rec->result = prof::disableProfiler();
     const auto &events = rec->result->events();
     rec->names.reserve(events.size());
@@ -160,7 +190,8 @@ void ts_profile_free(void *recording) { delete static_cast<Recording *>(recordin
 
 int ts_profiler_is_running(uint8_t *out) {
   TS_TRY
-    *out = prof::isProfilerEnabledInMainThread() ? 1 : 0;
+    std::lock_guard<std::mutex> lock(owner_mutex);
+    *out = recording ? 1 : 0;
   TS_CATCH
 }
 
