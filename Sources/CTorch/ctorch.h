@@ -219,11 +219,8 @@ typedef struct {
   int64_t sequence_nr;
   int64_t bytes;
 } ts_profile_event;
-/// Starts recording on this thread (and the autograd threads it starts work on): operators (`cpu`), GPU activity
-/// through CUPTI (`cuda`).
-int ts_profiler_start(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory);
-/// The two halves of ts_profiler_start, for schedules: `prepare` starts the tracers (warm-up, nothing kept),
-/// `enable` starts recording after it.
+/// A recording on this thread (and the autograd threads it starts work on) of operators (`cpu`) and GPU activity
+/// through CUPTI (`cuda`): `prepare` starts the tracers (a warm-up: nothing kept), `enable` then starts recording.
 int ts_profiler_prepare(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory);
 int ts_profiler_enable(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory);
 /// A named range in the recording (`torch.profiler.record_function`): enter returns a handle that exit ends and frees.

@@ -33,8 +33,24 @@ public enum Profiler {
   /// Starts a recording; end it with `stop()` on the same thread. `recordShapes` keeps each operator's input shapes.
   public static func start(activities: Activity = .available, recordShapes: Bool = false,
                            profileMemory: Bool = false) throws {
-    try check(ts_profiler_start(activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
-                                recordShapes ? 1 : 0, profileMemory ? 1 : 0))
+    try prepare(activities, recordShapes: recordShapes, profileMemory: profileMemory)
+    try enable(activities, recordShapes: recordShapes, profileMemory: profileMemory)
+  }
+
+  /// Starts the tracers without keeping anything (a schedule's warm-up); `enable` then starts the recording.
+  static func prepare(_ activities: Activity, recordShapes: Bool, profileMemory: Bool) throws {
+    try check(ts_profiler_prepare(activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
+                                  recordShapes ? 1 : 0, profileMemory ? 1 : 0))
+  }
+
+  static func enable(_ activities: Activity, recordShapes: Bool, profileMemory: Bool) throws {
+    try check(ts_profiler_enable(activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
+                                 recordShapes ? 1 : 0, profileMemory ? 1 : 0))
+  }
+
+  /// Waits for every CUDA device when `activities` records them, so that their work is in the recording.
+  static func synchronize(_ activities: Activity) throws {
+    if activities.contains(.cuda) { for d in 0..<CUDA.deviceCount { try CUDA.synchronize(d) } }
   }
 
   /// Ends the recording and returns it (GPU events are complete once the GPU work has finished: synchronise first).
@@ -52,7 +68,7 @@ public enum Profiler {
     let value: T
     do {
       value = try body()
-      if activities.contains(.cuda) { for d in 0..<CUDA.deviceCount { try CUDA.synchronize(d) } }
+      try synchronize(activities)
     } catch {
       _ = try? stop()
       throw error

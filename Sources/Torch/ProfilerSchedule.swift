@@ -147,19 +147,13 @@ public final class ProfilerSession {
     stepRange = nil
   }
 
-  private func flags() -> (Int32, Int32, Int32, Int32) {
-    (activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0, recordShapes ? 1 : 0, profileMemory ? 1 : 0)
-  }
-
   private func prepare() throws {
-    let f = flags()
-    try check(ts_profiler_prepare(f.0, f.1, f.2, f.3))
+    try Profiler.prepare(activities, recordShapes: recordShapes, profileMemory: profileMemory)
     prepared = true
   }
 
   private func enable() throws {
-    let f = flags()
-    try check(ts_profiler_enable(f.0, f.1, f.2, f.3))
+    try Profiler.enable(activities, recordShapes: recordShapes, profileMemory: profileMemory)
     recording = true
   }
 
@@ -168,7 +162,7 @@ public final class ProfilerSession {
     guard recording else { throw TorchError("ProfilerSession: no recording of this session is running") }
     recording = false
     prepared = false
-    if activities.contains(.cuda) { for d in 0..<CUDA.deviceCount { try? CUDA.synchronize(d) } }
+    try? Profiler.synchronize(activities)  // stop even if the GPU reports an error
     return try Profiler.stop()
   }
 

@@ -104,13 +104,13 @@ struct FineTune: ParsableCommand {
     c.resume = resume.map { $0 == "latest" ? "" : $0 }
     c.strict = strict
     if let profile {
-      let parts = profile.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-      guard parts.count == 3 || parts.count == 4, parts.allSatisfy({ $0 != nil }) else {
+      let fields = profile.split(separator: ",", omittingEmptySubsequences: false)
+      let n = fields.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard n.count == fields.count, n.count == 3 || n.count == 4 else {
         throw ValidationError("--profile must be WAIT,WARMUP,ACTIVE[,REPEAT] (whole numbers), got '\(profile)'")
       }
       do {
-        c.profile = try ProfilerSchedule(wait: parts[0]!, warmup: parts[1]!, active: parts[2]!,
-                                         repeat: parts.count == 4 ? parts[3]! : 1)
+        c.profile = try ProfilerSchedule(wait: n[0], warmup: n[1], active: n[2], repeat: n.count == 4 ? n[3] : 1)
       } catch {
         throw ValidationError("--profile: \(error)")
       }

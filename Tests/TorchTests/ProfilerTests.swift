@@ -30,16 +30,7 @@ final class ProfilerTests: XCTestCase {
 
   /// Operator names → call counts recorded by torch.profiler for `pythonProgram`.
   func pytorchCounts() throws -> [String: Int] {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: pythonPath)
-    process.arguments = ["-c", Self.pythonProgram]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    XCTAssertEqual(process.terminationStatus, 0, "python torch.profiler run")
-    return try JSONDecoder().decode([String: Int].self, from: data)
+    try JSONDecoder().decode([String: Int].self, from: try pythonOutput(Self.pythonProgram))
   }
 
   func testOperatorCallsMatchTorchProfiler() throws {
@@ -155,25 +146,12 @@ final class ProfilerTests: XCTestCase {
 
 /// `ProfilerSchedule` and `ProfilerSession` against torch.profiler.schedule and profile(schedule=…).step().
 final class ProfilerScheduleTests: XCTestCase {
-  func python(_ program: String) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: pythonPath)
-    process.arguments = ["-c", program]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    XCTAssertEqual(process.terminationStatus, 0, "python")
-    return data
-  }
-
   /// (wait, warmup, active, repeat, skip_first, skip_first_wait)
   static let schedules = [(1, 1, 2, 2, 0, 0), (0, 0, 1, 0, 0, 0), (2, 1, 3, 1, 3, 0), (5, 1, 2, 0, 2, 1), (0, 2, 1, 3, 1, 0)]
 
   func testActionsMatchTorchProfilerSchedule() throws {
     let list = Self.schedules.map { "(\($0.0), \($0.1), \($0.2), \($0.3), \($0.4), \($0.5))" }.joined(separator: ", ")
-    let data = try python("""
+    let data = try pythonOutput("""
       import json, warnings
       warnings.simplefilter("ignore")
       from torch.profiler import schedule
@@ -197,7 +175,7 @@ final class ProfilerScheduleTests: XCTestCase {
   /// Ten training-like steps under schedule(wait=1, warmup=1, active=2, repeat=2) and one with the last cycle cut by
   /// the end: which ProfilerStep#N ranges and how many aten::mm calls each handed-over recording holds, as PyTorch's.
   func testSessionHandsOverTheSameCyclesAsTorchProfiler() throws {
-    let data = try python("""
+    let data = try pythonOutput("""
       import json, tempfile, torch
       from torch.profiler import profile, schedule, ProfilerActivity
       x = torch.randn(8, 16).requires_grad_()

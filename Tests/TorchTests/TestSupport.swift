@@ -13,6 +13,20 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 /// Python with the pinned reference packages.
 var pythonPath: String { ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"] ?? repoRoot + "/.venv/bin/python" }
 
+/// What `python -c program` prints on stdout (stderr passes through); fails the test when it exits non-zero.
+func pythonOutput(_ program: String, file: StaticString = #filePath, line: UInt = #line) throws -> Data {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: pythonPath)
+  process.arguments = ["-c", program]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  try process.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  XCTAssertEqual(process.terminationStatus, 0, "python -c exited with \(process.terminationStatus)", file: file, line: line)
+  return data
+}
+
 /// Largest element-wise difference, and where, between two tensors of the same shape (compared in float64).
 struct Difference: CustomStringConvertible {
   var maxAbs: Double = 0

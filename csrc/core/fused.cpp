@@ -9,6 +9,8 @@
 #include <mutex>
 #include <optional>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "../ctorch_internal.h"
 #include "fused_kernels.h"
@@ -134,47 +136,58 @@ at::PhiloxCudaState rng_state(const at::Tensor &t, uint64_t increment) {
   return at::PhiloxCudaState(at::detail::getDefaultCPUGenerator().current_seed(), offset.fetch_add(increment));
 }
 
-/// One col_sum launch over a contiguous [rows, cols] matrix: columns < split_col into `out`, the rest into `out2`,
-/// per split of `rows_per_split` rows (see the kernel).
-void launch_col_sum(const at::Tensor &in, at::Tensor &out, at::Tensor &out2, int64_t rows, int64_t cols, int64_t split_col,
-                    int64_t rows_per_split) {
+/// One col_sum launch over a contiguous [rows, cols] matrix, per split of `rows_per_split` rows (see the kernel).
+void launch_col_sum(const at::Tensor &in, at::Tensor &out, int64_t rows_per_split) {
+  const int64_t rows = in.size(0), cols = in.size(1);
   const int64_t tiles = (cols + 31) / 32, splits = (rows + rows_per_split - 1) / rows_per_split;
   void *fn = kernel(in, colsum_options(in.scalar_type(), out.scalar_type()), "col_sum");
   const void *in_p = in.data_ptr();
-  void *out_p = out.data_ptr(), *out2_p = out2.defined() ? out2.data_ptr() : nullptr;
-  long long r = rows, c = cols, sc = split_col, rps = rows_per_split;
-  void *args[] = {&in_p, &out_p, &out2_p, &r, &c, &sc, &rps};
+  void *out_p = out.data_ptr();
+  long long r = rows, c = cols, rps = rows_per_split;
+  void *args[] = {&in_p, &out_p, &r, &c, &rps};
   run(fn, in, "col_sum", (unsigned)(tiles * splits), 256, 8 * 32 * sizeof(float), args);
 }
 
 /// Sums over the rows of a [rows, cols] matrix (`in`, made contiguous), accumulated in float, as
-/// `in.sum(0).to(dtype)`: columns [0, split_col) as the first result, the rest as the second (empty when split_col
-/// = cols). Deterministic. Tall matrices take two passes: per-split partial sums spread over the GPU, then their sum.
-std::pair<at::Tensor, at::Tensor> column_sums(const at::Tensor &in, at::ScalarType dtype, int64_t split_col) {
+/// `in.sum(0).to(dtype)` (zeros for no rows). Deterministic. Tall matrices take two passes: per-split partial sums
+/// spread over the GPU, then their sum.
+at::Tensor column_sums(const at::Tensor &in, at::ScalarType dtype) {
   const auto m = in.contiguous();
   const int64_t rows = m.size(0), cols = m.size(1);
-  auto out = at::empty({split_col}, m.options().dtype(dtype));
-  auto out2 = split_col < cols ? at::empty({cols - split_col}, m.options().dtype(dtype)) : at::Tensor();
-  if (rows == 0 || cols == 0) {
-    out.zero_();
-    if (out2.defined()) out2.zero_();
-    return {out, out2};
-  }
+  auto out = at::empty({cols}, m.options().dtype(dtype));
+  if (rows == 0 || cols == 0) return out.zero_();
   const int64_t tiles = (cols + 31) / 32;
   // Enough blocks to fill the GPU, at least 256 rows (32 per warp) per split.
   int64_t splits = ((int64_t)sm_count(m) * 4 + tiles - 1) / tiles;
   splits = std::min(splits, (rows + 255) / 256);
   if (splits <= 1) {
-    launch_col_sum(m, out, out2, rows, cols, split_col, rows);
-    return {out, out2};
+    launch_col_sum(m, out, rows);
+    return out;
   }
   const int64_t per_split = (rows + splits - 1) / splits;
   splits = (rows + per_split - 1) / per_split;
   auto part = at::empty({splits, cols}, m.options().dtype(at::kFloat));
-  at::Tensor none;
-  launch_col_sum(m, part, none, rows, cols, cols, per_split);
-  launch_col_sum(part, out, out2, splits, cols, split_col, splits);
-  return {out, out2};
+  launch_col_sum(m, part, per_split);
+  launch_col_sum(part, out, splits);
+  return out;
+}
+
+/// Builds every col_sum variant column_sums may launch for `tin` input and `tout` output on t's device (one pass,
+/// or partial sums in float and their sum); on a GPU once per (device, tin, tout), since callers ask per call.
+void build_column_sums(const at::Tensor &t, at::ScalarType tin, at::ScalarType tout) {
+  static std::mutex mutex;
+  static std::set<std::tuple<int, int, int>> built;
+  const auto key = std::make_tuple((int)t.device().index(), (int)tin, (int)tout);
+  if (t.is_cuda()) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (built.count(key)) return;
+  }
+  for (auto opts : {colsum_options(tin, tout), colsum_options(tin, at::kFloat), colsum_options(at::kFloat, tout)})
+    kernel(t, opts, "col_sum");
+  if (t.is_cuda()) {
+    std::lock_guard<std::mutex> lock(mutex);
+    built.insert(key);
+  }
 }
 
 struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNorm> {
@@ -254,8 +267,10 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
     const unsigned blocks = blocks_for(rows, 4, (int64_t)sm_count(sum) * 4);
     const bool params = w.defined() || has_b;
     auto f32 = sum.options().dtype(at::kFloat);
-    auto dw_part = at::empty({params ? (int64_t)blocks : 0, d}, f32);
-    auto db_part = at::empty({params ? (int64_t)blocks : 0, d}, f32);
+    // One partial row per block (none without rows, so that their column sums are zeros).
+    const int64_t part_rows = params && rows > 0 ? (int64_t)blocks : 0;
+    auto dw_part = at::empty({part_rows, d}, f32);
+    auto db_part = at::empty({part_rows, d}, f32);
     if (rows > 0) {
       void *fn = kernel(sum, ln_options(tx, tr, sum.scalar_type(), to, tl, tw, d, w.defined(), has_b, dropout),
                         "dropout_add_ln_bwd");
@@ -268,8 +283,8 @@ struct DropoutAddLayerNorm : public torch::autograd::Function<DropoutAddLayerNor
       run(fn, sum, "dropout_add_ln_bwd", blocks, 128, params ? (unsigned)(2 * d * sizeof(float)) : 0, args);
     }
     at::Tensor dw, db;
-    if (w.defined()) dw = rows > 0 ? column_sums(dw_part, tw, d).first : at::zeros({d}, f32.dtype(tw));
-    if (has_b) db = rows > 0 ? column_sums(db_part, tb, d).first : at::zeros({d}, f32.dtype(tb));
+    if (w.defined()) dw = column_sums(dw_part, tw);
+    if (has_b) db = column_sums(db_part, tb);
     // One gradient per forward input: x, residual, weight, bias, then none for p, eps, training, the dtypes.
     return {dx, dr, dw, db, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
@@ -355,7 +370,7 @@ struct Linear : public torch::autograd::Function<Linear> {
     const int64_t bias_dtype = ctx->saved_data["bias_dtype"].toInt();
     if (ctx->needs_input_grad(2) && bias_dtype != (int64_t)at::ScalarType::Undefined) {
       DeviceScope guard(g);
-      db = column_sums(g, static_cast<at::ScalarType>(bias_dtype), n).first;
+      db = column_sums(g, static_cast<at::ScalarType>(bias_dtype));
     }
     return {dx, dw, db};
   }
@@ -502,11 +517,7 @@ int ts_fused_linear(ts_tensor x, ts_tensor weight, ts_tensor bias, ts_tensor *ou
     TORCH_CHECK(wt.size(0) > 0 && wt.size(1) > 0, "linear: the fused path needs a non-empty weight, got ", wt.sizes());
     // The backward sums the bias gradient with col_sum: build it now, so that a GPU it cannot be built for falls back
     // to eager ops here rather than failing in backward().
-    if (bt.defined() && bt.requires_grad()) {
-      for (auto opts : {colsum_options(xt.scalar_type(), bt.scalar_type()), colsum_options(xt.scalar_type(), at::kFloat),
-                        colsum_options(at::kFloat, bt.scalar_type())})
-        kernel(xt, opts, "col_sum");
-    }
+    if (bt.defined() && bt.requires_grad()) build_column_sums(xt, xt.scalar_type(), bt.scalar_type());
     *out = ts::wrap(Linear::apply(xt.contiguous(), wt, bt));
 #else
     (void)x; (void)weight; (void)bias; (void)out;

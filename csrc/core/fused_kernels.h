@@ -323,12 +323,10 @@ extern "C" __global__ void __launch_bounds__(256) act_dropout_bwd(
 #ifdef COLSUM
 /// Column sums of a row-major [rows, cols] matrix in float, deterministic (a fixed order, no atomics): block b sums
 /// the 32 columns of tile b % tiles over rows [split · rows_per_split, (split + 1) · rows_per_split) with split =
-/// b / tiles, its eight warps taking every eighth row, then adds the warps' sums in order. Column c of the result
-/// goes to out[split · cols + c] when c < split_col, else to out2[split · (cols − split_col) + c − split_col] (two
-/// outputs from one launch). With rows_per_split < rows it writes per-split partial sums for a second pass.
+/// b / tiles, its eight warps taking every eighth row, then adds the warps' sums in order, into out[split · cols + c].
+/// With rows_per_split < rows it writes per-split partial sums for a second pass.
 extern "C" __global__ void __launch_bounds__(256) col_sum(
-    const TIN *__restrict__ in, TOUT *__restrict__ out, TOUT *__restrict__ out2, long long rows, long long cols,
-    long long split_col, long long rows_per_split) {
+    const TIN *__restrict__ in, TOUT *__restrict__ out, long long rows, long long cols, long long rows_per_split) {
   extern __shared__ float shared[];  // [8 * 32]: each warp's sums
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long tiles = (cols + 31) / 32;
@@ -346,8 +344,7 @@ extern "C" __global__ void __launch_bounds__(256) col_sum(
     float total = 0.f;
 #pragma unroll
     for (int w = 0; w < 8; w++) total += shared[w * 32 + lane];
-    if (col < split_col) out[split * split_col + col] = from_f<TOUT>(total);
-    else out2[split * (cols - split_col) + col - split_col] = from_f<TOUT>(total);
+    out[split * cols + col] = from_f<TOUT>(total);
   }
 }
 #endif  // COLSUM

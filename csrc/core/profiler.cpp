@@ -115,16 +115,6 @@ int ts_profiler_enable(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t
   TS_CATCH
 }
 
-int ts_profiler_start(int32_t cpu, int32_t cuda, int32_t record_shapes, int32_t profile_memory) {
-  TS_TRY
-    auto activities = activity_set(cpu, cuda);
-    auto config = config_of(record_shapes, profile_memory);
-    prof::prepareProfiler(config, activities);
-    prof::enableProfiler(config, activities);
-    set_recording(true);
-  TS_CATCH
-}
-
 int ts_record_function_enter(const char *name, void **out) {
   TS_TRY
     auto rf = std::make_unique<at::RecordFunction>(at::RecordScope::USER_SCOPE);

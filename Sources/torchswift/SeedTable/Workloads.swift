@@ -249,9 +249,9 @@ func measureSwiftRow(_ config: ScenarioConfig, row: RowKind, steps: Int, warmup:
   }
   let peak = row.onGPU ? try CUDA.memoryStats(0).peakAllocated : ProcessMemory.peakDelta(since: base)
   if let profile {
+    // (Profiler.profile waits for the GPU before the recording ends.)
     let ((), recording) = try Profiler.profile(activities: row.onGPU ? [.cpu, .cuda] : .cpu) {
       for i in 0..<profileSteps { try timed(warmup + steps + i) }
-      try sync()
     }
     try recording.exportChromeTrace(to: profile + ".json")
     let table = recording.table(sortBy: row.onGPU ? .deviceTotal : .cpuSelf, rowLimit: 60)

@@ -56,8 +56,8 @@ extern "C" __attribute__((visibility("default"))) void ts_emulated_launch(const 
 #ifdef COLSUM
   if (std::strcmp(name, "col_sum") == 0) {
     launch(grid, block, [&] {
-      col_sum(arg<const TIN *>(a, 0), arg<TOUT *>(a, 1), arg<TOUT *>(a, 2), arg<long long>(a, 3), arg<long long>(a, 4),
-              arg<long long>(a, 5), arg<long long>(a, 6));
+      col_sum(arg<const TIN *>(a, 0), arg<TOUT *>(a, 1), arg<long long>(a, 2), arg<long long>(a, 3),
+              arg<long long>(a, 4));
     });
     return;
   }
