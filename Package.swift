@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "Datasets", targets: ["Datasets"]),
     .library(name: "TrainingSupport", targets: ["TrainingSupport"]),
     .library(name: "Training", targets: ["Training"]),
+    .library(name: "Distributed", targets: ["Distributed"]),
     .executable(name: "torchswift", targets: ["torchswift"]),
   ],
   dependencies: [
@@ -32,12 +33,13 @@ let package = Package(
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
     .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers"]),
     .target(name: "Datasets"),
-    .target(name: "Training", dependencies: ["Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport"]),
+    .target(name: "Distributed", dependencies: ["CTorch", "Torch", "NN", "Optim"]),
+    .target(name: "Training", dependencies: ["Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "Distributed"]),
     .target(name: "TrainingSupport"),
     .executableTarget(
       name: "torchswift",
       dependencies: [
-        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "Training",
+        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "Training", "Distributed",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures", "KernelEmulator"]),
@@ -51,6 +53,11 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ReferenceTesting"]),
     .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport", "ReferenceTesting"]),
     .testTarget(name: "TorchSwiftCLITests", dependencies: ["torchswift"]),
+    // A rank of the distributed tests: launched as 2 processes (by hand or by torchrun) by DistributedTests.
+    .executableTarget(name: "DistributedWorker", dependencies: ["Distributed", "Torch", "NN", "Optim"],
+                      path: "Tests/DistributedWorker"),
+    .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Torch", "ReferenceTesting", "DistributedWorker"],
+                exclude: ["Fixtures"]),
   ],
   swiftLanguageModes: [.v5]
 )

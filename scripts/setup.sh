@@ -41,6 +41,18 @@ for d in include lib; do
 done
 [ -f "$TORCH_DIR/lib/libtorch_cpu.so" ] || { echo "setup: error: $TORCH_DIR/lib/libtorch_cpu.so not found" >&2; exit 1; }
 
+# ---- 1b. gloo's headers for c10d's Gloo process groups (the torch wheel ships c10d's headers, not gloo's) ----
+if [ ! -f /usr/include/gloo/config.h ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "apt-get install libgloo-dev (gloo's headers, for distributed training on the CPU)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgloo-dev >/dev/null || {
+      apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgloo-dev >/dev/null; } \
+      || say "warning: could not install libgloo-dev: the C layer builds without Gloo (no CPU process groups)"
+  else
+    say "warning: gloo's headers are missing (install Debian's libgloo-dev as root): building without Gloo process groups"
+  fi
+fi
+
 # ---- 2. version, ABI, CUDA, config files ----
 if [ -f "$TORCH_DIR/version.py" ]; then
   TORCH_VERSION="$(sed -n "s/^__version__ = '\([^']*\)'.*/\1/p" "$TORCH_DIR/version.py")"
@@ -60,7 +72,7 @@ if [ -f "$TORCH_DIR/lib/libtorch_cuda.so" ]; then CUDA_LIBS="-ltorch_cuda -lc10_
 CUDA_CFLAGS=""
 if [ -n "$CUDA_LIBS" ]; then
   SITE="$(dirname "$TORCH_DIR")"
-  if [ -z "${LIBTORCH:-}" ] && [ ! -d "$SITE/nvidia/cuda_nvcc/include/crt" ]; then install_reqs python/requirements-cuda-headers.txt; fi
+  if [ -z "${LIBTORCH:-}" ]; then install_reqs python/requirements-cuda-headers.txt; fi
   WHEEL_INCS="$(ls -d "$SITE"/nvidia/*/include 2>/dev/null | grep -v '/cu13/' | sort | tr '\n' ':' | sed 's/:$//')"
   for inc in "${CUDA_HOME:-/nonexistent}/include" /usr/local/cuda/include "$SITE/nvidia/cu13/include" \
              "$SITE/nvidia/cuda_runtime/include:$WHEEL_INCS"; do
