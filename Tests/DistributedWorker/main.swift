@@ -155,7 +155,7 @@ do {
       optimizer = try AdamW(net.parameters(), lr: 0.01)
     case "zero":
       ddp = try DistributedDataParallel(net, processGroup: pg!, findUnusedParameters: unused)
-      optimizer = try ZeroRedundancyOptimizer([ParamGroup(params: net.parameters(), options: AdamOptions(lr: 0.01))],
+      optimizer = try ZeroRedundancyOptimizer([ParamGroup(params: net.parameters(), options: AdamOptions(lr: 0.01, weightDecay: 0.01))],
                                               processGroup: pg!) { try AdamW($0) }
     case "fsdp":
       fsdp = try FullyShardedDataParallel(net, processGroup: pg!, units: [net.fc1, net.fc2])
