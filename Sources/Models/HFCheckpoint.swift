@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import NN
 import SafeTensors
@@ -104,7 +105,7 @@ public enum HFCheckpoint {
     var cfg = config
     cfg["transformers_version"] = cfg["transformers_version"] ?? "4.57.1"
     let json = try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys])
-    try json.write(to: URL(fileURLWithPath: dir + "/config.json"), options: .atomic)
+    try AtomicFile.write(json, to: dir + "/config.json")
     try Torch.saveSafetensors(try model.stateDict(), to: dir + "/model.safetensors", metadata: ["format": "pt"])
     if let tokenizerDir {
       for name in ["tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"] {
