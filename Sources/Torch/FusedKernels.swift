@@ -57,14 +57,14 @@ public enum FusedKernels {
   }
 
   /// Runs `fused`; when the kernels cannot be compiled or loaded here (an NVRTC that does not know this GPU, a
-  /// driver that rejects the image), records why in `buildFailure`, warns once on stderr and returns nil so that
+  /// driver that rejects the image), records why in `buildFailure`, warns once (through the `torchswift.torch` logger) and returns nil so that
   /// the caller runs the eager ops. Other errors (bad input, a failed launch) are thrown.
   static func attempt<R>(_ fused: () throws -> R) throws -> R? {
     do {
       return try fused()
     } catch let error as TorchError where isBuildFailure(error.message) {
       if buildFailure == nil {
-        FileHandle.standardError.write(Data("TorchSwift: fused CUDA kernels unavailable, running eager ops: \(error.message)\n".utf8))
+        torchLogger.warning("fused CUDA kernels unavailable, running eager ops: \(error.message)")
       }
       buildFailure = error.message
       return nil
