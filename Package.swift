@@ -25,23 +25,24 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CTorch", pkgConfig: "ctorch"),
     .target(name: "FileIO"),
-    .target(name: "SafeTensors", dependencies: ["FileIO"]),
+    .target(name: "JSONSupport"),
+    .target(name: "SafeTensors", dependencies: ["FileIO", "JSONSupport"]),
     .executableTarget(name: "SafeTensorsFuzz", dependencies: ["SafeTensors"]),
     .target(
       name: "Torch", dependencies: ["CTorch", "SafeTensors", "FileIO", .product(name: "Logging", package: "swift-log")]),
     .target(name: "NN", dependencies: ["Torch"]),
     .target(name: "Optim", dependencies: ["Torch", "NN"]),
-    .target(name: "Tokenizers"),
+    .target(name: "Tokenizers", dependencies: ["JSONSupport"]),
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
     .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers", "FileIO"]),
-    .target(name: "Datasets", dependencies: ["FileIO"]),
+    .target(name: "Datasets", dependencies: ["FileIO", "JSONSupport"]),
     .target(
       name: "Training",
       dependencies: [
         "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "FileIO",
         .product(name: "Logging", package: "swift-log"),
       ]),
-    .target(name: "TrainingSupport", dependencies: ["FileIO"]),
+    .target(name: "TrainingSupport", dependencies: ["FileIO", "JSONSupport"]),
     .executableTarget(
       name: "torchswift",
       dependencies: [
@@ -50,6 +51,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
+    .testTarget(name: "JSONSupportTests", dependencies: ["JSONSupport", "ReferenceTesting"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch", "ReferenceTesting"], exclude: ["Fixtures", "KernelEmulator"]),
     .testTarget(name: "NNTests", dependencies: ["Torch", "NN", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),

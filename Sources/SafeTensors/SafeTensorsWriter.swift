@@ -1,4 +1,5 @@
 import FileIO
+import JSONSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -183,20 +184,20 @@ public enum SafeTensorsWriter {
             }
             if let metadata {
                 separator()
-                SafeTensorsWriter.appendJSONString("__metadata__", to: &json)
+                JSONText.appendString("__metadata__", to: &json)
                 json.append(contentsOf: ":{".utf8)
                 let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                 for (index, key) in keys.enumerated() {
                     if index > 0 { json.append(UInt8(ascii: ",")) }
-                    SafeTensorsWriter.appendJSONString(key, to: &json)
+                    JSONText.appendString(key, to: &json)
                     json.append(UInt8(ascii: ":"))
-                    SafeTensorsWriter.appendJSONString(metadata[key] ?? "", to: &json)
+                    JSONText.appendString(metadata[key] ?? "", to: &json)
                 }
                 json.append(UInt8(ascii: "}"))
             }
             for item in placed {
                 separator()
-                SafeTensorsWriter.appendJSONString(item.entry.name, to: &json)
+                JSONText.appendString(item.entry.name, to: &json)
                 json.append(contentsOf: ":{\"dtype\":\"".utf8)
                 json.append(contentsOf: item.entry.dtype.rawValue.utf8)
                 json.append(contentsOf: "\",\"shape\":[".utf8)
@@ -212,31 +213,6 @@ public enum SafeTensorsWriter {
             self.header = json
             self.dataByteCount = offset
         }
-    }
-
-    /// Appends `text` as a JSON string literal, escaping exactly as
-    /// `serde_json` does: `"` and `\`, the short escapes `\b \t \n \f \r`,
-    /// other control characters as `\u00xx` (lowercase hex); everything
-    /// else, including non-ASCII and `/`, verbatim.
-    static func appendJSONString(_ text: String, to json: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        json.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): json.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): json.append(contentsOf: [0x5C, 0x5C])
-            case 0x08: json.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x09: json.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x0A: json.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0C: json.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0x0D: json.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case ..<0x20:
-                json.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                         hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: json.append(byte)
-            }
-        }
-        json.append(UInt8(ascii: "\""))
     }
 
     // MARK: File output

@@ -1,5 +1,6 @@
 import FileIO
 import Foundation
+import JSONSupport
 #if canImport(Glibc)
 import Glibc
 #endif
