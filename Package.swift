@@ -31,7 +31,7 @@ let package = Package(
     .target(
       name: "Torch", dependencies: ["CTorch", "SafeTensors", "FileIO", .product(name: "Logging", package: "swift-log")]),
     .target(name: "NN", dependencies: ["Torch"]),
-    .target(name: "Optim", dependencies: ["Torch", "NN"]),
+    .target(name: "Optim", dependencies: ["Torch"]),
     .target(name: "Tokenizers", dependencies: ["JSONSupport"]),
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
     .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers", "FileIO"]),
@@ -56,7 +56,7 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["Torch", "NN", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch", "NN", "SafeTensors", "Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "SafeTensors", "torchswift", "ReferenceTesting"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "NN", "SafeTensors", "torchswift", "ReferenceTesting"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),
     .target(name: "ReferenceTesting", path: "Tests/ReferenceTesting"),

@@ -40,7 +40,7 @@ public enum HFCheckpoint {
     } else if FileManager.default.fileExists(atPath: dir + "/model.safetensors.index.json") {
       raw = try shardedWeights(dir, device: device)
     } else {
-      throw TorchError("no model weights in '\(dir)': expected model.safetensors or pytorch_model.bin")
+      throw ModelConfigError("no model weights in '\(dir)': expected model.safetensors or pytorch_model.bin")
     }
     // Old TensorFlow-converted checkpoints name LayerNorm parameters gamma/beta, as transformers renames.
     var out: [String: Tensor] = [:]
@@ -58,7 +58,7 @@ public enum HFCheckpoint {
     guard let data = FileManager.default.contents(atPath: indexPath),
       let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any],
       let map = obj["weight_map"] as? [String: String]
-    else { throw TorchError("\(indexPath): not a safetensors index (weight_map missing)") }
+    else { throw ModelConfigError("\(indexPath): not a safetensors index (weight_map missing)") }
     var out: [String: Tensor] = [:]
     for file in Set(map.values).sorted() {
       for (k, v) in try Torch.loadSafetensors(dir + "/" + file, device: device) { out[k] = v }

@@ -103,9 +103,3 @@ public struct FNV1a {
   public mutating func add(_ s: String) { add(s.utf8) }
   public mutating func add(_ d: Data) { d.withUnsafeBytes { add(UnsafeRawBufferPointer($0)) } }
 }
-
-/// Errors of the training pipeline, with the file or setting at fault.
-public struct TrainingError: Error, CustomStringConvertible {
-  public let description: String
-  public init(_ message: String) { description = message }
-}
