@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 
@@ -27,6 +28,14 @@ char *dup_string(const std::string &s) {
   if (!p) throw std::bad_alloc();
   std::memcpy(p, s.c_str(), s.size() + 1);
   return p;
+}
+
+// The tensor behind a handle for a metadata query: an undefined tensor (at::Tensor()) fails with a message
+// instead of answering dim 1, numel 0 or dtype Undefined.
+const at::Tensor &defined_tensor(ts_tensor t, const char *query) {
+  const at::Tensor &r = ts::unwrap(t);
+  TORCH_CHECK(r.defined(), query, "() called on an undefined Tensor");
+  return r;
 }
 
 std::string read_file(const std::string &path) {
@@ -164,6 +173,12 @@ int ts_tensor_set_data(ts_tensor dst, ts_tensor src) {
   TS_CATCH
 }
 
+int ts_tensor_undefined(ts_tensor *out) {
+  TS_TRY
+    *out = ts::wrap(at::Tensor());
+  TS_CATCH
+}
+
 int ts_tensor_defined(ts_tensor t, uint8_t *out) {
   TS_TRY
     *out = ts::unwrap(t).defined() ? 1 : 0;
@@ -172,39 +187,39 @@ int ts_tensor_defined(ts_tensor t, uint8_t *out) {
 
 int ts_tensor_dim(ts_tensor t, int64_t *out) {
   TS_TRY
-    *out = ts::unwrap(t).dim();
+    *out = defined_tensor(t, "dim").dim();
   TS_CATCH
 }
 
 int ts_tensor_sizes(ts_tensor t, int64_t *out, int64_t cap) {
   TS_TRY
-    auto s = ts::unwrap(t).sizes();
+    auto s = defined_tensor(t, "sizes").sizes();
     for (int64_t i = 0; i < (int64_t)s.size() && i < cap; i++) out[i] = s[i];
   TS_CATCH
 }
 
 int ts_tensor_strides(ts_tensor t, int64_t *out, int64_t cap) {
   TS_TRY
-    auto s = ts::unwrap(t).strides();
+    auto s = defined_tensor(t, "strides").strides();
     for (int64_t i = 0; i < (int64_t)s.size() && i < cap; i++) out[i] = s[i];
   TS_CATCH
 }
 
 int ts_tensor_numel(ts_tensor t, int64_t *out) {
   TS_TRY
-    *out = ts::unwrap(t).numel();
+    *out = defined_tensor(t, "numel").numel();
   TS_CATCH
 }
 
 int ts_tensor_dtype(ts_tensor t, int32_t *out) {
   TS_TRY
-    *out = static_cast<int32_t>(ts::unwrap(t).scalar_type());
+    *out = static_cast<int32_t>(defined_tensor(t, "scalar_type").scalar_type());
   TS_CATCH
 }
 
 int ts_tensor_device(ts_tensor t, int32_t *type, int32_t *index) {
   TS_TRY
-    auto d = ts::unwrap(t).device();
+    auto d = defined_tensor(t, "device").device();
     *type = static_cast<int32_t>(d.type());
     *index = d.has_index() ? d.index() : -1;
   TS_CATCH
@@ -212,19 +227,19 @@ int ts_tensor_device(ts_tensor t, int32_t *type, int32_t *index) {
 
 int ts_tensor_is_contiguous(ts_tensor t, uint8_t *out) {
   TS_TRY
-    *out = ts::unwrap(t).is_contiguous() ? 1 : 0;
+    *out = defined_tensor(t, "is_contiguous").is_contiguous() ? 1 : 0;
   TS_CATCH
 }
 
 int ts_tensor_storage_offset(ts_tensor t, int64_t *out) {
   TS_TRY
-    *out = ts::unwrap(t).storage_offset();
+    *out = defined_tensor(t, "storage_offset").storage_offset();
   TS_CATCH
 }
 
 int ts_tensor_element_size(ts_tensor t, int64_t *out) {
   TS_TRY
-    *out = static_cast<int64_t>(ts::unwrap(t).element_size());
+    *out = static_cast<int64_t>(defined_tensor(t, "element_size").element_size());
   TS_CATCH
 }
 
@@ -418,39 +433,56 @@ int ts_load_tensor_dict(const char *path, char ***names, ts_tensor **tensors, in
     std::ifstream in(path, std::ios::binary);
     TORCH_CHECK(in.good(), "cannot open '", path, "'");
     std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    c10::IValue v = torch::jit::pickle_load(bytes);
+    c10::IValue v;
+    try {
+      v = torch::jit::pickle_load(bytes);
+    } catch (const c10::Error &e) {
+      TORCH_CHECK(false, "'", path, "' is not a file written by torch.save: ", e.what_without_backtrace());
+    } catch (const std::exception &e) {
+      TORCH_CHECK(false, "'", path, "' is not a file written by torch.save: ", e.what());
+    }
     TORCH_CHECK(v.isGenericDict(), "'", path, "' does not hold a dict of tensors (found ", v.tagKind(), ")");
     auto dict = v.toGenericDict();
-    size_t n = dict.size();
-    *names = static_cast<char **>(std::malloc(sizeof(char *) * (n ? n : 1)));
-    *tensors = static_cast<ts_tensor *>(std::malloc(sizeof(ts_tensor) * (n ? n : 1)));
-    if (!*names || !*tensors) throw std::bad_alloc();
-    size_t i = 0;
+    // Everything is checked and copied into owners first; the caller gets the arrays only when all succeeded,
+    // so a bad entry (or a failed allocation) frees the names and tensors read before it.
+    std::vector<std::unique_ptr<char, decltype(&std::free)>> name_owners;
+    std::vector<std::unique_ptr<at::Tensor>> tensor_owners;
+    name_owners.reserve(dict.size());
+    tensor_owners.reserve(dict.size());
     for (const auto &entry : dict) {
-      TORCH_CHECK(entry.key().isString(), "'", path, "': a key is not a string");
-      TORCH_CHECK(entry.value().isTensor(), "'", path, "': entry '", entry.key().toStringRef(), "' is not a tensor");
-      (*names)[i] = dup_string(entry.key().toStringRef());
-      (*tensors)[i] = ts::wrap(entry.value().toTensor());
-      i++;
+      TORCH_CHECK(entry.key().isString(), "'", path, "': a key is not a string (found ", entry.key().tagKind(), ")");
+      TORCH_CHECK(entry.value().isTensor(), "'", path, "': entry '", entry.key().toStringRef(), "' is not a tensor (found ",
+                  entry.value().tagKind(), ")");
+      name_owners.emplace_back(dup_string(entry.key().toStringRef()), &std::free);
+      tensor_owners.push_back(std::make_unique<at::Tensor>(entry.value().toTensor()));
     }
+    size_t n = name_owners.size();
+    std::unique_ptr<char *, decltype(&std::free)> name_array(
+        static_cast<char **>(std::malloc(sizeof(char *) * (n ? n : 1))), &std::free);
+    std::unique_ptr<ts_tensor, decltype(&std::free)> tensor_array(
+        static_cast<ts_tensor *>(std::malloc(sizeof(ts_tensor) * (n ? n : 1))), &std::free);
+    if (!name_array || !tensor_array) throw std::bad_alloc();
+    for (size_t i = 0; i < n; i++) {
+      name_array.get()[i] = name_owners[i].release();
+      tensor_array.get()[i] = reinterpret_cast<ts_tensor>(tensor_owners[i].release());
+    }
+    *names = name_array.release();
+    *tensors = tensor_array.release();
     *count = static_cast<int64_t>(n);
   TS_CATCH
 }
 
-int ts_save_tensor_dict(const char *path, const char *const *names, const ts_tensor *tensors, int64_t count) {
+int ts_pickle_tensor_dict(const char *const *names, const ts_tensor *tensors, int64_t count, char **data,
+                          int64_t *size) {
   TS_TRY
     c10::Dict<std::string, at::Tensor> dict;
     for (int64_t i = 0; i < count; i++) dict.insert(names[i], ts::unwrap(tensors[i]));
     std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
-    std::string tmp = std::string(path) + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      TORCH_CHECK(out.good(), "cannot write '", tmp, "'");
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      out.flush();
-      TORCH_CHECK(out.good(), "write to '", tmp, "' failed");
-    }
-    TORCH_CHECK(std::rename(tmp.c_str(), path) == 0, "cannot rename '", tmp, "' to '", path, "'");
+    char *out = static_cast<char *>(std::malloc(bytes.size() ? bytes.size() : 1));
+    if (!out) throw std::bad_alloc();
+    if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+    *data = out;
+    *size = static_cast<int64_t>(bytes.size());
   TS_CATCH
 }
 

@@ -56,6 +56,9 @@ int ts_tensor_copy_to(ts_tensor t, void *dst, int64_t nbytes);
 int ts_tensor_set_data(ts_tensor dst, ts_tensor src);
 
 // ---- queries ----
+/// An undefined tensor (`at::Tensor()`, what libtorch gives for an absent optional result): every query
+/// on it but ts_tensor_defined fails.
+int ts_tensor_undefined(ts_tensor *out);
 int ts_tensor_defined(ts_tensor t, uint8_t *out);
 int ts_tensor_dim(ts_tensor t, int64_t *out);
 /// Writes min(dim, cap) sizes into out.
@@ -108,8 +111,10 @@ int ts_set_rng_state(ts_tensor state);
 // ---- files: a dict of name -> tensor as written by torch.save (read) and readable by torch.load ----
 /// Reads every entry; *names (malloc'd strings) and *tensors are malloc'd arrays of *count entries.
 int ts_load_tensor_dict(const char *path, char ***names, ts_tensor **tensors, int64_t *count);
-/// Writes the tensors under their names (to a temporary file renamed into place).
-int ts_save_tensor_dict(const char *path, const char *const *names, const ts_tensor *tensors, int64_t count);
+/// The bytes of torch.save({names[i]: tensors[i]}) in *data (malloc'd, *size bytes): Swift writes them to the
+/// file (atomically, through the package's one file writer).
+int ts_pickle_tensor_dict(const char *const *names, const ts_tensor *tensors, int64_t count, char **data,
+                          int64_t *size);
 
 // ---- CUDA ----
 int ts_cuda_is_available(uint8_t *out);

@@ -1,4 +1,5 @@
 import Foundation
+import JSONSupport
 
 /// One data record of a tabular file.
 public struct SourceRecord: Sendable {
@@ -8,7 +9,7 @@ public struct SourceRecord: Sendable {
     /// Field values by position (CSV/TSV); empty for JSON Lines.
     public var fields: [String]
     /// The parsed object (JSON Lines); nil for CSV/TSV or when the line is not a JSON object.
-    public var object: [String: JSONValue]?
+    package var object: [String: JSONValue]?
     /// Number of U+FFFD substitutions made while decoding this record's bytes.
     public var replacementCount: Int
     /// Why the record could not be parsed (JSON Lines syntax errors, non-object lines).
@@ -120,7 +121,6 @@ public struct DelimitedFileReader: Sendable {
     }
 
     private func readJSONLines(_ bytes: [UInt8], path: String) -> DelimitedFile {
-        let decoder = JSONDecoder()
         var records: [SourceRecord] = []
         var columns: [String] = []
         var seen = Set<String>()
@@ -135,7 +135,7 @@ public struct DelimitedFileReader: Sendable {
                 let (text, replacements) = UTF8Repair.decode(chunk)
                 var record = SourceRecord(line: line, fields: [], object: nil, replacementCount: replacements, parseError: nil)
                 do {
-                    let value = try decoder.decode(JSONValue.self, from: Data(text.utf8))
+                    let value = try JSONValue.parse(text)
                     if case .object(let object) = value {
                         record.object = object
                         for key in object.keys.sorted() where !seen.contains(key) {

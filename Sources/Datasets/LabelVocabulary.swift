@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// A fixed, ordered set of class labels: id `i` is `labels[i]`.
@@ -78,9 +79,9 @@ public struct LabelVocabulary: Codable, Equatable, Sendable {
         return try encoder.encode(self)
     }
 
-    /// Writes `jsonData()` to `url`.
+    /// Writes `jsonData()` to `url` (atomically).
     public func save(to url: URL) throws {
-        try jsonData().write(to: url, options: .atomic)
+        try AtomicFile.write(try jsonData(), to: url.path)
     }
 
     /// Reads a vocabulary saved by `save(to:)` (or a HF `config.json`, which has the same keys).

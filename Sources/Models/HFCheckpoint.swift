@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import NN
 import SafeTensors
@@ -39,7 +40,7 @@ public enum HFCheckpoint {
     } else if FileManager.default.fileExists(atPath: dir + "/model.safetensors.index.json") {
       raw = try shardedWeights(dir, device: device)
     } else {
-      throw TorchError("no model weights in '\(dir)': expected model.safetensors or pytorch_model.bin")
+      throw ModelConfigError("no model weights in '\(dir)': expected model.safetensors or pytorch_model.bin")
     }
     // Old TensorFlow-converted checkpoints name LayerNorm parameters gamma/beta, as transformers renames.
     var out: [String: Tensor] = [:]
@@ -57,7 +58,7 @@ public enum HFCheckpoint {
     guard let data = FileManager.default.contents(atPath: indexPath),
       let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any],
       let map = obj["weight_map"] as? [String: String]
-    else { throw TorchError("\(indexPath): not a safetensors index (weight_map missing)") }
+    else { throw ModelConfigError("\(indexPath): not a safetensors index (weight_map missing)") }
     var out: [String: Tensor] = [:]
     for file in Set(map.values).sorted() {
       for (k, v) in try Torch.loadSafetensors(dir + "/" + file, device: device) { out[k] = v }
@@ -104,7 +105,7 @@ public enum HFCheckpoint {
     var cfg = config
     cfg["transformers_version"] = cfg["transformers_version"] ?? "4.57.1"
     let json = try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys])
-    try json.write(to: URL(fileURLWithPath: dir + "/config.json"), options: .atomic)
+    try AtomicFile.write(json, to: dir + "/config.json")
     try Torch.saveSafetensors(try model.stateDict(), to: dir + "/model.safetensors", metadata: ["format": "pt"])
     if let tokenizerDir {
       for name in ["tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"] {

@@ -23,7 +23,7 @@ public final class SentenceTransformer {
     var normalize = false
     if let data = FileManager.default.contents(atPath: dir + "/modules.json") {
       guard let mods = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-        throw TorchError("\(dir)/modules.json: expected a list of modules")
+        throw ModelConfigError("\(dir)/modules.json: expected a list of modules")
       }
       for m in mods {
         let type = m["type"] as? String ?? ""
@@ -31,16 +31,16 @@ public final class SentenceTransformer {
           let path = dir + "/" + (m["path"] as? String ?? "1_Pooling") + "/config.json"
           guard let pd = FileManager.default.contents(atPath: path),
             let pc = try JSONSerialization.jsonObject(with: pd) as? [String: Any]
-          else { throw TorchError("\(path): cannot read the pooling configuration") }
+          else { throw ModelConfigError("\(path): cannot read the pooling configuration") }
           if pc["pooling_mode_cls_token"] as? Bool == true { pooling = .cls }
           else if pc["pooling_mode_max_tokens"] as? Bool == true { pooling = .max }
           else if pc["pooling_mode_mean_sqrt_len_tokens"] as? Bool == true { pooling = .meanSqrtLen }
           else if pc["pooling_mode_mean_tokens"] as? Bool == true { pooling = .mean }
-          else { throw TorchError("\(path): no supported pooling mode enabled (mean, cls, max, mean_sqrt_len)") }
+          else { throw ModelConfigError("\(path): no supported pooling mode enabled (mean, cls, max, mean_sqrt_len)") }
         } else if type.hasSuffix("Normalize") {
           normalize = true
         } else if !type.hasSuffix("Transformer") {
-          throw TorchError("\(dir)/modules.json: module type '\(type)' is not supported")
+          throw ModelConfigError("\(dir)/modules.json: module type '\(type)' is not supported")
         }
       }
     }

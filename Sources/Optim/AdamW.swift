@@ -3,7 +3,7 @@ import Torch
 /// `torch.optim.AdamW`: Adam with decoupled weight decay (param *= 1 - lr·weightDecay before the Adam
 /// update), default weight decay 0.01. Fused kernel (`_fused_adamw_`) on CPU and CUDA unless `fused: false`.
 ///
-///     let (decay, noDecay) = decayAndNoDecayParameters(model)
+///     let decay = model.parameters().filter { $0.dim >= 2 }, noDecay = model.parameters().filter { $0.dim < 2 }
 ///     let opt = try AdamW([ParamGroup(params: decay, options: AdamOptions(lr: 3e-4, weightDecay: 0.1)),
 ///                          ParamGroup(params: noDecay, options: AdamOptions(lr: 3e-4, weightDecay: 0))])
 public final class AdamW: Adam {

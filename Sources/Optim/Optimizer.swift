@@ -1,4 +1,3 @@
-import NN
 import Torch
 
 /// What learning-rate schedulers and training loops need from an optimizer (`torch.optim.Optimizer`).
@@ -188,15 +187,4 @@ func groupByDeviceAndDType(_ tensors: [Tensor]) -> [[Int]] {
     groups[key, default: []].append(i)
   }
   return order.map { groups[$0]! }
-}
-
-/// Splits a module's parameters into the usual two AdamW groups: weights of 2+ dimensions (with weight
-/// decay), and biases, LayerNorm weights and other 1-D parameters (without).
-public func decayAndNoDecayParameters(_ module: Module) -> (decay: [Tensor], noDecay: [Tensor]) {
-  var decay: [Tensor] = []
-  var noDecay: [Tensor] = []
-  for (_, p) in module.namedParameters() where p.requiresGrad {
-    if p.dim >= 2 { decay.append(p) } else { noDecay.append(p) }
-  }
-  return (decay, noDecay)
 }

@@ -1,3 +1,5 @@
+import FileIO
+import JSONSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -182,20 +184,20 @@ public enum SafeTensorsWriter {
             }
             if let metadata {
                 separator()
-                SafeTensorsWriter.appendJSONString("__metadata__", to: &json)
+                JSONText.appendString("__metadata__", to: &json)
                 json.append(contentsOf: ":{".utf8)
                 let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                 for (index, key) in keys.enumerated() {
                     if index > 0 { json.append(UInt8(ascii: ",")) }
-                    SafeTensorsWriter.appendJSONString(key, to: &json)
+                    JSONText.appendString(key, to: &json)
                     json.append(UInt8(ascii: ":"))
-                    SafeTensorsWriter.appendJSONString(metadata[key] ?? "", to: &json)
+                    JSONText.appendString(metadata[key] ?? "", to: &json)
                 }
                 json.append(UInt8(ascii: "}"))
             }
             for item in placed {
                 separator()
-                SafeTensorsWriter.appendJSONString(item.entry.name, to: &json)
+                JSONText.appendString(item.entry.name, to: &json)
                 json.append(contentsOf: ":{\"dtype\":\"".utf8)
                 json.append(contentsOf: item.entry.dtype.rawValue.utf8)
                 json.append(contentsOf: "\",\"shape\":[".utf8)
@@ -213,134 +215,15 @@ public enum SafeTensorsWriter {
         }
     }
 
-    /// Appends `text` as a JSON string literal, escaping exactly as
-    /// `serde_json` does: `"` and `\`, the short escapes `\b \t \n \f \r`,
-    /// other control characters as `\u00xx` (lowercase hex); everything
-    /// else, including non-ASCII and `/`, verbatim.
-    static func appendJSONString(_ text: String, to json: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        json.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): json.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): json.append(contentsOf: [0x5C, 0x5C])
-            case 0x08: json.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x09: json.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x0A: json.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0C: json.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0x0D: json.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case ..<0x20:
-                json.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                         hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: json.append(byte)
-            }
-        }
-        json.append(UInt8(ascii: "\""))
-    }
-
     // MARK: File output
 
-    /// Buffered writer over a file descriptor.
-    final class Sink {
-        private let fd: Int32
-        private let path: String
-        private let buffer: UnsafeMutableRawBufferPointer
-        private var used = 0
-
-        init(fd: Int32, path: String, capacity: Int = 1 << 20) {
-            self.fd = fd
-            self.path = path
-            self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-        }
-
-        deinit { buffer.deallocate() }
-
-        func append(_ bytes: UnsafeRawBufferPointer) throws {
-            if bytes.count > buffer.count - used {
-                try flush()
-                if bytes.count >= buffer.count { return try writeAll(bytes) }
-            }
-            if let source = bytes.baseAddress, let target = buffer.baseAddress {
-                (target + used).copyMemory(from: source, byteCount: bytes.count)
-            }
-            used += bytes.count
-        }
-
-        /// Lets `fill` write `byteCount` bytes in place (zeroed first).
-        func append(byteCount: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
-            if byteCount > buffer.count - used { try flush() }
-            if byteCount <= buffer.count - used, let target = buffer.baseAddress {
-                let region = UnsafeMutableRawBufferPointer(start: target + used, count: byteCount)
-                region.initializeMemory(as: UInt8.self, repeating: 0)
-                try fill(region)
-                used += byteCount
-                return
-            }
-            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: byteCount, alignment: 64)
-            defer { scratch.deallocate() }
-            scratch.initializeMemory(as: UInt8.self, repeating: 0)
-            try fill(scratch)
-            try writeAll(UnsafeRawBufferPointer(scratch))
-        }
-
-        func flush() throws {
-            guard used > 0, let base = buffer.baseAddress else { return }
-            try writeAll(UnsafeRawBufferPointer(start: base, count: used))
-            used = 0
-        }
-
-        private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-            guard var cursor = bytes.baseAddress else { return }
-            var remaining = bytes.count
-            while remaining > 0 {
-                let written = write(fd, cursor, min(remaining, 1 << 30))
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw SafeTensorsError(path: path, kind: .io(operation: "write", errno: errno))
-                }
-                cursor += written
-                remaining -= written
-            }
-        }
-    }
-
-    /// Runs `body` against a sink on a fresh temporary file next to `path`,
-    /// then fsyncs, renames it over `path` and fsyncs the directory.
-    static func atomicallyWrite(to path: String, _ body: (Sink) throws -> Void) throws {
-        func failure(_ operation: String, _ code: Int32) -> SafeTensorsError {
-            SafeTensorsError(path: path, kind: .io(operation: operation, errno: code))
-        }
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-"
-            + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        var fd: Int32
-        repeat { fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw failure("open temporary file in \(directory)", errno) }
+    /// Runs `body` against a sink on a fresh temporary file next to `path`, then fsyncs, renames it over
+    /// `path` and fsyncs the directory (the package's one atomic writer), with failures as `.io` errors.
+    static func atomicallyWrite(to path: String, _ body: (FileSink) throws -> Void) throws {
         do {
-            let sink = Sink(fd: fd, path: path)
-            try body(sink)
-            try sink.flush()
-            guard fsync(fd) == 0 else { throw failure("fsync", errno) }
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
+            try AtomicFile.write(to: path, body)
+        } catch let error as FileIOError {
+            throw SafeTensorsError(path: path, kind: .io(operation: error.operation, errno: error.code))
         }
-        guard close(fd) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw failure("close", code)
-        }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw failure("rename", code)
-        }
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryFD >= 0 else { throw failure("open directory \(directory)", errno) }
-        defer { close(directoryFD) }
-        // Some file systems cannot fsync directories (EINVAL); the rename has happened regardless.
-        guard fsync(directoryFD) == 0 || errno == EINVAL else { throw failure("fsync directory \(directory)", errno) }
     }
 }

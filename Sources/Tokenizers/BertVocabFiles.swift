@@ -1,4 +1,5 @@
 import Foundation
+import JSONSupport
 
 /// Builds a configuration from `vocab.txt` + `tokenizer_config.json` (+ `special_tokens_map.json`)
 /// the way transformers' `BertTokenizerFast` converts a slow `BertTokenizer`

@@ -1,4 +1,5 @@
 import Foundation
+import JSONSupport
 
 /// Everything a tokenizer is built from, independent of where it was read.
 struct TokenizerConfiguration {
@@ -28,7 +29,16 @@ enum ConfigurationFile {
     }
 
     static func json(at path: String) throws -> JSONValue {
-        try JSONValue.parse(bytes(at: path), file: path)
+        try document(bytes(at: path), file: path)
+    }
+
+    /// Parses a JSON document; a syntax error names `file`, the line and the column.
+    static func document(_ bytes: [UInt8], file: String) throws -> JSONValue {
+        do {
+            return try JSONValue.parse(bytes)
+        } catch let error as JSONSyntaxError {
+            throw TokenizerError.malformedJSON(file: file, line: error.line, column: error.column, problem: error.problem)
+        }
     }
 }
 
@@ -60,10 +70,11 @@ struct JSONReader {
 
     func int(_ value: JSONValue?, _ path: String) throws -> Int {
         guard let value else { throw fail(path, "missing (expected an integer)") }
-        guard case let .number(n) = value, n == n.rounded(), abs(n) < 9.0e15 else {
-            throw fail(path, "expected an integer, found \(kind(value))")
+        switch value {
+        case let .int(i) where i.magnitude < 9_000_000_000_000_000: return Int(i)
+        case let .double(n) where n == n.rounded() && abs(n) < 9.0e15: return Int(n)
+        default: throw fail(path, "expected an integer, found \(kind(value))")
         }
-        return Int(n)
     }
 
     func nonNegativeInt(_ value: JSONValue?, _ path: String) throws -> Int {
@@ -88,7 +99,8 @@ struct JSONReader {
         switch value {
         case .null: return "null"
         case .bool: return "a boolean"
-        case let .number(n): return "the number \(n)"
+        case let .int(i): return "the number \(Double(i))"
+        case let .double(n): return "the number \(n)"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"

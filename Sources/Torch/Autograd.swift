@@ -24,7 +24,7 @@ extension Tensor {
 
   public var requiresGrad: Bool {
     var b: UInt8 = 0
-    _ = ts_tensor_requires_grad(handle, &b)
+    query { ts_tensor_requires_grad(handle, &b) }
     return b != 0
   }
 
@@ -38,7 +38,7 @@ extension Tensor {
 
   public var isLeaf: Bool {
     var b: UInt8 = 0
-    _ = ts_tensor_is_leaf(handle, &b)
+    query { ts_tensor_is_leaf(handle, &b) }
     return b != 0
   }
 

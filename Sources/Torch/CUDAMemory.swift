@@ -83,7 +83,7 @@ extension Tensor {
     return Tensor(taking: out!)
   }
 
-  public var isPinned: Bool { var b: UInt8 = 0; _ = ts_tensor_is_pinned(handle, &b); return b != 0 }
+  public var isPinned: Bool { var b: UInt8 = 0; query { ts_tensor_is_pinned(handle, &b) }; return b != 0 }
 }
 
 /// A captured sequence of GPU work replayed with one launch (`torch.cuda.CUDAGraph`), as

@@ -57,14 +57,14 @@ public enum FusedKernels {
   }
 
   /// Runs `fused`; when the kernels cannot be compiled or loaded here (an NVRTC that does not know this GPU, a
-  /// driver that rejects the image), records why in `buildFailure`, warns once on stderr and returns nil so that
+  /// driver that rejects the image), records why in `buildFailure`, warns once (through the `torchswift.torch` logger) and returns nil so that
   /// the caller runs the eager ops. Other errors (bad input, a failed launch) are thrown.
   static func attempt<R>(_ fused: () throws -> R) throws -> R? {
     do {
       return try fused()
     } catch let error as TorchError where isBuildFailure(error.message) {
       if buildFailure == nil {
-        FileHandle.standardError.write(Data("TorchSwift: fused CUDA kernels unavailable, running eager ops: \(error.message)\n".utf8))
+        torchLogger.warning("fused CUDA kernels unavailable, running eager ops: \(error.message)")
       }
       buildFailure = error.message
       return nil
@@ -123,16 +123,17 @@ public enum FusedKernels {
 
   /// `residual + dropout(x)` as eager ops with a given keep mask (the kernel's, unpacked and shaped like x):
   /// x · 1/(1 − p) rounded once to x's dtype as eager dropout rounds it, zero where dropped, added in the promoted
-  /// dtype. With a LayerNorm after it, what `dropoutAddLayerNorm` stands for; for checking the kernels.
-  public static func eagerResidualSum(_ x: Tensor, residual: Tensor, p: Double, keep: Tensor) throws -> Tensor {
+  /// dtype. With a LayerNorm after it, what `dropoutAddLayerNorm` stands for; for checking the kernels (the tests
+  /// and `torchswift gpu-selftest`), so package API, not public.
+  package static func eagerResidualSum(_ x: Tensor, residual: Tensor, p: Double, keep: Tensor) throws -> Tensor {
     let scaled = try x.float().mul(.double(1 / (1 - p))).to(dtype: x.dtype)  // [..., D]
     let dropped = try ATen.where_ScalarOther(keep, self: scaled, other: .double(0))  // [..., D]
     return try residual.add(dropped)  // [..., D]
   }
 
   /// `dropout(activation(x))` as eager ops with a given keep mask (`activationDropout`'s bits, unpacked and shaped
-  /// like x), the scaling rounded once as eager dropout; for checking the kernels.
-  public static func eagerActivationDropout(_ x: Tensor, activation: Activation, p: Double, keep: Tensor) throws -> Tensor {
+  /// like x), the scaling rounded once as eager dropout; for checking the kernels (package API, not public).
+  package static func eagerActivationDropout(_ x: Tensor, activation: Activation, p: Double, keep: Tensor) throws -> Tensor {
     let a = try activation == .relu ? x.relu() : x.gelu()
     let scaled = try a.float().mul(.double(1 / (1 - p))).to(dtype: x.dtype)
     return try ATen.where_ScalarOther(keep, self: scaled, other: .double(0))

@@ -4,16 +4,13 @@ import CTorch
   import Glibc
 #endif
 
-/// The op layer's torch version, checked against the libtorch actually loaded.
+/// The op layer's torch version checked against the libtorch actually loaded, once: the mismatch as an error,
+/// or nil when they match (or `TORCHSWIFT_ALLOW_VERSION_MISMATCH` is set). `check` throws it, so every call
+/// into libtorch fails with the explanation; the library never ends the process itself.
 @usableFromInline
-let runtimeVerified: Bool = {
-  if let problem = Torch.versionProblem() {
-    if getenv("TORCHSWIFT_ALLOW_VERSION_MISMATCH") == nil {
-      fputs("TorchSwift: \(problem)\n", stderr)
-      exit(70)
-    }
-  }
-  return true
+let runtimeProblem: TorchError? = {
+  guard let problem = Torch.versionProblem() else { return nil }
+  return getenv("TORCHSWIFT_ALLOW_VERSION_MISMATCH") != nil ? nil : TorchError(problem)
 }()
 
 /// Process-wide libtorch settings and information (`torch.manual_seed`, `torch.set_num_threads`, versions).
@@ -40,6 +37,12 @@ public enum Torch {
       Rebuild the C layer for the torch you want: run `make setup` (with LIBTORCH=/path/to/torch for your own torch), \
       or set TORCHSWIFT_ALLOW_VERSION_MISMATCH=1 to continue at your own risk.
       """
+  }
+
+  /// Throws when the libtorch loaded is not the one TorchSwift was built against (see `versionProblem`),
+  /// unless `TORCHSWIFT_ALLOW_VERSION_MISMATCH` is set. Every throwing call into libtorch also throws it.
+  public static func verifyRuntime() throws {
+    if let runtimeProblem { throw runtimeProblem }
   }
 
   /// Seeds libtorch's default generators (CPU and all GPUs), as `torch.manual_seed`.

@@ -17,7 +17,6 @@ public final class Tensor {
   /// Takes ownership of a handle returned by the C layer.
   @inlinable
   public init(taking handle: OpaquePointer) {
-    _ = runtimeVerified
     self.handle = handle
   }
 
@@ -26,7 +25,7 @@ public final class Tensor {
   /// The version counter (`tensor._version`): bumped by every in-place change.
   public var version: Int64 {
     var v: Int64 = 0
-    _ = ts_tensor_version(handle, &v)
+    query { ts_tensor_version(handle, &v) }
     return v
   }
 
@@ -54,10 +53,17 @@ public final class Tensor {
 
   // MARK: metadata
 
+  /// Runs a C metadata query; a failure (an undefined tensor) stops with libtorch's message, as the other
+  /// non-throwing accessors do, instead of reading as 0 or uint8.
+  @inline(__always)
+  func query(_ body: () -> Int32, file: StaticString = #file, line: UInt = #line) {
+    trapping({ try check(body()) }, file: file, line: line)
+  }
+
   /// Number of dimensions (`tensor.dim()`).
   public var dim: Int {
     var d: Int64 = 0
-    _ = ts_tensor_dim(handle, &d)
+    query { ts_tensor_dim(handle, &d) }
     return Int(d)
   }
 
@@ -66,7 +72,7 @@ public final class Tensor {
     let n = dim
     if n == 0 { return [] }
     var s = [Int64](repeating: 0, count: n)
-    _ = ts_tensor_sizes(handle, &s, Int64(n))
+    query { ts_tensor_sizes(handle, &s, Int64(n)) }
     return s.map { Int($0) }
   }
 
@@ -85,39 +91,39 @@ public final class Tensor {
     let n = dim
     if n == 0 { return [] }
     var s = [Int64](repeating: 0, count: n)
-    _ = ts_tensor_strides(handle, &s, Int64(n))
+    query { ts_tensor_strides(handle, &s, Int64(n)) }
     return s.map { Int($0) }
   }
 
   /// Number of elements.
   public var numel: Int {
     var n: Int64 = 0
-    _ = ts_tensor_numel(handle, &n)
+    query { ts_tensor_numel(handle, &n) }
     return Int(n)
   }
 
   public var dtype: DType {
     var c: Int32 = 0
-    _ = ts_tensor_dtype(handle, &c)
+    query { ts_tensor_dtype(handle, &c) }
     return trapping { try DType(code: c) }
   }
 
   public var device: Device {
     var t: Int32 = 0
     var i: Int32 = 0
-    _ = ts_tensor_device(handle, &t, &i)
+    query { ts_tensor_device(handle, &t, &i) }
     return trapping { try Device(typeCode: t, index: i) }
   }
 
   public var isContiguous: Bool {
     var b: UInt8 = 0
-    _ = ts_tensor_is_contiguous(handle, &b)
+    query { ts_tensor_is_contiguous(handle, &b) }
     return b != 0
   }
 
   public var storageOffset: Int {
     var o: Int64 = 0
-    _ = ts_tensor_storage_offset(handle, &o)
+    query { ts_tensor_storage_offset(handle, &o) }
     return Int(o)
   }
 

@@ -1,4 +1,9 @@
 import CTorch
+import FileIO
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 extension Torch {
   /// Loads a dict of tensors written by Python's `torch.save({name: tensor, ...}, path)`.
@@ -23,15 +28,18 @@ extension Torch {
     let handles: [ts_tensor?] = keys.map { tensors[$0]!.handle }
     var cNames = keys.map { strdup($0) }
     defer { cNames.forEach { free($0) } }
+    var data: UnsafeMutablePointer<CChar>? = nil
+    var size: Int64 = 0
     try withExtendedLifetime(tensors) {
       try cNames.withUnsafeMutableBufferPointer { buf in
         try buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: keys.count) { p in
-          try check(ts_save_tensor_dict(path, p, handles, Int64(keys.count)))
+          try check(ts_pickle_tensor_dict(p, handles, Int64(keys.count), &data, &size))
         }
       }
     }
+    defer { ts_free(data) }
+    try AtomicFile.write(to: path) { sink in
+      try sink.append(UnsafeRawBufferPointer(start: data, count: Int(size)))
+    }
   }
 }
-#if canImport(Glibc)
-  import Glibc
-#endif

@@ -12,10 +12,12 @@ public struct TorchError: Error, CustomStringConvertible, Equatable {
   public var description: String { message }
 }
 
-/// Throws the thread's last libtorch error when `status` is non-zero.
+/// Throws the thread's last libtorch error when `status` is non-zero, and the runtime's version mismatch
+/// (`Torch.verifyRuntime`) when there is one.
 @inlinable
 public func check(_ status: Int32) throws {
   if status != 0 { throw TorchError(String(cString: ts_last_error())) }
+  if let runtimeProblem { throw runtimeProblem }
 }
 
 /// Runs a throwing body and stops with its message on error (used by the non-throwing operators).

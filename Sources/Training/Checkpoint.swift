@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import NN
 import Optim
@@ -45,11 +46,11 @@ public struct Checkpointer {
     let enc = JSONEncoder()
     enc.outputFormatting = [.prettyPrinted, .sortedKeys]
     try AtomicFile.write(try enc.encode(state), to: tmp + "/trainer_state.json")
-    for f in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] { AtomicFile.syncFile(tmp + "/" + f) }
-    AtomicFile.syncDirectory(tmp)
+    // Each file was written atomically (fsynced); the folder's entries are made durable before it moves.
+    try AtomicFile.syncDirectory(tmp)
     if FileManager.default.fileExists(atPath: final) { discard(final) }
     guard rename(tmp, final) == 0 else { throw TrainingError("cannot move checkpoint into \(final): \(String(cString: strerror(errno)))") }
-    AtomicFile.syncDirectory(directory)
+    try AtomicFile.syncDirectory(directory)
     try prune()
     return final
   }

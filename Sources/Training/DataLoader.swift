@@ -115,33 +115,71 @@ public final class DataLoader {
 }
 
 /// A prefetching iterator over a loader's batches; `next()` moves each batch to the device (non-blocking
-/// from pinned memory on CUDA).
+/// from pinned memory on CUDA). The background thread ends at the end of the epoch, on `cancel()`, and when
+/// the iterator is dropped (it holds only the shared queue, never the iterator).
 public final class BatchIterator {
-  private let loader: DataLoader
-  private let batches: [[Int]]
+  private let queue: PrefetchQueue
   private let device: Device
+
+  init(loader: DataLoader, batches: [[Int]], device: Device) {
+    self.device = device
+    queue = PrefetchQueue(loader: loader, batches: batches)
+    let queue = queue
+    BatchIterator.producers.add(1)
+    let t = Thread {
+      defer { BatchIterator.producers.add(-1) }
+      queue.produce()
+    }
+    t.name = "torchswift-dataloader"
+    t.start()
+  }
+
+  deinit { queue.cancel() }
+
+  /// Producer threads still running, in all iterators (for tests: a dropped iterator must end its thread).
+  static let producers = LiveCount()
+
+  public var remaining: Int { queue.remaining }
+
+  /// The next batch on the loader's device, or nil at the end of the epoch.
+  public func next() throws -> Batch? {
+    guard var batch = try queue.next() else { return nil }
+    if device != .cpu {
+      batch.inputIds = try batch.inputIds.to(device: device, nonBlocking: true)
+      batch.attentionMask = try batch.attentionMask.to(device: device, nonBlocking: true)
+      batch.tokenTypeIds = try batch.tokenTypeIds.to(device: device, nonBlocking: true)
+      batch.labels = try batch.labels.to(device: device, nonBlocking: true)
+    }
+    return batch
+  }
+
+  /// Stops the background thread (also done when the iterator goes away).
+  public func cancel() { queue.cancel() }
+}
+
+/// The batches a producer thread builds ahead of the consumer, at most `loader.prefetch` of them.
+private final class PrefetchQueue: @unchecked Sendable {
+  let loader: DataLoader
+  let batches: [[Int]]
   private let lock = NSCondition()
   private var ready: [Int: Result<Batch, Error>] = [:]
   private var nextToProduce = 0
   private var nextToConsume = 0
   private var cancelled = false
-  private var thread: Thread?
 
-  init(loader: DataLoader, batches: [[Int]], device: Device) {
+  init(loader: DataLoader, batches: [[Int]]) {
     self.loader = loader
     self.batches = batches
-    self.device = device
-    let t = Thread { [weak self] in self?.produce() }
-    t.name = "torchswift-dataloader"
-    thread = t
-    t.start()
   }
 
-  deinit { cancel() }
+  var remaining: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return batches.count - nextToConsume
+  }
 
-  public var remaining: Int { batches.count - nextToConsume }
-
-  private func produce() {
+  /// The producer thread's loop: builds batches in order until the end, or until cancelled.
+  func produce() {
     while true {
       lock.lock()
       while !cancelled && nextToProduce - nextToConsume >= loader.prefetch && nextToProduce < batches.count { lock.wait() }
@@ -160,33 +198,33 @@ public final class BatchIterator {
     }
   }
 
-  /// The next batch on the loader's device, or nil at the end of the epoch.
-  public func next() throws -> Batch? {
+  /// The next built batch (waiting for it), or nil at the end or once cancelled.
+  func next() throws -> Batch? {
     lock.lock()
-    guard nextToConsume < batches.count else {
+    while nextToConsume < batches.count && !cancelled && ready[nextToConsume] == nil { lock.wait() }
+    guard nextToConsume < batches.count, !cancelled, let result = ready.removeValue(forKey: nextToConsume) else {
       lock.unlock()
       return nil
     }
-    while ready[nextToConsume] == nil { lock.wait() }
-    let result = ready.removeValue(forKey: nextToConsume)!
     nextToConsume += 1
     lock.broadcast()
     lock.unlock()
-    var batch = try result.get()
-    if device != .cpu {
-      batch.inputIds = try batch.inputIds.to(device: device, nonBlocking: true)
-      batch.attentionMask = try batch.attentionMask.to(device: device, nonBlocking: true)
-      batch.tokenTypeIds = try batch.tokenTypeIds.to(device: device, nonBlocking: true)
-      batch.labels = try batch.labels.to(device: device, nonBlocking: true)
-    }
-    return batch
+    return try result.get()
   }
 
-  /// Stops the background thread.
-  public func cancel() {
+  func cancel() {
     lock.lock()
     cancelled = true
+    ready.removeAll()
     lock.broadcast()
     lock.unlock()
   }
+}
+
+/// A thread-safe counter.
+final class LiveCount: @unchecked Sendable {
+  private let lock = NSLock()
+  private var count = 0
+  func add(_ n: Int) { lock.lock(); count += n; lock.unlock() }
+  var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }

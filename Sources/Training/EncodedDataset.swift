@@ -1,4 +1,5 @@
 import Datasets
+import FileIO
 import Foundation
 import Tokenizers
 
@@ -101,58 +102,4 @@ public struct FNV1a {
   }
   public mutating func add(_ s: String) { add(s.utf8) }
   public mutating func add(_ d: Data) { d.withUnsafeBytes { add(UnsafeRawBufferPointer($0)) } }
-}
-
-/// Errors of the training pipeline, with the file or setting at fault.
-public struct TrainingError: Error, CustomStringConvertible {
-  public let description: String
-  public init(_ message: String) { description = message }
-}
-
-/// Whole-file writes that never leave a partial file: temporary file, fsync, rename, fsync of the folder.
-public enum AtomicFile {
-  public static func write(_ data: Data, to path: String) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    let tmp = dir + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw TrainingError("cannot write \(tmp): \(String(cString: strerror(errno)))") }
-    var ok = true
-    data.withUnsafeBytes { raw in
-      var off = 0
-      while off < raw.count {
-        let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-        if n <= 0 { ok = false; break }
-        off += n
-      }
-    }
-    if fsync(fd) != 0 { ok = false }
-    close(fd)
-    guard ok else {
-      unlink(tmp)
-      throw TrainingError("writing \(path) failed: \(String(cString: strerror(errno)))")
-    }
-    guard rename(tmp, path) == 0 else {
-      unlink(tmp)
-      throw TrainingError("cannot rename \(tmp) to \(path): \(String(cString: strerror(errno)))")
-    }
-    syncDirectory(dir)
-  }
-
-  /// fsync of a folder, so a rename inside it is durable.
-  public static func syncDirectory(_ dir: String) {
-    let fd = open(dir.isEmpty ? "." : dir, O_RDONLY)
-    if fd >= 0 {
-      fsync(fd)
-      close(fd)
-    }
-  }
-
-  /// fsync of an existing file.
-  public static func syncFile(_ path: String) {
-    let fd = open(path, O_RDONLY)
-    if fd >= 0 {
-      fsync(fd)
-      close(fd)
-    }
-  }
 }

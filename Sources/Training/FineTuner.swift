@@ -1,4 +1,5 @@
 import Datasets
+import FileIO
 import Foundation
 import Models
 import NN
@@ -84,9 +85,10 @@ public final class FineTuner {
   public let config: FineTuneConfig
   let log: (String) -> Void
 
-  public init(config: FineTuneConfig, log: @escaping (String) -> Void = { print($0) }) {
+  /// `log` receives the run's report lines (default: the `torchswift.training` logger, at info level).
+  public init(config: FineTuneConfig, log: ((String) -> Void)? = nil) {
     self.config = config
-    self.log = log
+    self.log = log ?? { trainingLogger.info("\($0)") }
   }
 
   /// Loads and splits the data, reporting bad rows.
@@ -345,12 +347,12 @@ func exportModel(_ model: BertForSequenceClassification, to dir: String, tokeniz
   let tmp = dir + ".partial-\(getpid())"
   try? FileManager.default.removeItem(atPath: tmp)
   try model.save(to: tmp, tokenizerDir: tokenizerDir)
-  for f in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] { AtomicFile.syncFile(tmp + "/" + f) }
+  for f in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] { try AtomicFile.syncFile(tmp + "/" + f) }
   let old = dir + ".old-\(getpid())"
   if FileManager.default.fileExists(atPath: dir) { try FileManager.default.moveItem(atPath: dir, toPath: old) }
   try FileManager.default.moveItem(atPath: tmp, toPath: dir)
   try? FileManager.default.removeItem(atPath: old)
-  AtomicFile.syncDirectory(parent.isEmpty ? "." : parent)
+  try AtomicFile.syncDirectory(parent.isEmpty ? "." : parent)
 }
 
 /// Loss and classification metrics of a model over encoded examples.
@@ -379,6 +381,7 @@ public struct Evaluator {
     var lossSum = 0.0
     try withInferenceMode {
       let it = loader.makeIterator(epoch: 0)
+      defer { it.cancel() }
       while let b = try it.next() {
         func run() throws -> SequenceClassifierOutput {
           try model(inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels)

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// A named series of (step, value) points.
@@ -108,7 +109,7 @@ public enum CurvePlot {
 
     /// Writes `svg(...)` to `url`.
     public static func write(_ curves: TrainingCurves, to url: URL, title: String = "Training curves") throws {
-        try Data(svg(curves, title: title).utf8).write(to: url, options: .atomic)
+        try AtomicFile.write(svg(curves, title: title), to: url.path)
     }
 
     private static func drawPanel(_ svg: inout SVGDocument, frame: (x: Double, y: Double, w: Double, h: Double), title: String,

@@ -1,4 +1,6 @@
+import FileIO
 import Foundation
+import JSONSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,7 +48,7 @@ public enum MetricsLogError: Error, CustomStringConvertible {
 }
 
 /// An append-only JSON Lines log of training metrics: one object per `append`, written
-/// (with a single `write(2)`) before `append` returns, so a crash loses no finished line.
+/// (one `write(2)` unless the system writes it short) before `append` returns, so a crash loses no finished line.
 public final class MetricsLog: @unchecked Sendable {
     public let url: URL
     private let lock = NSLock()
@@ -67,17 +69,10 @@ public final class MetricsLog: @unchecked Sendable {
         let line = Array((entry.jsonLine + "\n").utf8)
         lock.lock(); defer { lock.unlock() }
         guard fd >= 0 else { throw MetricsLogError.writeFailed(path: url.path, reason: "log is closed") }
-        var offset = 0
-        while offset < line.count {
-            let n = line[offset...].withUnsafeBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return 0 }
-                return write(fd, base, raw.count)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw MetricsLogError.writeFailed(path: url.path, reason: String(cString: strerror(errno)))
-            }
-            offset += n
+        do {
+            try writeAll(fd, line, path: url.path)
+        } catch let error as FileIOError {
+            throw MetricsLogError.writeFailed(path: url.path, reason: error.reason)
         }
     }
 

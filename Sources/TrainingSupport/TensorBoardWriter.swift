@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -208,28 +209,19 @@ public final class TensorBoardWriter: @unchecked Sendable {
 
     private func flushLocked() throws {
         guard !pending.isEmpty else { return }
-        let written = pending.withUnsafeBytes { raw -> (Int, Int32) in
-            guard let base = raw.baseAddress else { return (0, 0) }
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, base + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return (offset, errno)
-                }
-                offset += n
-            }
-            return (offset, 0)
-        }
-        if written.1 == 0 {
+        let failure: FileIOError
+        do {
+            try pending.withUnsafeBytes { try writeAll(fd, UnsafeRawBufferPointer($0), path: fileURL.path) }
             pending.removeAll(keepingCapacity: true)
             pendingEvents = 0
             storedError = nil
             return
+        } catch let error as FileIOError {
+            failure = error
         }
         let path = fileURL.path
-        var error: Error = TensorBoardWriterError.writeFailed(path: path, reason: String(cString: strerror(written.1)))
-        pending.removeFirst(written.0)
+        var error: Error = TensorBoardWriterError.writeFailed(path: path, reason: failure.reason)
+        pending.removeFirst(failure.written)
         if pending.count > options.maxRetainedBytes {
             error = TensorBoardWriterError.droppedEvents(path: path, count: pendingEvents)
             pending.removeAll()

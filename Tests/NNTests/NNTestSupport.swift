@@ -1,4 +1,5 @@
 import Foundation
+import ReferenceTesting
 import XCTest
 
 import Torch
@@ -9,9 +10,6 @@ let nnFixturesDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
 /// The repository root.
 let nnRepoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
   .deletingLastPathComponent().path
-
-/// Python with torch: `$TORCHSWIFT_PYTHON`, else the repository's `.venv`.
-var nnPythonPath: String { ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"] ?? nnRepoRoot + "/.venv/bin/python" }
 
 /// The PyTorch reference tensors written by Fixtures/make_nn_fixtures.py, loaded once.
 enum NNFixtures {
@@ -77,21 +75,8 @@ func assertRelative(_ actual: Tensor, _ expected: Tensor, _ tolerance: Double, _
   return err.relative
 }
 
-/// Runs a Python script with the reference interpreter; returns stdout, throws with stderr on failure.
+/// Runs a Python program with the reference interpreter (the shared runner: stdout and stderr drained
+/// together); returns stdout, throws with stderr on failure, skips when the interpreter is missing.
 func runPython(_ script: String, arguments: [String] = []) throws -> String {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: nnPythonPath)
-  p.arguments = ["-c", script] + arguments
-  let out = Pipe()
-  let err = Pipe()
-  p.standardOutput = out
-  p.standardError = err
-  try p.run()
-  let o = out.fileHandleForReading.readDataToEndOfFile()
-  let e = err.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  guard p.terminationStatus == 0 else {
-    throw TorchError("python failed (\(p.terminationStatus)): \(String(decoding: e, as: UTF8.self))")
-  }
-  return String(decoding: o, as: UTF8.self)
+  String(decoding: try ReferenceTools.runPython(["-c", script] + arguments), as: UTF8.self)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 
+import NN
 import Torch
 
 /// This target's fixtures folder, and the nn fixtures (the transformer training reference lives there).
@@ -48,4 +49,11 @@ func assertRelative(_ actual: Tensor, _ expected: Tensor, _ tolerance: Double, _
   print("  " + msg)
   XCTAssertLessThanOrEqual(rel, tolerance, msg, file: file, line: line)
   return rel
+}
+
+/// The usual two AdamW groups: weights of 2+ dimensions, and the 1-D rest (biases, LayerNorm weights).
+/// (Training's `decayAndNoDecayParameters` is the recipe; this target tests the optimizers, not it.)
+func splitByDimension(_ module: Module) -> (decay: [Tensor], noDecay: [Tensor]) {
+  let params = module.namedParameters().map(\.1).filter(\.requiresGrad)
+  return (params.filter { $0.dim >= 2 }, params.filter { $0.dim < 2 })
 }

@@ -167,7 +167,7 @@ final class OptimizerTests: XCTestCase {
     let lin = try Linear(inFeatures: 3, outFeatures: 2)
     let ln = try LayerNorm(2)
     let model = try Sequential(lin, ln)
-    let (decay, noDecay) = decayAndNoDecayParameters(model)
+    let (decay, noDecay) = splitByDimension(model)
     XCTAssertEqual(decay.count, 1)
     XCTAssertEqual(noDecay.count, 3)
     let opt = try AdamW([ParamGroup(params: decay, options: AdamOptions(lr: 0.1, weightDecay: 0.5)),

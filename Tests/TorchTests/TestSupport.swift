@@ -1,4 +1,5 @@
 import Foundation
+import ReferenceTesting
 import XCTest
 
 @testable import Torch
@@ -10,21 +11,10 @@ let fixturesDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().ap
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
   .deletingLastPathComponent().path
 
-/// Python with the pinned reference packages.
-var pythonPath: String { ProcessInfo.processInfo.environment["TORCHSWIFT_PYTHON"] ?? repoRoot + "/.venv/bin/python" }
-
-/// What `python -c program` prints on stdout (stderr passes through); fails the test when it exits non-zero.
-func pythonOutput(_ program: String, file: StaticString = #filePath, line: UInt = #line) throws -> Data {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: pythonPath)
-  process.arguments = ["-c", program]
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  try process.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  XCTAssertEqual(process.terminationStatus, 0, "python -c exited with \(process.terminationStatus)", file: file, line: line)
-  return data
+/// What `python -c program` prints on stdout, through the shared reference runner (stdout and stderr drained
+/// together; throws with stderr when it fails; skips the test when the reference venv is missing).
+func pythonOutput(_ program: String) throws -> Data {
+  try ReferenceTools.runPython(["-c", program])
 }
 
 /// Largest element-wise difference, and where, between two tensors of the same shape (compared in float64).

@@ -34,10 +34,10 @@ public struct BertConfig {
   /// Reads `config.json`; errors name the file and the field.
   public init(contentsOf path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw TorchError("cannot read BERT config '\(path)': no such file")
+      throw ModelConfigError("cannot read BERT config '\(path)': no such file")
     }
     guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-      throw TorchError("'\(path)' is not a JSON object")
+      throw ModelConfigError("'\(path)' is not a JSON object")
     }
     try self.init(json: obj, path: path)
   }
@@ -47,22 +47,22 @@ public struct BertConfig {
     func int(_ k: String, _ d: Int) throws -> Int {
       guard let v = obj[k], !(v is NSNull) else { return d }
       guard let n = v as? NSNumber, Double(n.intValue) == n.doubleValue else {
-        throw TorchError("\(path): field '\(k)' must be an integer, got \(v)")
+        throw ModelConfigError("\(path): field '\(k)' must be an integer, got \(v)")
       }
       return n.intValue
     }
     func double(_ k: String, _ d: Double) throws -> Double {
       guard let v = obj[k], !(v is NSNull) else { return d }
-      guard let n = v as? NSNumber else { throw TorchError("\(path): field '\(k)' must be a number, got \(v)") }
+      guard let n = v as? NSNumber else { throw ModelConfigError("\(path): field '\(k)' must be a number, got \(v)") }
       return n.doubleValue
     }
     func string(_ k: String, _ d: String) throws -> String {
       guard let v = obj[k], !(v is NSNull) else { return d }
-      guard let s = v as? String else { throw TorchError("\(path): field '\(k)' must be a string, got \(v)") }
+      guard let s = v as? String else { throw ModelConfigError("\(path): field '\(k)' must be a string, got \(v)") }
       return s
     }
     if let mt = obj["model_type"] as? String, mt != "bert" {
-      throw TorchError("\(path): model_type is '\(mt)'; TorchSwift loads BERT-family checkpoints (model_type \"bert\")")
+      throw ModelConfigError("\(path): model_type is '\(mt)'; TorchSwift loads BERT-family checkpoints (model_type \"bert\")")
     }
     vocabSize = try int("vocab_size", vocabSize)
     hiddenSize = try int("hidden_size", hiddenSize)
@@ -85,12 +85,12 @@ public struct BertConfig {
       var labels: [Int: String] = [:]
       for (k, v) in m {
         guard let i = Int(k), let name = v as? String else {
-          throw TorchError("\(path): id2label entry \(k): \(v) must map an integer id to a string")
+          throw ModelConfigError("\(path): id2label entry \(k): \(v) must map an integer id to a string")
         }
         labels[i] = name
       }
       guard Set(labels.keys) == Set(0..<labels.count) else {
-        throw TorchError("\(path): id2label ids must be 0..<\(labels.count), got \(labels.keys.sorted())")
+        throw ModelConfigError("\(path): id2label ids must be 0..<\(labels.count), got \(labels.keys.sorted())")
       }
       id2label = labels
     } else if obj["num_labels"] != nil {
@@ -103,16 +103,16 @@ public struct BertConfig {
   /// Checks the values make a valid model.
   public func validate(path: String = "config") throws {
     guard hiddenSize > 0, numAttentionHeads > 0, hiddenSize % numAttentionHeads == 0 else {
-      throw TorchError("\(path): hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
+      throw ModelConfigError("\(path): hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
     }
     guard numHiddenLayers >= 0, vocabSize > 0, intermediateSize > 0, maxPositionEmbeddings > 0, typeVocabSize > 0 else {
-      throw TorchError("\(path): sizes must be positive")
+      throw ModelConfigError("\(path): sizes must be positive")
     }
     guard ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish", "tanh", "gelu_fast"].contains(hiddenAct) else {
-      throw TorchError("\(path): hidden_act '\(hiddenAct)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, tanh)")
+      throw ModelConfigError("\(path): hidden_act '\(hiddenAct)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, tanh)")
     }
     guard positionEmbeddingType == "absolute" else {
-      throw TorchError("\(path): position_embedding_type '\(positionEmbeddingType)' is not supported (absolute only)")
+      throw ModelConfigError("\(path): position_embedding_type '\(positionEmbeddingType)' is not supported (absolute only)")
     }
   }
 

@@ -1,13 +1,14 @@
 import Foundation
+import TrainingSupport
 
 /// One scalar read back from an event file.
-public struct ScalarEvent: Equatable, Sendable {
-    public var tag: String
-    public var step: Int64
-    public var value: Float
-    public var wallTime: Double
+struct ScalarEvent: Equatable, Sendable {
+    var tag: String
+    var step: Int64
+    var value: Float
+    var wallTime: Double
 
-    public init(tag: String, step: Int64, value: Float, wallTime: Double) {
+    init(tag: String, step: Int64, value: Float, wallTime: Double) {
         self.tag = tag
         self.step = step
         self.value = value
@@ -16,12 +17,12 @@ public struct ScalarEvent: Equatable, Sendable {
 }
 
 /// Errors raised by `TensorBoardEventReader`.
-public enum TensorBoardReaderError: Error, CustomStringConvertible {
+enum TensorBoardReaderError: Error, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case corrupt(path: String, reason: String)
     case badEvent(path: String, record: Int, reason: String)
 
-    public var description: String {
+    var description: String {
         switch self {
         case .unreadable(let p, let r): return "cannot read event file \(p): \(r)"
         case .corrupt(let p, let r): return "corrupt event file \(p): \(r)"
@@ -31,14 +32,15 @@ public enum TensorBoardReaderError: Error, CustomStringConvertible {
 }
 
 /// Reads TensorBoard event files, verifying the CRCs of every record, and decodes scalars
-/// (both `simple_value` and the `"scalars"`-plugin tensor form).
-public struct TensorBoardEventReader {
+/// (both `simple_value` and the `"scalars"`-plugin tensor form). Test support: it reads back what
+/// `TensorBoardWriter` wrote, beside tensorboard's own Python loaders.
+struct TensorBoardEventReader {
     /// The decoded events, file-version event included, in file order.
-    public let events: [EventRecord]
+    let events: [EventRecord]
 
     /// Reads one event file. With `allowTruncatedTail`, an incomplete last record (a file
     /// still being written) is ignored instead of reported.
-    public init(fileURL: URL, allowTruncatedTail: Bool = false) throws {
+    init(fileURL: URL, allowTruncatedTail: Bool = false) throws {
         let data: Data
         do { data = try Data(contentsOf: fileURL) } catch {
             throw TensorBoardReaderError.unreadable(path: fileURL.path, reason: error.localizedDescription)
@@ -63,21 +65,21 @@ public struct TensorBoardEventReader {
     }
 
     /// The `file_version` of the first event, if present.
-    public var fileVersion: String? { events.first?.fileVersion }
+    var fileVersion: String? { events.first?.fileVersion }
 
     /// All scalars in file order.
-    public var scalars: [ScalarEvent] {
+    var scalars: [ScalarEvent] {
         events.flatMap { e in e.scalars.map { ScalarEvent(tag: $0.tag, step: e.step, value: $0.value, wallTime: e.wallTime) } }
     }
 
     /// Scalars grouped by tag, each in file order.
-    public var scalarsByTag: [String: [ScalarEvent]] {
+    var scalarsByTag: [String: [ScalarEvent]] {
         Dictionary(grouping: scalars, by: \.tag)
     }
 
     /// The event files (`events.out.tfevents.*`) directly inside `logdir`, sorted by name
     /// (which orders them by creation time).
-    public static func eventFiles(in logdir: URL) throws -> [URL] {
+    static func eventFiles(in logdir: URL) throws -> [URL] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: logdir.path) } catch {
             throw TensorBoardReaderError.unreadable(path: logdir.path, reason: error.localizedDescription)
@@ -86,7 +88,7 @@ public struct TensorBoardEventReader {
     }
 
     /// All scalars of all event files directly inside `logdir`, file by file.
-    public static func scalars(inLogdir logdir: URL, allowTruncatedTail: Bool = true) throws -> [ScalarEvent] {
+    static func scalars(inLogdir logdir: URL, allowTruncatedTail: Bool = true) throws -> [ScalarEvent] {
         try eventFiles(in: logdir).flatMap { try TensorBoardEventReader(fileURL: $0, allowTruncatedTail: allowTruncatedTail).scalars }
     }
 }
