@@ -42,7 +42,7 @@ let package = Package(
       ]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures", "KernelEmulator"]),
     .testTarget(name: "NNTests", dependencies: ["Torch", "NN"], exclude: ["Fixtures"]),
-    .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),
+    .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch", "NN", "SafeTensors", "Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "SafeTensors", "torchswift", "ReferenceTesting"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),

@@ -17,7 +17,7 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup  # noqa: E402
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_scheduler  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--model", required=True)
@@ -32,6 +32,9 @@ ap.add_argument("--epochs", type=int, default=1)
 ap.add_argument("--seed", type=int, default=42)
 ap.add_argument("--threads", type=int, default=0)
 ap.add_argument("--max-steps", type=int, default=0)
+ap.add_argument("--lr-schedule", default="linear")
+ap.add_argument("--warmup-ratio", type=float, default=0.1)
+ap.add_argument("--max-grad-norm", type=float, default=1.0)
 args = ap.parse_args()
 if args.threads:
     torch.set_num_threads(args.threads)
@@ -86,7 +89,8 @@ steps_per_epoch = math.ceil(len(train) / args.batch_size)
 total = steps_per_epoch * args.epochs
 if args.max_steps:
     total = min(total, args.max_steps)
-sched = get_linear_schedule_with_warmup(opt, int(total * 0.1), total)
+# transformers' Trainer: ceil(total × warmup_ratio) warmup steps, clipping when max_grad_norm > 0.
+sched = get_scheduler(args.lr_schedule, opt, num_warmup_steps=math.ceil(total * args.warmup_ratio), num_training_steps=total)
 lengths = [len(e) for e in enc_train]
 model.train()
 seen, step, t0 = 0, 0, time.perf_counter()
@@ -95,7 +99,8 @@ for epoch in range(args.epochs):
         ids, mask, y = collate(idx, enc_train, y_train)
         loss = model(input_ids=ids, attention_mask=mask, labels=y).loss
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if args.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)

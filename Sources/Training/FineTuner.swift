@@ -21,6 +21,10 @@ public struct FineTuneConfig: Sendable {
   public var evalBatchSize = 64
   public var lr = 5e-5
   public var weightDecay = 0.01
+  /// The learning-rate schedule (transformers' `lr_scheduler_type` names).
+  public var lrSchedule = SchedulerType.linear
+  /// Fraction of the optimizer steps spent in linear warmup (`ceil(steps · ratio)` steps, as transformers'
+  /// `warmup_ratio`); must lie in [0, 1]; `constant` has no warmup.
   public var warmupRatio = 0.1
   public var maxLength = 128
   /// Training rows used (a seeded random subset of the training split); nil = all.
@@ -30,6 +34,8 @@ public struct FineTuneConfig: Sendable {
   public var evalFraction = 0.1
   public var seed: UInt64 = 42
   public var gradAccumulation = 1
+  /// Clip the gradients' joint L2 norm to this (`clip_grad_norm_`); 0 turns clipping off (as transformers'
+  /// `max_grad_norm`). The norm is logged either way.
   public var maxGradNorm = 1.0
   public var precision = Precision.fp32
   public var device = Device.cpu
@@ -79,7 +85,7 @@ nonisolated(unsafe) var stopRequested: Int32 = 0
 
 /// Fine-tunes a BertForSequenceClassification on a text-classification file: data → cached batched
 /// tokenization → prefetching loader → model (under autocast) → loss → backward (grad scaler for fp16)
-/// → clipping → AdamW + linear warmup/decay → metrics, TensorBoard, JSONL, progress, checkpoints → HF export.
+/// → clipping (optional) → AdamW + learning-rate schedule → metrics, TensorBoard, JSONL, progress, checkpoints → HF export.
 public final class FineTuner {
   public let config: FineTuneConfig
   let log: (String) -> Void
@@ -120,6 +126,8 @@ public final class FineTuner {
     guard c.epochs > 0, c.batchSize > 0, c.gradAccumulation > 0, c.maxLength >= 2, c.lr > 0 else {
       throw TrainingError("invalid settings: epochs, batch size and gradient accumulation must be positive, max length ≥ 2, lr > 0")
     }
+    guard c.warmupRatio >= 0, c.warmupRatio <= 1 else { throw TrainingError("invalid settings: warmup ratio must lie in [0, 1], got \(c.warmupRatio)") }
+    guard c.maxGradNorm >= 0, !c.maxGradNorm.isNaN else { throw TrainingError("invalid settings: max grad norm must be ≥ 0 (0: no clipping), got \(c.maxGradNorm)") }
     Torch.manualSeed(c.seed)
     let (trainSet, evalSet) = try loadData()
     let labels = trainSet.labels
@@ -153,11 +161,12 @@ public final class FineTuner {
                                 dropLast: c.dropLast, seed: c.seed, padId: padId, device: c.device)
     let stepsPerEpoch = (loader.count + c.gradAccumulation - 1) / c.gradAccumulation
     let totalSteps = min(stepsPerEpoch * c.epochs, c.maxSteps ?? Int.max)
-    let scheduler = try getLinearScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: Int(Double(totalSteps) * c.warmupRatio),
-                                                    numTrainingSteps: totalSteps)
+    let scheduler = try getScheduler(c.lrSchedule, optimizer: optimizer,
+                                     numWarmupSteps: try warmupSteps(ratio: c.warmupRatio, numTrainingSteps: totalSteps),
+                                     numTrainingSteps: totalSteps)
     let scaler = GradScaler(enabled: c.precision == .fp16)
     let params = model.parameters()
-    let fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)"
+    let fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)|\(c.lrSchedule.rawValue)|\(c.warmupRatio)"
 
     // Resume.
     let checkpointer = Checkpointer(directory: c.checkpointDir, keep: c.keepCheckpoints)
@@ -265,7 +274,8 @@ public final class FineTuner {
         guard micro == c.gradAccumulation || isLastBatch else { continue }
 
         try scaler.unscale(optimizer)
-        let gradNorm = try clipGradNorm(params, maxNorm: c.maxGradNorm).item(Double.self)
+        let gradNorm = try (c.maxGradNorm > 0 ? clipGradNorm(params, maxNorm: c.maxGradNorm)
+                                              : getTotalNorm(params.compactMap(\.grad))).item(Double.self)
         try scaler.step(optimizer)
         try scaler.update()
         try scheduler.step()
