@@ -49,6 +49,9 @@ struct FineTune: ParsableCommand {
   @Option(name: .customLong("train-size"), help: "Training rows to use: N or all (default: 4000 on the bundled corpus, else all).")
   var trainSize: String?
   @Option(name: .customLong("eval-size"), help: "Held-out rows (default: 2000 on the bundled corpus, else 10%).") var evalSize: Int?
+  @Flag(name: .customLong("group-by-length"), inversion: .prefixedNo,
+        help: "Shuffled batches of similar lengths (less padding; transformers' group_by_length) or plain shuffled batches.")
+  var groupByLength = FineTuneConfig(modelDir: "", dataPath: "").groupByLength
   @Option(name: .customLong("grad-accumulation"), help: "Batches per optimizer step.") var gradAccumulation = 1
   @Option(name: .customLong("max-grad-norm"), help: "Clip the gradient norm to this; 0: no clipping.")
   var maxGradNorm = FineTuneConfig(modelDir: "", dataPath: "").maxGradNorm
@@ -110,6 +113,7 @@ struct FineTune: ParsableCommand {
     }
     c.evalSize = evalSize ?? (bundled && evalData == nil ? 2000 : nil)
     c.gradAccumulation = gradAccumulation
+    c.groupByLength = groupByLength
     c.maxGradNorm = maxGradNorm
     c.device = try deviceOption(device)
     let cpu = CPUFeatures.current()
