@@ -21,11 +21,14 @@ public struct FineTuneConfig: Sendable {
   public var evalBatchSize = 64
   public var lr = 5e-5
   public var weightDecay = 0.01
-  /// The learning-rate schedule (transformers' `lr_scheduler_type` names).
-  public var lrSchedule = SchedulerType.linear
+  /// The learning-rate schedule (transformers' `lr_scheduler_type` names). Default: constant, as the plain
+  /// PyTorch recipe (`AdamW(lr=5e-5)`, no scheduler): measured over 3 seeds on the bundled 4,000/2,000 task, the
+  /// former default (10 % warmup, linear decay to 0, clipping at 1.0, length-grouped batches) left the ~125 steps of
+  /// a short run under-trained (see README, "Fine-tuning accuracy").
+  public var lrSchedule = SchedulerType.constant
   /// Fraction of the optimizer steps spent in linear warmup (`ceil(steps · ratio)` steps, as transformers'
   /// `warmup_ratio`); must lie in [0, 1]; `constant` has no warmup.
-  public var warmupRatio = 0.1
+  public var warmupRatio = 0.0
   public var maxLength = 128
   /// Training rows used (a seeded random subset of the training split); nil = all.
   public var trainSize: Int?
@@ -35,8 +38,8 @@ public struct FineTuneConfig: Sendable {
   public var seed: UInt64 = 42
   public var gradAccumulation = 1
   /// Clip the gradients' joint L2 norm to this (`clip_grad_norm_`); 0 turns clipping off (as transformers'
-  /// `max_grad_norm`). The norm is logged either way.
-  public var maxGradNorm = 1.0
+  /// `max_grad_norm`). The norm is logged either way. Default: off, as the plain PyTorch recipe.
+  public var maxGradNorm = 0.0
   public var precision = Precision.fp32
   public var device = Device.cpu
   public var outputDir = "runs/finetune/model"
@@ -53,7 +56,10 @@ public struct FineTuneConfig: Sendable {
   public var logEvery = 10
   /// Stop after this many optimizer steps (for tests and quick runs); nil = run all epochs.
   public var maxSteps: Int?
-  public var groupByLength = true
+  /// Shuffled batches of similar lengths (less padding, as transformers' `group_by_length`); default off: plain
+  /// shuffled batches, as transformers' default and the plain recipe (grouping cost 2.5 points of accuracy over 3
+  /// seeds on the bundled task).
+  public var groupByLength = false
   public var dropLast = false
   public var cacheDir = TokenizationCache.defaultDirectory
   public var progress: Bool? = nil
@@ -166,7 +172,7 @@ public final class FineTuner {
                                      numTrainingSteps: totalSteps)
     let scaler = GradScaler(enabled: c.precision == .fp16)
     let params = model.parameters()
-    let fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)|\(c.lrSchedule.rawValue)|\(c.warmupRatio)"
+    let fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)|\(c.lrSchedule.rawValue)|\(c.warmupRatio)|\(c.groupByLength)"
 
     // Resume.
     let checkpointer = Checkpointer(directory: c.checkpointDir, keep: c.keepCheckpoints)
