@@ -35,15 +35,16 @@ enum TrainEnv {
   }
 
   /// Runs `torchswift args…` with the corpus and cache set (and `env` added); returns exit status and stdout+stderr.
-  static func torchswift(_ args: [String], cache: String, env: [String: String] = [:]) throws -> Run {
-    let p = try start(args, cache: cache, env: env)
+  static func torchswift(_ args: [String], cache: String, env: [String: String] = [:], cwd: String? = nil) throws -> Run {
+    let p = try start(args, cache: cache, env: env, cwd: cwd)
     let data = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return Run(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self))
   }
 
-  static func start(_ args: [String], cache: String, env extra: [String: String] = [:]) throws -> Process {
+  static func start(_ args: [String], cache: String, env extra: [String: String] = [:], cwd: String? = nil) throws -> Process {
     let p = Process()
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     p.executableURL = URL(fileURLWithPath: try binary())
     p.arguments = args
     var env = ProcessInfo.processInfo.environment
