@@ -56,7 +56,7 @@ let package = Package(
     .testTarget(name: "JSONSupportTests", dependencies: ["JSONSupport", "ReferenceTesting"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch", "ReferenceTesting"], exclude: ["Fixtures", "KernelEmulator"]),
     .testTarget(name: "NNTests", dependencies: ["Torch", "NN", "ReferenceTesting"], exclude: ["Fixtures"]),
-    .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim"], exclude: ["Fixtures"]),
+    .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch", "NN", "SafeTensors", "Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "NN", "SafeTensors", "torchswift", "ReferenceTesting"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "ReferenceTesting"], exclude: ["Fixtures"]),

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""PyTorch + transformers twin of `torchswift finetune`, same recipe: BertForSequenceClassification from an
-HF folder, AdamW (lr, weight decay 0.01 except biases and LayerNorm weights), linear warmup (10%) and decay,
-batch 32 with dynamic padding and length-grouped shuffled batches (megabatches of 50 batches, as
-transformers' LengthGroupedSampler), max length 128, gradient clipping 1.0, one epoch, then accuracy on
-the evaluation file. Prints one JSON line (accuracy, macro_f1, samples_per_s of the training loop).
+"""PyTorch + transformers twin of `torchswift finetune`, same recipe and defaults: BertForSequenceClassification
+from an HF folder, AdamW (lr, weight decay 0.01 except biases and LayerNorm weights), a schedule by transformers'
+get_scheduler name (default constant; --warmup-ratio as TrainingArguments: ceil(steps × ratio)), batch 32 with
+dynamic padding and shuffled batches (--group-by-length: length-grouped, megabatches of 50 batches, as
+transformers' LengthGroupedSampler), max length 128, gradient clipping when --max-grad-norm > 0 (default off),
+one epoch, then accuracy on the evaluation file. Prints one JSON line (accuracy, macro_f1, samples_per_s of the
+training loop).
 
   finetune_reference.py --model DIR --train TRAIN.csv --eval EVAL.csv [--text-column text --label-column sentiment]
 """
@@ -17,7 +19,7 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup  # noqa: E402
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_scheduler  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--model", required=True)
@@ -32,6 +34,10 @@ ap.add_argument("--epochs", type=int, default=1)
 ap.add_argument("--seed", type=int, default=42)
 ap.add_argument("--threads", type=int, default=0)
 ap.add_argument("--max-steps", type=int, default=0)
+ap.add_argument("--lr-schedule", default="constant")
+ap.add_argument("--warmup-ratio", type=float, default=0.0)
+ap.add_argument("--max-grad-norm", type=float, default=0.0)
+ap.add_argument("--group-by-length", action="store_true")
 args = ap.parse_args()
 if args.threads:
     torch.set_num_threads(args.threads)
@@ -57,10 +63,11 @@ y_train = [lid[l] for _, l in train]
 y_eval = [lid.get(l, -1) for _, l in evalset]
 
 
-def batches(n_items, lengths, shuffle):
+def batches(n_items, lengths, shuffle, group=False):
     order = list(range(n_items))
     if shuffle:
         random.shuffle(order)
+    if group:
         mega = args.batch_size * 50
         order = [i for s in range(0, n_items, mega) for i in sorted(order[s:s + mega], key=lambda i: -lengths[i])]
     return [order[s:s + args.batch_size] for s in range(0, n_items, args.batch_size)]
@@ -86,16 +93,18 @@ steps_per_epoch = math.ceil(len(train) / args.batch_size)
 total = steps_per_epoch * args.epochs
 if args.max_steps:
     total = min(total, args.max_steps)
-sched = get_linear_schedule_with_warmup(opt, int(total * 0.1), total)
+# transformers' Trainer: ceil(total × warmup_ratio) warmup steps, clipping when max_grad_norm > 0.
+sched = get_scheduler(args.lr_schedule, opt, num_warmup_steps=math.ceil(total * args.warmup_ratio), num_training_steps=total)
 lengths = [len(e) for e in enc_train]
 model.train()
 seen, step, t0 = 0, 0, time.perf_counter()
 for epoch in range(args.epochs):
-    for idx in batches(len(train), lengths, True):
+    for idx in batches(len(train), lengths, True, args.group_by_length):
         ids, mask, y = collate(idx, enc_train, y_train)
         loss = model(input_ids=ids, attention_mask=mask, labels=y).loss
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if args.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)

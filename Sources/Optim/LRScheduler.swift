@@ -105,3 +105,44 @@ public func getConstantScheduleWithWarmup(optimizer: Optimizer, numWarmupSteps: 
     return 1.0
   }
 }
+
+/// The base lr throughout (transformers' `get_constant_schedule`; no warmup).
+public func getConstantSchedule(optimizer: Optimizer) throws -> LambdaLR {
+  try LambdaLR(optimizer: optimizer) { _ in 1.0 }
+}
+
+/// Schedule names as transformers' `SchedulerType` spells them (`lr_scheduler_type`, `get_scheduler(name, …)`),
+/// for the schedules TorchSwift implements.
+public enum SchedulerType: String, CaseIterable, Sendable {
+  /// `get_constant_schedule`: the base lr at every step; warmup does not apply.
+  case constant
+  /// `get_constant_schedule_with_warmup`: linear warmup from 0, then the base lr.
+  case constantWithWarmup = "constant_with_warmup"
+  /// `get_linear_schedule_with_warmup`: linear warmup, then linear decay to 0 at the last step.
+  case linear
+  /// `get_cosine_schedule_with_warmup` (half a cosine wave): linear warmup, then cosine decay to 0.
+  case cosine
+
+  /// Whether the schedule has a warmup phase (`constant` has none, as in transformers).
+  public var usesWarmup: Bool { self != .constant }
+}
+
+/// transformers' `get_scheduler(name, optimizer, num_warmup_steps, num_training_steps)` for the schedules of
+/// `SchedulerType` (`constant` ignores both step counts, `constant_with_warmup` the training steps).
+public func getScheduler(_ name: SchedulerType, optimizer: Optimizer, numWarmupSteps: Int, numTrainingSteps: Int) throws -> LambdaLR {
+  switch name {
+  case .constant: return try getConstantSchedule(optimizer: optimizer)
+  case .constantWithWarmup: return try getConstantScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: numWarmupSteps)
+  case .linear:
+    return try getLinearScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: numWarmupSteps, numTrainingSteps: numTrainingSteps)
+  case .cosine:
+    return try getCosineScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: numWarmupSteps, numTrainingSteps: numTrainingSteps)
+  }
+}
+
+/// Warmup steps for a warmup ratio, as transformers' `TrainingArguments.get_warmup_steps`:
+/// `ceil(numTrainingSteps · ratio)`; the ratio must lie in [0, 1].
+public func warmupSteps(ratio: Double, numTrainingSteps: Int) throws -> Int {
+  guard ratio >= 0, ratio <= 1 else { throw TorchError("warmup ratio must lie in [0, 1], got \(ratio)") }
+  return Int((Double(numTrainingSteps) * ratio).rounded(.up))
+}

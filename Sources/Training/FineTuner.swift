@@ -22,6 +22,12 @@ public struct FineTuneConfig: Sendable {
   public var evalBatchSize = 64
   public var lr = 5e-5
   public var weightDecay = 0.01
+  /// The learning-rate schedule (transformers' `lr_scheduler_type` names). Default: constant after 10 % warmup,
+  /// chosen from 3-seed measurements on the bundled 4,000/2,000 task (README, "Fine-tuning accuracy"): decay to 0
+  /// left the ~125 steps of a short run under-trained.
+  public var lrSchedule = SchedulerType.constantWithWarmup
+  /// Fraction of the optimizer steps spent in linear warmup (`ceil(steps · ratio)` steps, as transformers'
+  /// `warmup_ratio`); must lie in [0, 1]; `constant` has no warmup.
   public var warmupRatio = 0.1
   public var maxLength = 128
   /// Training rows used (a seeded random subset of the training split); nil = all.
@@ -31,7 +37,9 @@ public struct FineTuneConfig: Sendable {
   public var evalFraction = 0.1
   public var seed: UInt64 = 42
   public var gradAccumulation = 1
-  public var maxGradNorm = 1.0
+  /// Clip the gradients' joint L2 norm to this (`clip_grad_norm_`); 0 turns clipping off (as transformers'
+  /// `max_grad_norm`). The norm is logged either way. Default: off, as the plain PyTorch recipe.
+  public var maxGradNorm = 0.0
   public var precision = Precision.fp32
   public var device = Device.cpu
   public var outputDir = "runs/finetune/model"
@@ -48,7 +56,10 @@ public struct FineTuneConfig: Sendable {
   public var logEvery = 10
   /// Stop after this many optimizer steps (for tests and quick runs); nil = run all epochs.
   public var maxSteps: Int?
-  public var groupByLength = true
+  /// Shuffled batches of similar lengths (less padding, as transformers' `group_by_length`); default off: plain
+  /// shuffled batches, as transformers' default and the plain recipe (grouping cost 2.5 points of accuracy over 3
+  /// seeds on the bundled task).
+  public var groupByLength = false
   public var dropLast = false
   public var cacheDir = TokenizationCache.defaultDirectory
   public var progress: Bool? = nil
@@ -80,7 +91,7 @@ nonisolated(unsafe) var stopRequested: Int32 = 0
 
 /// Fine-tunes a BertForSequenceClassification on a text-classification file: data → cached batched
 /// tokenization → prefetching loader → model (under autocast) → loss → backward (grad scaler for fp16)
-/// → clipping → AdamW + linear warmup/decay → metrics, TensorBoard, JSONL, progress, checkpoints → HF export.
+/// → clipping (optional) → AdamW + learning-rate schedule → metrics, TensorBoard, JSONL, progress, checkpoints → HF export.
 public final class FineTuner {
   public let config: FineTuneConfig
   let log: (String) -> Void
@@ -122,6 +133,8 @@ public final class FineTuner {
     guard c.epochs > 0, c.batchSize > 0, c.gradAccumulation > 0, c.maxLength >= 2, c.lr > 0 else {
       throw TrainingError("invalid settings: epochs, batch size and gradient accumulation must be positive, max length ≥ 2, lr > 0")
     }
+    guard c.warmupRatio >= 0, c.warmupRatio <= 1 else { throw TrainingError("invalid settings: warmup ratio must lie in [0, 1], got \(c.warmupRatio)") }
+    guard c.maxGradNorm >= 0, !c.maxGradNorm.isNaN else { throw TrainingError("invalid settings: max grad norm must be ≥ 0 (0: no clipping), got \(c.maxGradNorm)") }
     Torch.manualSeed(c.seed)
     let (trainSet, evalSet) = try loadData()
     let labels = trainSet.labels
@@ -155,11 +168,12 @@ public final class FineTuner {
                                 dropLast: c.dropLast, seed: c.seed, padId: padId, device: c.device)
     let stepsPerEpoch = (loader.count + c.gradAccumulation - 1) / c.gradAccumulation
     let totalSteps = min(stepsPerEpoch * c.epochs, c.maxSteps ?? Int.max)
-    let scheduler = try getLinearScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: Int(Double(totalSteps) * c.warmupRatio),
-                                                    numTrainingSteps: totalSteps)
+    let scheduler = try getScheduler(c.lrSchedule, optimizer: optimizer,
+                                     numWarmupSteps: try warmupSteps(ratio: c.warmupRatio, numTrainingSteps: totalSteps),
+                                     numTrainingSteps: totalSteps)
     let scaler = GradScaler(enabled: c.precision == .fp16)
     let params = model.parameters()
-    let fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)"
+    let fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)|\(c.lrSchedule.rawValue)|\(c.warmupRatio)|\(c.groupByLength)"
 
     // Resume.
     let checkpointer = Checkpointer(directory: c.checkpointDir, keep: c.keepCheckpoints)
@@ -267,7 +281,8 @@ public final class FineTuner {
         guard micro == c.gradAccumulation || isLastBatch else { continue }
 
         try scaler.unscale(optimizer)
-        let gradNorm = try clipGradNorm(params, maxNorm: c.maxGradNorm).item(Double.self)
+        let gradNorm = try (c.maxGradNorm > 0 ? clipGradNorm(params, maxNorm: c.maxGradNorm)
+                                              : getTotalNorm(params.compactMap(\.grad))).item(Double.self)
         try scaler.step(optimizer)
         try scaler.update()
         try scheduler.step()
@@ -342,7 +357,7 @@ public final class FineTuner {
 /// Writes the model in HF layout (config.json with labels, model.safetensors, tokenizer files), replacing
 /// the folder atomically.
 func exportModel(_ model: BertForSequenceClassification, to dir: String, tokenizerDir: String) throws {
-  let parent = (dir as NSString).deletingLastPathComponent
+  let parent = URL(fileURLWithPath: dir).deletingLastPathComponent().path
   if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
   let tmp = dir + ".partial-\(getpid())"
   try? FileManager.default.removeItem(atPath: tmp)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Models
 import Torch
+import Training
 
 /// `torchswift embed`: sentence embeddings as sentence-transformers computes them.
 struct Embed: ParsableCommand {
@@ -15,6 +16,7 @@ struct Embed: ParsableCommand {
   @Option(name: .customLong("max-length"), help: "Truncate to N tokens (default: the model's max_seq_length).")
   var maxLength: Int?
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
+  @Option(help: ArgumentHelp(precisionHelp)) var precision = "fp32"
   @OptionGroup var input: TextInput
 
   func run() throws {
@@ -23,10 +25,11 @@ struct Embed: ParsableCommand {
     if let output, !(output.hasSuffix(".jsonl") || output.hasSuffix(".npy")) {
       throw ValidationError("--output must end in .jsonl or .npy, got '\(output)'")
     }
-    let st = try SentenceTransformer(directory: try model ?? BundledModel.directory(), device: try deviceOption(device),
-                                     maxSeqLength: maxLength)
+    let dev = try deviceOption(device)
+    let autocast = try precisionOption(precision, device: dev)
+    let st = try SentenceTransformer(directory: try model ?? BundledModel.directory(), device: dev, maxSeqLength: maxLength)
     let texts = try input.load()
-    let emb = try st.encode(texts, batchSize: batchSize).cpu().contiguous()
+    let emb = try autocast.run(on: dev) { try st.encode(texts, batchSize: batchSize) }.float().cpu().contiguous()
     let dim = texts.isEmpty ? st.model.config.hiddenSize : try emb.size(1)
     let values = try emb.floats()
     if let output, output.hasSuffix(".npy") {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Models
+import Optim
 import Torch
 import Training
 
@@ -38,14 +39,23 @@ struct FineTune: ParsableCommand {
   @Option(name: .customLong("batch-size"), help: "Examples per batch.") var batchSize = 32
   @Option(help: "Peak learning rate (AdamW).") var lr = 5e-5
   @Option(name: .customLong("weight-decay"), help: "AdamW weight decay (not on biases and LayerNorm).") var weightDecay = 0.01
-  @Option(name: .customLong("warmup-ratio"), help: "Fraction of steps of linear warmup.") var warmupRatio = 0.1
+  @Option(name: .customLong("lr-schedule"),
+          help: "Learning-rate schedule, as transformers' get_scheduler: constant, constant_with_warmup, linear or cosine.")
+  var lrSchedule = FineTuneConfig(modelDir: "", dataPath: "").lrSchedule.rawValue
+  @Option(name: .customLong("warmup-ratio"),
+          help: "Fraction of the optimizer steps of linear warmup (ceil(steps × ratio), 0 to 1; not for 'constant').")
+  var warmupRatio: Double?
   @Option(name: .customLong("max-length"), help: "Truncate texts to N tokens.") var maxLength = 128
   @Option(name: .customLong("train-size"), help: "Training rows to use: N or all (default: 4000 on the bundled corpus, else all).")
   var trainSize: String?
   @Option(name: .customLong("eval-size"), help: "Held-out rows (default: 2000 on the bundled corpus, else 10%).") var evalSize: Int?
+  @Flag(name: .customLong("group-by-length"), inversion: .prefixedNo,
+        help: "Shuffled batches of similar lengths (less padding; transformers' group_by_length) or plain shuffled batches.")
+  var groupByLength = FineTuneConfig(modelDir: "", dataPath: "").groupByLength
   @Option(name: .customLong("grad-accumulation"), help: "Batches per optimizer step.") var gradAccumulation = 1
-  @Option(name: .customLong("max-grad-norm"), help: "Gradient clipping norm.") var maxGradNorm = 1.0
-  @Option(help: "fp32, bf16 or fp16 (autocast; fp16 uses a dynamic grad scaler).") var precision = "fp32"
+  @Option(name: .customLong("max-grad-norm"), help: "Clip the gradient norm to this; 0: no clipping.")
+  var maxGradNorm = FineTuneConfig(modelDir: "", dataPath: "").maxGradNorm
+  @Option(help: ArgumentHelp(precisionHelp + " fp16 uses a dynamic grad scaler.")) var precision = "fp32"
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
   @Option(help: "Random seed (split, shuffling, dropout, new head).") var seed: UInt64 = 42
   @Option(help: "Where the best model is exported (HF layout).") var output = "runs/finetune/model"
@@ -63,7 +73,19 @@ struct FineTune: ParsableCommand {
                              valueName: "schedule")) var profile: String?
 
   func run() throws {
-    guard ["fp32", "bf16", "fp16"].contains(precision) else { throw ValidationError("--precision must be fp32, bf16 or fp16, got '\(precision)'") }
+    guard PrecisionChoice.names.contains(precision) else {
+      throw ValidationError("--precision must be one of \(PrecisionChoice.names.joined(separator: ", ")), got '\(precision)'")
+    }
+    guard let schedule = SchedulerType(rawValue: lrSchedule) else {
+      throw ValidationError("--lr-schedule must be one of \(SchedulerType.allCases.map(\.rawValue).joined(separator: ", ")), got '\(lrSchedule)'")
+    }
+    if let warmupRatio {
+      guard warmupRatio >= 0, warmupRatio <= 1 else { throw ValidationError("--warmup-ratio must lie in [0, 1], got \(warmupRatio)") }
+      guard schedule.usesWarmup || warmupRatio == 0 else {
+        throw ValidationError("--warmup-ratio: the 'constant' schedule has no warmup (as in transformers); use --lr-schedule constant_with_warmup")
+      }
+    }
+    guard maxGradNorm >= 0 else { throw ValidationError("--max-grad-norm must be ≥ 0 (0: no clipping), got \(maxGradNorm)") }
     guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
     guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
@@ -79,7 +101,8 @@ struct FineTune: ParsableCommand {
     c.batchSize = batchSize
     c.lr = lr
     c.weightDecay = weightDecay
-    c.warmupRatio = warmupRatio
+    c.lrSchedule = schedule
+    if let warmupRatio { c.warmupRatio = warmupRatio } else if !schedule.usesWarmup { c.warmupRatio = 0 }
     c.maxLength = maxLength
     switch trainSize {
     case nil: c.trainSize = bundled ? 4000 : nil
@@ -90,9 +113,13 @@ struct FineTune: ParsableCommand {
     }
     c.evalSize = evalSize ?? (bundled && evalData == nil ? 2000 : nil)
     c.gradAccumulation = gradAccumulation
+    c.groupByLength = groupByLength
     c.maxGradNorm = maxGradNorm
-    c.precision = FineTuneConfig.Precision(rawValue: precision)!
     c.device = try deviceOption(device)
+    let cpu = CPUFeatures.current()
+    c.precision = try precisionOption(precision, device: c.device, cpu: cpu)
+    let precisionNote = precision == "auto"
+      ? " (\(PrecisionChoice.autoReason(device: c.device, cpu: cpu, picked: c.precision)))" : ""
     c.seed = seed
     c.outputDir = output
     c.logdir = logdir
@@ -115,8 +142,10 @@ struct FineTune: ParsableCommand {
         throw ValidationError("--profile: \(error)")
       }
     }
-    print("finetune: \(c.modelDir) on \(c.dataPath) (\(c.textColumn) → \(c.labelColumn)), \(c.device), \(c.precision.rawValue), " +
-          "batch \(c.batchSize), lr \(c.lr), max length \(c.maxLength), \(c.epochs) epoch(s)")
+    let warmupText = c.lrSchedule.usesWarmup ? ", warmup \(c.warmupRatio)" : ""
+    print("finetune: \(c.modelDir) on \(c.dataPath) (\(c.textColumn) → \(c.labelColumn)), \(c.device), \(c.precision.rawValue)\(precisionNote), " +
+          "batch \(c.batchSize), lr \(c.lr) (\(c.lrSchedule.rawValue)\(warmupText)), " +
+          "\(c.maxGradNorm > 0 ? "clip \(c.maxGradNorm)" : "no clipping"), max length \(c.maxLength), \(c.epochs) epoch(s)")
     let r = try FineTuner(config: c).run()
     if let m = r.metrics {
       print(String(format: "\nvalidation accuracy: %.4f   macro-F1: %.4f   loss: %.4f   (%d steps, %.1f training samples/s)",

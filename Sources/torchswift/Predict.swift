@@ -3,6 +3,7 @@ import Foundation
 import Models
 import Tokenizers
 import Torch
+import Training
 
 /// `torchswift predict`: label and probabilities per text from a BertForSequenceClassification folder.
 struct Predict: ParsableCommand {
@@ -14,16 +15,18 @@ struct Predict: ParsableCommand {
   @Option(name: .customLong("max-length"), help: "Truncate to N tokens.") var maxLength = 128
   @Option(name: .customLong("batch-size"), help: "Texts per batch.") var batchSize = 32
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
+  @Option(help: ArgumentHelp(precisionHelp)) var precision = "fp32"
   @OptionGroup var input: TextInput
 
   func run() throws {
     guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
     let dev = try deviceOption(device)
+    let autocast = try precisionOption(precision, device: dev)
     let (clf, _) = try BertForSequenceClassification.fromPretrained(model, device: dev)
     let texts = try input.load()
-    let results = try Classifier(model: clf, tokenizer: try Tokenizer(directory: model), maxLength: maxLength, device: dev)
-      .logits(texts, batchSize: batchSize)
+    let classifier = Classifier(model: clf, tokenizer: try Tokenizer(directory: model), maxLength: maxLength, device: dev)
+    let results = try autocast.run(on: dev) { try classifier.logits(texts, batchSize: batchSize) }
     let names = (0..<clf.config.numLabels).map { clf.config.id2label[$0] ?? "LABEL_\($0)" }
     var out = ""
     for logits in results {

@@ -86,6 +86,19 @@ final class FineTuneTests: XCTestCase {
 
   /// Kills training with SIGKILL at a random step after a checkpoint, resumes, and compares the final
   /// weights with an uninterrupted run: bit-identical on the CPU.
+  /// `--output` as a bare relative name (no folder part) exports into the current directory; it used to trap in
+  /// Foundation's `deletingLastPathComponent`.
+  func testBareRelativeOutputNameExportsIntoTheCurrentDirectory() throws {
+    let s = try TrainEnv.scratch("bare-output")
+    let model = try TrainEnv.tinyModel(in: s)
+    try TrainEnv.sampleCSV(s + "/data.csv", perLabel: 8)
+    let r = try TrainEnv.torchswift(["finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment",
+                                     "--eval-size", "6", "--batch-size", "6", "--max-steps", "1", "--output", "m",
+                                     "--logdir", "l", "--checkpoint-dir", "c"], cache: s + "/cache", cwd: s)
+    XCTAssertEqual(r.status, 0, r.output)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: s + "/m/model.safetensors"), r.output)
+  }
+
   func testResumeAfterSIGKILLIsBitIdentical() throws {
     let s = try TrainEnv.scratch("resume")
     let model = try TrainEnv.tinyModel(in: s)

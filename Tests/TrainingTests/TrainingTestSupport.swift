@@ -34,22 +34,24 @@ enum TrainEnv {
     var output: String
   }
 
-  /// Runs `torchswift args…` with the corpus and cache set; returns exit status and stdout+stderr.
-  static func torchswift(_ args: [String], cache: String) throws -> Run {
-    let p = try start(args, cache: cache)
+  /// Runs `torchswift args…` with the corpus and cache set (and `env` added); returns exit status and stdout+stderr.
+  static func torchswift(_ args: [String], cache: String, env: [String: String] = [:], cwd: String? = nil) throws -> Run {
+    let p = try start(args, cache: cache, env: env, cwd: cwd)
     let data = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return Run(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self))
   }
 
-  static func start(_ args: [String], cache: String) throws -> Process {
+  static func start(_ args: [String], cache: String, env extra: [String: String] = [:], cwd: String? = nil) throws -> Process {
     let p = Process()
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     p.executableURL = URL(fileURLWithPath: try binary())
     p.arguments = args
     var env = ProcessInfo.processInfo.environment
     env["TORCHSWIFT_CACHE"] = cache
     env["TORCHSWIFT_HOME"] = root
     env["LD_LIBRARY_PATH"] = root + "/.torchswift/lib" + (env["LD_LIBRARY_PATH"].map { ":" + $0 } ?? "")
+    env.merge(extra) { $1 }
     p.environment = env
     let pipe = Pipe()
     p.standardOutput = pipe

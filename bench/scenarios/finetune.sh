@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fine-tuning throughput: TorchSwift vs the PyTorch + transformers reference loop, same data (1,280 rows of
 # the bundled corpus, seeded shuffle), all-MiniLM-L6-v2, batch 32, max length 128, dynamic padding with
-# length-grouped batches, same threads; training-loop samples/s (evaluation excluded).
+# plain shuffled batches (both defaults), same threads; training-loop samples/s (evaluation excluded).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TMP="$(mktemp -d)"

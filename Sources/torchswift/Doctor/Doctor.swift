@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Torch
+import Training
 
 #if canImport(Glibc)
   import Glibc
@@ -32,6 +33,7 @@ struct Doctor: ParsableCommand {
       line("built with CUDA", "no (CPU-only libtorch)")
     }
     line("CPU capability", Torch.cpuCapability)
+    for (name, value) in Self.cpuPrecisionLines(CPUFeatures.current()) { line(name, value) }
     line("threads", "\(Torch.numThreads) intra-op (of \(ProcessInfo.processInfo.activeProcessorCount) cores)")
 
     // ---- NVIDIA driver against the CUDA libtorch was built for ----
@@ -140,6 +142,21 @@ struct Doctor: ParsableCommand {
       for p in problems { print("  - \(p)") }
       throw ExitCode(1)
     }
+  }
+
+  /// What the CPU's flags say about `--precision` on the CPU: native bfloat16 (AVX512_BF16, AMX-BF16) and float16
+  /// (AVX512_FP16, AMX-FP16), and what `auto` picks.
+  static func cpuPrecisionLines(_ cpu: CPUFeatures?) -> [(String, String)] {
+    guard let cpu else {
+      return [("CPU bfloat16/float16", "unknown (no x86 feature flags could be read); --precision auto uses fp32 on the CPU")]
+    }
+    let bf16 = cpu.hasNativeBF16
+      ? "native (\(cpu.bf16Features.joined(separator: ", "))): --precision bf16 runs natively; auto picks bf16 on the CPU"
+      : "not native (no AVX512_BF16 or AMX-BF16): bf16 autocast is emulated, 10-20x slower than fp32; auto picks fp32 on the CPU"
+    let fp16 = cpu.hasNativeFP16
+      ? "native (\(cpu.fp16Features.joined(separator: ", "))): --precision fp16 runs natively on the CPU"
+      : "not native (no AVX512_FP16 or AMX-FP16): fp16 autocast on the CPU is emulated and far slower than fp32"
+    return [("CPU bfloat16", bf16), ("CPU float16", fp16)]
   }
 
   /// The NVIDIA kernel driver's version: /proc/driver/nvidia/version, else nvidia-smi.

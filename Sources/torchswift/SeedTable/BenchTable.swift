@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Models
 import Torch
+import Training
 
 extension Bench {
   /// `torchswift bench table`: the seed's table of training-step speed, memory and MFU per precision recipe.
@@ -96,6 +97,11 @@ extension Bench {
 
     func run() throws {
       let plan = try makePlan()
+      if plan.configs.contains(where: { $0.rows.contains(.cpuBF16) }),
+         let warning = PrecisionChoice.cpuWarning(.bf16, device: .cpu, cpu: CPUFeatures.current(), subject: "the cpu-bf16 row",
+                                                  alternative: "Its timing shows the emulation; leave it out with --device-rows cpu-fp32.") {
+        PrecisionWarning.emit(warning)
+      }
       if let profileDir {
         do {
           try FileManager.default.createDirectory(atPath: profileDir, withIntermediateDirectories: true)
