@@ -35,7 +35,7 @@ wait_http() {  # url seconds: until anything answers
 # ---- doctor ----
 if torchswift doctor > /tmp/doctor.txt 2>&1 && grep -q "All checks passed" /tmp/doctor.txt; then
   ok "torchswift doctor passes (CPU)"
-  grep -E "^(libtorch \(loaded\)|built with CUDA|NVIDIA driver|container|NVIDIA_VISIBLE|CUDA_VISIBLE|/dev/shm)" /tmp/doctor.txt | sed 's/^/    /'
+  grep -E "^(libtorch \(loaded\)|built with CUDA|NVIDIA driver|container|NVIDIA_VISIBLE|CUDA_VISIBLE|/dev/shm|  - )" /tmp/doctor.txt | sed 's/^/    /'
 else
   fail "torchswift doctor"; show /tmp/doctor.txt 60
 fi

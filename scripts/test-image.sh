@@ -58,7 +58,7 @@ case "$root_pw" in
   '!'*|'*'*) say "ok   root has no password (shadow field '${root_pw:0:2}...')" ;;
   *) say "FAIL root has a usable password"; failed=1 ;;
 esac
-if in_image -- sh -c 'ls /etc/ssh/ssh_host_* >/dev/null 2>&1'; then
+if [ -n "$(in_image -- sh -c 'ls /etc/ssh/ | grep "^ssh_host_" || true')" ]; then
   say "FAIL SSH host keys are baked into the image"; failed=1
 else
   say "ok   no SSH host key in the image (each container makes its own)"
@@ -72,4 +72,4 @@ fi
 SIZE="$($ENGINE image inspect --format '{{.Size}}' "$IMAGE")"
 say "image $IMAGE: $(awk -v s="$SIZE" 'BEGIN { printf "%.2f GB", s / 1e9 }')"
 [ $failed = 0 ] || die "some checks failed"
-say "all checks passed"
+say "all checks passed ($SECONDS s, build included)"

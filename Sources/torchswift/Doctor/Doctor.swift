@@ -77,7 +77,7 @@ struct Doctor: ParsableCommand {
     let container = ContainerCheck.current
     if let container {
       line("container", "\(container)" + (driver != nil ? " (the NVIDIA driver above is the host's)" : ""))
-      line("NVIDIA_VISIBLE_DEVICES", ContainerCheck.describeNvidiaVisibleDevices(ProcessInfo.processInfo.environment["NVIDIA_VISIBLE_DEVICES"]))
+      print("NVIDIA_VISIBLE_DEVICES " + ContainerCheck.describeNvidiaVisibleDevices(ProcessInfo.processInfo.environment["NVIDIA_VISIBLE_DEVICES"]))
     }
     if CUDA.isAvailable {
       line("CUDA", "available, \(CUDA.deviceCount) device(s)")
