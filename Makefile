@@ -2,13 +2,14 @@
 #   make demo    set up, build, run the main job on the bundled data
 #   make test    set up, build, run all tests (and check the generated op layer is current)
 #   make bench   benchmarks, Swift vs PyTorch side by side
+#   make image   the container image (Docker or Podman; container/Containerfile); make image-test checks it inside
 SHELL := /bin/bash
 export PKG_CONFIG_PATH := $(CURDIR)/.torchswift/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 export LD_LIBRARY_PATH := $(CURDIR)/.torchswift/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 PY := $(CURDIR)/.venv/bin/python
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: setup setup-test build release test demo bench check-generated generate clean
+.PHONY: setup setup-test build release test demo bench check-generated generate clean image image-test
 
 setup:
 	@scripts/setup.sh
@@ -44,6 +45,13 @@ demo: release
 
 bench: release setup-test
 	@scripts/bench.sh
+
+# Not part of make test: they download ~3.5 GB once (cached in .image/) and take minutes.
+image: setup
+	@scripts/build-image.sh
+
+image-test: setup
+	@scripts/test-image.sh
 
 clean:
 	rm -rf .build .torchswift

@@ -76,6 +76,11 @@ struct Doctor: ParsableCommand {
     // ---- GPUs ----
     let visible = ProcessInfo.processInfo.environment["CUDA_VISIBLE_DEVICES"]
     line("CUDA_VISIBLE_DEVICES", visible.map { $0.isEmpty ? "(empty: no GPU visible)" : $0 } ?? "(not set)")
+    let container = ContainerCheck.current
+    if let container {
+      line("container", "\(container)" + (driver != nil ? " (the NVIDIA driver above is the host's)" : ""))
+      print("NVIDIA_VISIBLE_DEVICES " + ContainerCheck.describeNvidiaVisibleDevices(ProcessInfo.processInfo.environment["NVIDIA_VISIBLE_DEVICES"]))
+    }
     if CUDA.isAvailable {
       line("CUDA", "available, \(CUDA.deviceCount) device(s)")
       for i in 0..<CUDA.deviceCount {
@@ -107,6 +112,8 @@ struct Doctor: ParsableCommand {
         problems.append(
           "an NVIDIA driver is installed but libtorch sees no GPU: run nvidia-smi, check CUDA_VISIBLE_DEVICES"
             + " and that the driver supports CUDA \(built!.cuda)")
+      } else if let built, driver == nil, let container {
+        warnings.append(ContainerCheck.noDriverAdvice(engine: container, cuda: built.cuda))
       } else if built == nil, driver != nil {
         warnings.append("this machine has an NVIDIA driver but libtorch is CPU-only: use a CUDA build of torch (LIBTORCH=… make setup) to use the GPU")
       }
@@ -115,9 +122,7 @@ struct Doctor: ParsableCommand {
     // ---- /dev/shm ----
     if let shm = Self.fileSystemSize("/dev/shm") {
       line("/dev/shm", String(format: "%.2f GiB", Double(shm) / 1_073_741_824))
-      if shm < 1 << 30 {
-        warnings.append("/dev/shm is \(shm / (1 << 20)) MiB: small for multi-process data loading (Docker: run with --shm-size=8g or --ipc=host)")
-      }
+      if let w = ContainerCheck.sharedMemoryWarning(bytes: shm) { warnings.append(w) }
     } else {
       line("/dev/shm", "not present")
     }
