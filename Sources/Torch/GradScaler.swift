@@ -22,6 +22,10 @@ public final class GradScaler {
     var foundInf: Tensor? = nil
   }
   private var perOptimizer: [Set<ObjectIdentifier>: OptimizerState] = [:]
+  /// Combines the overflow flag of `unscale` across processes before it decides the step, for gradients that
+  /// are sharded over ranks (`ShardedGradScaler` in FSDP: an all-reduce with MAX, so that every rank skips
+  /// the same steps). Nil: the local flag decides (gradients that are the same on every rank, as under DDP).
+  public var reduceFoundInf: ((Tensor) throws -> Void)? = nil
 
   private static func key(_ parameters: [Tensor]) -> Set<ObjectIdentifier> { Set(parameters.map(ObjectIdentifier.init)) }
 
@@ -65,6 +69,7 @@ public final class GradScaler {
     guard let scaleTensor else { throw TorchError("GradScaler: scale(loss) must be called before unscale()") }
     let invScale = try scaleTensor.double().reciprocal().float()
     let found = try checkNonFinite(parameters, invScale: invScale)
+    try reduceFoundInf?(found)
     perOptimizer[key] = OptimizerState(stage: .unscaled, foundInf: found)
     lastFoundInf = found
   }

@@ -18,6 +18,11 @@ public struct TrainerState: Codable, Equatable {
   public var fingerprint: String
   public var scaler: [String: Double]
   public var samplesSeen: Int
+  /// The distributed job that wrote it (nil: one process): its strategy and world size. A `fsdp` checkpoint
+  /// holds one optimizer shard per rank (`optimizer-rank<R>-of-<W>.safetensors`) and resumes only with the
+  /// same world size; model, scheduler and RNG are the full, rank-independent ones.
+  public var distributed: String? = nil
+  public var worldSize: Int? = nil
 }
 
 /// Checkpoints in `<dir>/checkpoint-<step>/` (model, optimizer, scheduler, RNG as safetensors + state JSON),
@@ -34,19 +39,43 @@ public struct Checkpointer {
   }
 
   public func save(step: Int, model: Module, optimizer: Optimizer, scheduler: LambdaLR, state: TrainerState) throws -> String {
+    let tmp = try stage(step: step)
+    try Self.write(to: tmp, model: try model.stateDict(), optimizer: try optimizer.stateDict(), rngFile: "rng.safetensors",
+                   scheduler: scheduler, state: state)
+    return try commit(step: step, staged: tmp)
+  }
+
+  /// Creates the temporary folder a checkpoint is written into (`tag` makes it unique to the writing job; the
+  /// process that commits must be the one whose pid ends it, so that pruning keeps it).
+  public func stage(step: Int, tag: String = "\(getpid())") throws -> String {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    let final = directory + "/checkpoint-\(step)"
-    let tmp = directory + "/.checkpoint-\(step).partial-\(getpid())"
+    let tmp = directory + "/.checkpoint-\(step).partial-\(tag)"
     try? FileManager.default.removeItem(atPath: tmp)
     try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    try Torch.saveSafetensors(try model.stateDict(), to: tmp + "/model.safetensors")
-    try Torch.saveSafetensors(try optimizer.stateDict(), to: tmp + "/optimizer.safetensors")
-    try Torch.saveSafetensors(try scheduler.stateDict(), to: tmp + "/scheduler.safetensors")
-    try Torch.saveSafetensors(["cpu": try Torch.rngState()], to: tmp + "/rng.safetensors")
+    return tmp
+  }
+
+  /// Writes model, optimizer (into `optimizerFile`), scheduler, this process's RNG (into `rngFile`) and state
+  /// files into a staged folder; a nil argument leaves that file to another writer (another rank).
+  public static func write(to dir: String, model: [String: Tensor]?, optimizer: [String: Tensor]?,
+                           optimizerFile: String = "optimizer.safetensors", rngFile: String?, scheduler: LambdaLR?,
+                           state: TrainerState?) throws {
+    if let model { try Torch.saveSafetensors(model, to: dir + "/model.safetensors") }
+    if let optimizer { try Torch.saveSafetensors(optimizer, to: dir + "/" + optimizerFile) }
+    if let scheduler { try Torch.saveSafetensors(try scheduler.stateDict(), to: dir + "/scheduler.safetensors") }
+    if let rngFile { try Torch.saveSafetensors(["cpu": try Torch.rngState()], to: dir + "/" + rngFile) }
+    guard let state else { return }
     let enc = JSONEncoder()
     enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try AtomicFile.write(try enc.encode(state), to: tmp + "/trainer_state.json")
-    // Each file was written atomically (fsynced); the folder's entries are made durable before it moves.
+    // trainer_state.json marks a checkpoint complete (`list`), so it is written last by the committing process.
+    try AtomicFile.write(try enc.encode(state), to: dir + "/trainer_state.json")
+  }
+
+  /// Moves a fully written staged folder into place as `checkpoint-<step>` and prunes old ones.
+  public func commit(step: Int, staged tmp: String) throws -> String {
+    let final = directory + "/checkpoint-\(step)"
+    // Each file was written atomically (fsynced, by whichever rank wrote it); the folder's entries are made
+    // durable before it moves.
     try AtomicFile.syncDirectory(tmp)
     if FileManager.default.fileExists(atPath: final) { discard(final) }
     guard rename(tmp, final) == 0 else { throw TrainingError("cannot move checkpoint into \(final): \(String(cString: strerror(errno)))") }
@@ -86,20 +115,39 @@ public struct Checkpointer {
 
   /// Restores model, optimizer, scheduler and RNG from `path`; returns the trainer state.
   public static func load(_ path: String, model: Module, optimizer: Optimizer, scheduler: LambdaLR) throws -> TrainerState {
+    let state = try loadState(path)
+    try loadModel(path, into: model)
+    try loadRest(path, optimizer: optimizer, scheduler: scheduler)
+    return state
+  }
+
+  /// The trainer state of a checkpoint (nothing else is read).
+  public static func loadState(_ path: String) throws -> TrainerState {
     guard let data = FileManager.default.contents(atPath: path + "/trainer_state.json") else {
       throw TrainingError("\(path) is not a checkpoint (no trainer_state.json)")
     }
-    let state: TrainerState
-    do { state = try JSONDecoder().decode(TrainerState.self, from: data) } catch {
+    do { return try JSONDecoder().decode(TrainerState.self, from: data) } catch {
       throw TrainingError("\(path)/trainer_state.json is not valid: \(error)")
     }
+  }
+
+  /// The model's weights from a checkpoint.
+  public static func loadModel(_ path: String, into model: Module) throws {
     try model.load(stateDict: try Torch.loadSafetensors(path + "/model.safetensors"))
-    try optimizer.load(stateDict: try Torch.loadSafetensors(path + "/optimizer.safetensors"))
+  }
+
+  /// Optimizer (from `optimizerFile`), scheduler and RNG (from `rngFile`: each rank has its own, as dropout
+  /// draws as many numbers as its batches have elements) from a checkpoint.
+  public static func loadRest(_ path: String, optimizer: Optimizer, optimizerFile: String = "optimizer.safetensors",
+                              rngFile: String = "rng.safetensors", scheduler: LambdaLR) throws {
+    let file = path + "/" + optimizerFile
+    guard FileManager.default.fileExists(atPath: file) else { throw TrainingError("\(path) has no \(optimizerFile)") }
+    try optimizer.load(stateDict: try Torch.loadSafetensors(file))
     try scheduler.load(stateDict: try Torch.loadSafetensors(path + "/scheduler.safetensors"))
-    guard let rng = try Torch.loadSafetensors(path + "/rng.safetensors")["cpu"] else {
-      throw TrainingError("\(path)/rng.safetensors has no 'cpu' generator state")
+    guard FileManager.default.fileExists(atPath: path + "/" + rngFile) else { throw TrainingError("\(path) has no \(rngFile)") }
+    guard let rng = try Torch.loadSafetensors(path + "/" + rngFile)["cpu"] else {
+      throw TrainingError("\(path)/\(rngFile) has no 'cpu' generator state")
     }
     try Torch.setRNGState(rng)
-    return state
   }
 }

@@ -1,4 +1,5 @@
 import Datasets
+import Distributed
 import Foundation
 import Torch
 
@@ -19,7 +20,9 @@ public struct Batch {
 
 /// Batches of encoded examples: seeded shuffling per epoch, length-grouped batches (as transformers'
 /// `group_by_length`), dynamic padding to the longest in the batch, `dropLast`, and a background thread
-/// that builds the next batches (pinned on CUDA) while the model trains on the current one.
+/// that builds the next batches (pinned on CUDA) while the model trains on the current one. With a
+/// `DistributedSampler` the loader iterates this rank's shard in the sampler's order (PyTorch's
+/// `DataLoader(dataset, sampler=DistributedSampler(...))`: the sampler shuffles, the loader does not).
 public final class DataLoader {
   public let examples: [EncodedExample]
   public let batchSize: Int
@@ -30,10 +33,17 @@ public final class DataLoader {
   public let padId: Int32
   public let device: Device
   public let prefetch: Int
+  /// This rank's shard and order of the examples per epoch (nil: all examples, shuffled by `shuffle`).
+  public let sampler: DistributedSampler?
 
   public init(examples: [EncodedExample], batchSize: Int, shuffle: Bool = true, groupByLength: Bool = true,
-              dropLast: Bool = false, seed: UInt64 = 42, padId: Int32 = 0, device: Device = .cpu, prefetch: Int = 4) throws {
+              dropLast: Bool = false, seed: UInt64 = 42, padId: Int32 = 0, device: Device = .cpu, prefetch: Int = 4,
+              sampler: DistributedSampler? = nil) throws {
     guard batchSize > 0 else { throw TrainingError("batch size must be positive, got \(batchSize)") }
+    if let sampler, sampler.datasetSize != examples.count {
+      throw TrainingError("the sampler covers \(sampler.datasetSize) examples, the loader has \(examples.count)")
+    }
+    self.sampler = sampler
     self.examples = examples
     self.batchSize = batchSize
     self.shuffle = shuffle
@@ -45,17 +55,27 @@ public final class DataLoader {
     self.prefetch = max(1, prefetch)
   }
 
+  /// Examples per epoch (this rank's with a sampler).
+  public var samplesPerEpoch: Int { sampler?.numSamples ?? examples.count }
+
   /// Batches per epoch.
   public var count: Int {
-    dropLast ? examples.count / batchSize : (examples.count + batchSize - 1) / batchSize
+    dropLast ? samplesPerEpoch / batchSize : (samplesPerEpoch + batchSize - 1) / batchSize
   }
 
   /// The example indices of each batch of `epoch` (deterministic for a seed and epoch).
-  public func batchIndices(epoch: Int) -> [[Int]] {
-    var order = Array(examples.indices)
-    if shuffle {
-      var rng = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-      rng.shuffle(&order)
+  public func batchIndices(epoch: Int) throws -> [[Int]] {
+    var order: [Int]
+    if let sampler {
+      order = try sampler.indices(epoch: epoch)
+    } else {
+      order = Array(examples.indices)
+      if shuffle {
+        var rng = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        rng.shuffle(&order)
+      }
+    }
+    if sampler?.shuffle ?? shuffle {
       if groupByLength {
         // Megabatches of 50 batches, each sorted by length (longest first), as LengthGroupedSampler.
         let mega = batchSize * 50
@@ -109,8 +129,8 @@ public final class DataLoader {
   }
 
   /// Iterates the batches of `epoch` from `startBatch`, prefetching on a background thread.
-  public func makeIterator(epoch: Int, startBatch: Int = 0) -> BatchIterator {
-    BatchIterator(loader: self, batches: Array(batchIndices(epoch: epoch).dropFirst(startBatch)), device: device)
+  public func makeIterator(epoch: Int, startBatch: Int = 0) throws -> BatchIterator {
+    BatchIterator(loader: self, batches: Array(try batchIndices(epoch: epoch).dropFirst(startBatch)), device: device)
   }
 }
 

@@ -1,4 +1,5 @@
 import Datasets
+import Distributed
 import FileIO
 import Foundation
 import Models
@@ -66,6 +67,10 @@ public struct FineTuneConfig: Sendable {
   /// Profile optimizer steps on this schedule (counted from the first step of this run) and write each recorded
   /// cycle as a trace for TensorBoard's profiler plugin into `<logdir>/profile`; nil: no profiling.
   public var profile: ProfilerSchedule? = nil
+  /// Data-parallel strategy when the tuner is given a process group (default DDP); ignored without one.
+  /// `batchSize` is per rank (PyTorch's and transformers' per-device batch size): the job's batch is
+  /// `batchSize × worldSize × gradAccumulation`.
+  public var distributed = DistributedMode.ddp
 
   public init(modelDir: String, dataPath: String) {
     self.modelDir = modelDir
@@ -82,24 +87,38 @@ public struct FineTuneResult {
   public var outputDir: String
   public var logdir: String
   public var plotPath: String
-  /// Training throughput of this run (evaluation and checkpoint time excluded).
+  /// Training throughput of this run, all ranks together (evaluation and checkpoint time excluded).
   public var samplesPerSecond: Double
+  /// The ranks that trained (1 without a process group).
+  public var worldSize = 1
+  /// The signal that stopped the run early (SIGINT or SIGTERM, here or on another rank), 0 when it ran to the end.
+  public var stopSignal: Int32 = 0
 }
 
-/// Set by SIGINT: the loop stops at the next step boundary after writing a checkpoint.
+/// Set by SIGINT or SIGTERM (the signal's number): the loop stops at the next step boundary after writing a
+/// checkpoint — all ranks at the same step, as the flag travels with each step's all-reduce.
 nonisolated(unsafe) var stopRequested: Int32 = 0
 
 /// Fine-tunes a BertForSequenceClassification on a text-classification file: data → cached batched
 /// tokenization → prefetching loader → model (under autocast) → loss → backward (grad scaler for fp16)
 /// → clipping (optional) → AdamW + learning-rate schedule → metrics, TensorBoard, JSONL, progress, checkpoints → HF export.
+///
+/// Given a process group (e.g. `ProcessGroup.initFromEnvironment()` under torchrun) it trains data-parallel
+/// (`config.distributed`: DDP or FSDP): each rank reads its `DistributedSampler` shard, evaluation is sharded
+/// and its metrics summed over the ranks; rank 0 alone logs, writes TensorBoard events, exports and commits
+/// checkpoints (FSDP ranks add their optimizer shards); every rank resumes from the same checkpoint.
 public final class FineTuner {
   public let config: FineTuneConfig
+  public let processGroup: ProcessGroup?
   let log: (String) -> Void
 
-  /// `log` receives the run's report lines (default: the `torchswift.training` logger, at info level).
-  public init(config: FineTuneConfig, log: ((String) -> Void)? = nil) {
+  /// `log` receives the run's report lines (default: the `torchswift.training` logger, at info level); with a
+  /// process group only rank 0's lines are reported.
+  public init(config: FineTuneConfig, processGroup: ProcessGroup? = nil, log: ((String) -> Void)? = nil) {
     self.config = config
-    self.log = log ?? { trainingLogger.info("\($0)") }
+    self.processGroup = processGroup
+    let report = log ?? { trainingLogger.info("\($0)") }
+    self.log = (processGroup?.rank ?? 0) == 0 ? report : { _ in }
   }
 
   /// Loads and splits the data, reporting bad rows.
@@ -145,10 +164,17 @@ public final class FineTuner {
     let cache = TokenizationCache(directory: c.cacheDir)
     let t0 = Date()
     let fp = "\(c.dataPath)|\(c.evalDataPath ?? "")|\(c.textColumn)|\(c.labelColumn)"
+    let pg = processGroup
+    let rank = pg?.rank ?? 0
+    let world = pg?.worldSize ?? 1
+    let isMain = rank == 0
+    // Rank 0 encodes and fills the cache; the others then load it.
+    if !isMain { try pg?.barrier() }
     let (trainEnc, trainHit, _) = try cache.encode(trainSet.examples, tokenizer: tokenizer, tokenizerDir: c.modelDir,
                                                    maxLength: c.maxLength, fingerprint: fp + "|train")
     let (evalEnc, evalHit, _) = try cache.encode(evalSet.examples, tokenizer: tokenizer, tokenizerDir: c.modelDir,
                                                  maxLength: c.maxLength, fingerprint: fp + "|eval")
+    if isMain { try pg?.barrier() }
     log(String(format: "tokenize: %@ in %.2f s (cache: %@)", (trainHit && evalHit) ? "loaded" : "encoded",
                Date().timeIntervalSince(t0), c.cacheDir))
 
@@ -158,49 +184,101 @@ public final class FineTuner {
     if !report.description.isEmpty { log(report.description) }
     try model.to(device: c.device)
     model.train()
-    let (decay, noDecay) = decayAndNoDecayParameters(model)
+    let padId = Int32(tokenizer.tokenToId("[PAD]") ?? 0)
+    let sampler = try pg.map { try DistributedSampler(datasetSize: trainEnc.count, processGroup: $0, shuffle: true, seed: c.seed) }
+    let loader = try DataLoader(examples: trainEnc, batchSize: c.batchSize, shuffle: true, groupByLength: c.groupByLength,
+                                dropLast: c.dropLast, seed: c.seed, padId: padId, device: c.device, sampler: sampler)
+    guard loader.count > 0 else {
+      throw TrainingError("no training batches: \(loader.samplesPerEpoch) examples per rank with batch size \(c.batchSize) and drop-last")
+    }
+    let mode: DistributedMode? = pg == nil ? nil : c.distributed
+    var fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)|\(c.lrSchedule.rawValue)|\(c.warmupRatio)|\(c.groupByLength)"
+    if let mode { fingerprint += "|\(mode.rawValue)×\(world)" }
+    let optimizerFile = mode == .fsdp ? "optimizer-rank\(rank)-of-\(world).safetensors" : "optimizer.safetensors"
+    let rngFile = mode == nil ? "rng.safetensors" : "rng-rank\(rank)-of-\(world).safetensors"
+
+    // Resume: every rank from the same checkpoint. The model's weights go in before DDP / FSDP take it over.
+    let checkpointer = Checkpointer(directory: c.checkpointDir, keep: c.keepCheckpoints)
+    var state = TrainerState(globalStep: 0, epoch: 0, nextBatch: 0, bestMetric: nil, bestStep: nil, elapsedSeconds: 0,
+                             fingerprint: fingerprint, scaler: [:], samplesSeen: 0, distributed: mode?.rawValue,
+                             worldSize: pg == nil ? nil : world)
+    var resumePath: String? = nil
+    if let resume = c.resume {
+      resumePath = resume.isEmpty ? checkpointer.latest : resume
+      if let pg {
+        // A restarted job (torchrun --max-restarts) must agree on the checkpoint: all ranks read the same folder.
+        let step = Double(resumePath.flatMap { try? Checkpointer.loadState($0).globalStep } ?? -1)
+        let seen = try pg.allReduce([step, -step], op: .max)
+        guard seen[0] == -seen[1] else {
+          throw TrainingError("rank \(rank): the ranks see different checkpoints in \(c.checkpointDir) (newest step \(Int(seen[0])) on one rank, \(Int(-seen[1])) on another); --checkpoint-dir must be one folder all ranks share")
+        }
+      }
+      if let path = resumePath {
+        let saved = try Checkpointer.loadState(path)
+        if saved.distributed != mode?.rawValue || (saved.worldSize ?? 1) != world {
+          let was = saved.distributed.map { "\($0) on \(saved.worldSize ?? 1) ranks" } ?? "one process"
+          let now = mode.map { "\($0.rawValue) on \(world) ranks" } ?? "one process"
+          throw TrainingError("\(path) was written by a job of \(was); this job is \(now): resume with the same launch")
+        }
+        guard saved.fingerprint == fingerprint else {
+          throw TrainingError("\(path) was written by a run with other data or settings; resume with the same flags")
+        }
+        try Checkpointer.loadModel(path, into: model)
+      }
+    }
+
+    let parallel: ParallelModel
+    do {
+      parallel = try ParallelModel(model, mode: mode, processGroup: pg)
+    } catch {
+      throw (pg.map { $0.explain(error, during: "wrapping the model for \(mode?.rawValue ?? "")") } ?? error)
+    }
+    let (decay, noDecay) = parallel.optimizerParameters()
     let optimizer = try AdamW([
       ParamGroup(params: decay, options: AdamOptions(lr: c.lr, weightDecay: c.weightDecay)),
       ParamGroup(params: noDecay, options: AdamOptions(lr: c.lr, weightDecay: 0)),
     ])
-    let padId = Int32(tokenizer.tokenToId("[PAD]") ?? 0)
-    let loader = try DataLoader(examples: trainEnc, batchSize: c.batchSize, shuffle: true, groupByLength: c.groupByLength,
-                                dropLast: c.dropLast, seed: c.seed, padId: padId, device: c.device)
     let stepsPerEpoch = (loader.count + c.gradAccumulation - 1) / c.gradAccumulation
     let totalSteps = min(stepsPerEpoch * c.epochs, c.maxSteps ?? Int.max)
     let scheduler = try getScheduler(c.lrSchedule, optimizer: optimizer,
                                      numWarmupSteps: try warmupSteps(ratio: c.warmupRatio, numTrainingSteps: totalSteps),
                                      numTrainingSteps: totalSteps)
     let scaler = GradScaler(enabled: c.precision == .fp16)
-    let params = model.parameters()
-    let fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)|\(c.lrSchedule.rawValue)|\(c.warmupRatio)|\(c.groupByLength)"
-
-    // Resume.
-    let checkpointer = Checkpointer(directory: c.checkpointDir, keep: c.keepCheckpoints)
-    var state = TrainerState(globalStep: 0, epoch: 0, nextBatch: 0, bestMetric: nil, bestStep: nil, elapsedSeconds: 0,
-                             fingerprint: fingerprint, scaler: [:], samplesSeen: 0)
-    if let resume = c.resume {
-      let path = resume.isEmpty ? checkpointer.latest : resume
-      if let path {
-        state = try Checkpointer.load(path, model: model, optimizer: optimizer, scheduler: scheduler)
-        guard state.fingerprint == fingerprint else {
-          throw TrainingError("\(path) was written by a run with other data or settings; resume with the same flags")
-        }
-        if !state.scaler.isEmpty { try scaler.load(stateDict: state.scaler, device: c.device) }
-        log("resume: from \(path) at step \(state.globalStep) (epoch \(state.epoch + 1), batch \(state.nextBatch))")
-      } else {
-        log("resume: no checkpoint in \(c.checkpointDir); starting from the beginning")
-      }
+    if mode == .fsdp, let pg {
+      // ShardedGradScaler: every rank skips the step when any shard overflowed.
+      scaler.reduceFoundInf = { found in try pg.allReduce(found, op: .max) }
+    }
+    let params = decay + noDecay
+    if let path = resumePath {
+      let saved = try Checkpointer.loadState(path)
+      try Checkpointer.loadRest(path, optimizer: optimizer, optimizerFile: optimizerFile, rngFile: rngFile, scheduler: scheduler)
+      state = saved
+      if !state.scaler.isEmpty { try scaler.load(stateDict: state.scaler, device: c.device) }
+      log("resume: from \(path) at step \(state.globalStep) (epoch \(state.epoch + 1), batch \(state.nextBatch))")
+    } else if c.resume != nil {
+      log("resume: no checkpoint in \(c.checkpointDir); starting from the beginning")
+    }
+    if let pg {
+      log("distributed: \(mode!.rawValue) on \(world) ranks (\(pg.backend.rawValue)), batch \(c.batchSize) per rank × \(world) ranks × \(c.gradAccumulation) accumulation = \(c.batchSize * world * c.gradAccumulation) per step; \(loader.samplesPerEpoch) training examples per rank")
     }
 
-    // Monitoring.
-    try FileManager.default.createDirectory(atPath: c.logdir, withIntermediateDirectories: true)
-    let tb = try TensorBoardWriter(logdir: c.logdir)
-    let metricsLog = try MetricsLog(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
-    let progress = ProgressBar(epochs: c.epochs, stepsPerEpoch: stepsPerEpoch,
-                               options: ProgressBar.Options(interactive: c.progress, logEverySteps: c.logEvery))
-    let previous = signal(SIGINT) { _ in stopRequested = 1 }
-    defer { signal(SIGINT, previous) }
+    // Monitoring (rank 0 only).
+    var tb: TensorBoardWriter? = nil
+    var metricsLog: MetricsLog? = nil
+    var progress: ProgressBar? = nil
+    if isMain {
+      try FileManager.default.createDirectory(atPath: c.logdir, withIntermediateDirectories: true)
+      tb = try TensorBoardWriter(logdir: c.logdir)
+      metricsLog = try MetricsLog(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
+      progress = ProgressBar(epochs: c.epochs, stepsPerEpoch: stepsPerEpoch,
+                             options: ProgressBar.Options(interactive: c.progress, logEverySteps: c.logEvery))
+    }
+    let previousInt = signal(SIGINT) { _ in stopRequested = SIGINT }
+    let previousTerm = signal(SIGTERM) { _ in stopRequested = SIGTERM }
+    defer {
+      signal(SIGINT, previousInt)
+      signal(SIGTERM, previousTerm)
+    }
     stopRequested = 0
 
     var lastMetrics: ClassificationMetrics? = nil
@@ -214,6 +292,7 @@ public final class FineTuner {
     var throughput = 0.0
 
     func record(_ values: [String: Double]) throws {
+      guard let tb, let metricsLog else { return }
       for (k, v) in values.sorted(by: { $0.key < $1.key }) { tb.addScalar(k, v, step: state.globalStep) }
       try metricsLog.append(step: state.globalStep, epoch: Double(state.epoch) + Double(state.nextBatch) / Double(max(loader.count, 1)), values)
     }
@@ -222,122 +301,161 @@ public final class FineTuner {
     func evaluate() throws {
       let started = Date()
       defer { overheadSeconds += Date().timeIntervalSince(started) }
-      let (m, loss) = try Evaluator(model: model, device: c.device, precision: c.precision, batchSize: c.evalBatchSize, padId: padId)
-        .evaluate(evalEnc, labelNames: labels.labels)
-      model.train()
-      lastMetrics = m
-      lastEvalLoss = loss
+      // Each rank evaluates its shard of the evaluation set with the full weights; the counts are summed.
+      let (m, loss) = try parallel.withFullModel { () -> (ClassificationMetrics, Double) in
+        let result = try Evaluator(model: model, device: c.device, precision: c.precision, batchSize: c.evalBatchSize, padId: padId)
+          .evaluate(evalEnc, labelNames: labels.labels, processGroup: pg)
+        model.train()
+        lastMetrics = result.0
+        lastEvalLoss = result.1
+        if state.bestMetric == nil || result.0.accuracy > state.bestMetric! {
+          state.bestMetric = result.0.accuracy
+          state.bestStep = state.globalStep
+          if isMain { try exportModel(model, to: c.outputDir, tokenizerDir: c.modelDir) }
+        }
+        return result
+      }
       var values: [String: Double] = ["eval/loss": loss, "eval/accuracy": m.accuracy, "eval/macro_f1": m.macroF1]
       for pc in m.perClass {
         values["eval/precision/\(pc.label)"] = pc.precision
         values["eval/recall/\(pc.label)"] = pc.recall
       }
       try record(values)
-      progress.log(String(format: "eval at step %d: loss %.4f, accuracy %.4f, macro-F1 %.4f", state.globalStep, loss, m.accuracy, m.macroF1))
-      if state.bestMetric == nil || m.accuracy > state.bestMetric! {
-        state.bestMetric = m.accuracy
-        state.bestStep = state.globalStep
-        try exportModel(model, to: c.outputDir, tokenizerDir: c.modelDir)
-      }
+      progress?.log(String(format: "eval at step %d: loss %.4f, accuracy %.4f, macro-F1 %.4f", state.globalStep, loss, m.accuracy, m.macroF1))
+      try parallel.barrier()  // the export is complete before any rank goes on (or stops)
     }
 
+    // Rank 0 stages the folder and writes model (full weights), scheduler, RNG and state; under FSDP every
+    // rank adds its optimizer shard; rank 0 commits once all have written. All ranks leave together.
+    let stageTag = "\(Int(try parallel.sum([isMain ? Double(getpid()) : 0])[0]))"
     func checkpoint() throws {
       let started = Date()
       defer { overheadSeconds += Date().timeIntervalSince(started) }
       state.elapsedSeconds = elapsedBefore + Date().timeIntervalSince(runStart)
       state.scaler = try scaler.stateDict()
-      let path = try checkpointer.save(step: state.globalStep, model: model, optimizer: optimizer, scheduler: scheduler, state: state)
-      progress.log("checkpoint: \(path)")
+      // Detached: FSDP swaps the module's parameters back to placeholders when the closure returns.
+      let weights = try parallel.withFullModel { try model.stateDict().mapValues { try $0.detach() } }
+      let staged = isMain ? try checkpointer.stage(step: state.globalStep, tag: stageTag) : ""
+      try parallel.barrier()
+      let tmp = isMain ? staged : c.checkpointDir + "/.checkpoint-\(state.globalStep).partial-\(stageTag)"
+      let shardOptimizer = parallel.shardsOptimizer
+      let optimizerState = isMain || shardOptimizer ? try optimizer.stateDict() : nil
+      try Checkpointer.write(to: tmp, model: isMain ? weights : nil, optimizer: optimizerState, optimizerFile: optimizerFile,
+                             rngFile: rngFile, scheduler: isMain ? scheduler : nil, state: nil)
+      try parallel.barrier()
+      if isMain {
+        try Checkpointer.write(to: tmp, model: nil, optimizer: nil, rngFile: nil, scheduler: nil, state: state)
+        let path = try checkpointer.commit(step: state.globalStep, staged: tmp)
+        progress?.log("checkpoint: \(path)")
+      }
+      try parallel.barrier()
     }
 
     // The profiler (torch.profiler with a schedule): one ProfilerStep#N range per optimizer step.
     var profiler: ProfilerSession? = nil
-    if let schedule = c.profile {
+    if let schedule = c.profile, isMain {
       let dir = c.logdir + "/profile"
       let session = ProfilerSession(activities: c.device.isCUDA ? [.cpu, .cuda] : .cpu, schedule: schedule) { result in
         let path = try result.exportTensorBoardTrace(logdir: dir)
-        progress.log("profile: \(path)")
+        progress?.log("profile: \(path)")
       }
       try session.start()
       profiler = session
     }
     defer { try? profiler?.stop() }
 
-    training: while state.epoch < c.epochs {
-      let iterator = loader.makeIterator(epoch: state.epoch, startBatch: state.nextBatch)
-      defer { iterator.cancel() }
-      var micro = 0
-      var accLoss = 0.0
-      while let batch = try iterator.next() {
-        let isLastBatch = state.nextBatch + 1 == loader.count
-        let loss = try forwardLoss(model, batch)
-        let scaled = try scaler.scale(loss.div(.int(c.gradAccumulation)))
-        try scaled.backward()
-        accLoss += try loss.item(Double.self)
-        micro += 1
-        state.nextBatch += 1
-        state.samplesSeen += batch.size
-        windowSamples += batch.size
-        guard micro == c.gradAccumulation || isLastBatch else { continue }
+    do {
+      training: while state.epoch < c.epochs {
+        let iterator = try loader.makeIterator(epoch: state.epoch, startBatch: state.nextBatch)
+        defer { iterator.cancel() }
+        var micro = 0
+        var accLoss = 0.0
+        var stepSamples = 0
+        while let batch = try iterator.next() {
+          let isLastBatch = state.nextBatch + 1 == loader.count
+          let sync = micro + 1 == c.gradAccumulation || isLastBatch
+          pg?.status = "training step \(state.globalStep + 1), batch \(state.nextBatch + 1)"
+          let loss = try parallel.forward(sync: sync) { try forwardLoss(model, batch) }
+          let scaled = try scaler.scale(loss.div(.int(c.gradAccumulation)))
+          try scaled.backward()
+          accLoss += try loss.item(Double.self)
+          micro += 1
+          state.nextBatch += 1
+          stepSamples += batch.size
+          guard sync else { continue }
 
-        try scaler.unscale(optimizer)
-        let gradNorm = try (c.maxGradNorm > 0 ? clipGradNorm(params, maxNorm: c.maxGradNorm)
-                                              : getTotalNorm(params.compactMap(\.grad))).item(Double.self)
-        try scaler.step(optimizer)
-        try scaler.update()
-        try scheduler.step()
-        try optimizer.zeroGrad(setToNone: true)
-        state.globalStep += 1
-        let meanLoss = accLoss / Double(micro)
-        micro = 0
-        accLoss = 0
-        let now = Date()
-        if now.timeIntervalSince(windowStart) > 0.5 {
-          throughput = Double(windowSamples) / now.timeIntervalSince(windowStart)
-          windowSamples = 0
-          windowStart = now
-        }
-        let stepInEpoch = (state.nextBatch + c.gradAccumulation - 1) / c.gradAccumulation
-        _ = progress.update(epoch: state.epoch + 1, step: stepInEpoch, loss: meanLoss, samples: batch.size)
-        if state.nextBatch >= loader.count {
-          state.epoch += 1
-          state.nextBatch = 0
-        }
-        var values: [String: Double] = ["train/loss": meanLoss, "train/learning_rate": optimizer.learningRates[0],
-                                        "train/grad_norm": gradNorm, "train/samples_per_second": throughput]
-        if c.precision == .fp16 { values["train/loss_scale"] = scaler.scale }
-        try record(values)
+          try scaler.unscale(optimizer)
+          let gradNorm = try parallel.gradNorm(parameters: params, maxNorm: c.maxGradNorm)
+          try scaler.step(optimizer)
+          try scaler.update()
+          try scheduler.step()
+          try optimizer.zeroGrad(setToNone: true)
+          state.globalStep += 1
+          // One small all-reduce per step: the job's mean loss, samples, and whether any rank was told to stop.
+          let totals = try parallel.sum([accLoss, Double(micro), Double(stepSamples), stopRequested != 0 ? 1 : 0])
+          let meanLoss = totals[0] / totals[1]
+          let jobSamples = Int(totals[2])
+          let stop = totals[3] > 0
+          state.samplesSeen += jobSamples
+          windowSamples += jobSamples
+          micro = 0
+          accLoss = 0
+          stepSamples = 0
+          let now = Date()
+          if now.timeIntervalSince(windowStart) > 0.5 {
+            throughput = Double(windowSamples) / now.timeIntervalSince(windowStart)
+            windowSamples = 0
+            windowStart = now
+          }
+          let stepInEpoch = (state.nextBatch + c.gradAccumulation - 1) / c.gradAccumulation
+          _ = progress?.update(epoch: state.epoch + 1, step: stepInEpoch, loss: meanLoss, samples: jobSamples)
+          if state.nextBatch >= loader.count {
+            state.epoch += 1
+            state.nextBatch = 0
+          }
+          var values: [String: Double] = ["train/loss": meanLoss, "train/learning_rate": optimizer.learningRates[0],
+                                          "train/grad_norm": gradNorm, "train/samples_per_second": throughput]
+          if c.precision == .fp16 { values["train/loss_scale"] = scaler.scale }
+          try record(values)
 
-        let epochEnded = state.nextBatch == 0
-        let done = state.globalStep >= totalSteps
-        if (c.evalEvery > 0 && state.globalStep % c.evalEvery == 0) || epochEnded || done { try evaluate() }
-        if (c.saveEvery > 0 && state.globalStep % c.saveEvery == 0) || epochEnded || done { try checkpoint() }
-        if stopRequested != 0 {
-          if !((c.saveEvery > 0 && state.globalStep % c.saveEvery == 0) || epochEnded || done) { try checkpoint() }
-          progress.log("interrupted: stopped at step \(state.globalStep) after writing a checkpoint; continue with --resume")
-          interrupted = true
-          break training
+          let epochEnded = state.nextBatch == 0
+          let done = state.globalStep >= totalSteps
+          pg?.status = "evaluating / checkpointing after step \(state.globalStep)"
+          if (c.evalEvery > 0 && state.globalStep % c.evalEvery == 0) || epochEnded || done { try evaluate() }
+          let saved = (c.saveEvery > 0 && state.globalStep % c.saveEvery == 0) || epochEnded || done
+          if saved { try checkpoint() }
+          if stop {
+            if !saved { try checkpoint() }
+            progress?.log("interrupted: stopped at step \(state.globalStep) after writing a checkpoint; continue with --resume")
+            interrupted = true
+            break training
+          }
+          try profiler?.step()  // after the step's evaluation and checkpoint, as prof.step() ends an iteration
+          if done { break training }
+          if epochEnded { break }
         }
-        try profiler?.step()  // after the step's evaluation and checkpoint, as prof.step() ends an iteration
-        if done { break training }
-        if epochEnded { break }
       }
+    } catch {
+      throw parallel.explain(error, during: "training step \(state.globalStep + 1)")
     }
     try profiler?.stop()
-    progress.finish()
-    try tb.close()
-    metricsLog.close()
+    progress?.finish()
+    try tb?.close()
+    metricsLog?.close()
 
     let plotPath = c.logdir + "/curves.svg"
-    let entries = try MetricsLog.read(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
-    let modelName = (c.modelDir as NSString).lastPathComponent == "model"
-      ? ((c.modelDir as NSString).deletingLastPathComponent as NSString).lastPathComponent : (c.modelDir as NSString).lastPathComponent
-    try CurvePlot.write(TrainingCurves(entries: entries), to: URL(fileURLWithPath: plotPath),
-                        title: "Fine-tuning \(modelName) on \((c.dataPath as NSString).lastPathComponent)")
+    if isMain {
+      let entries = try MetricsLog.read(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
+      let modelName = (c.modelDir as NSString).lastPathComponent == "model"
+        ? ((c.modelDir as NSString).deletingLastPathComponent as NSString).lastPathComponent : (c.modelDir as NSString).lastPathComponent
+      try CurvePlot.write(TrainingCurves(entries: entries), to: URL(fileURLWithPath: plotPath),
+                          title: "Fine-tuning \(modelName) on \((c.dataPath as NSString).lastPathComponent)")
+    }
     let seconds = Date().timeIntervalSince(runStart) - overheadSeconds
     return FineTuneResult(metrics: lastMetrics, evalLoss: lastEvalLoss, globalStep: state.globalStep, interrupted: interrupted,
                           outputDir: c.outputDir, logdir: c.logdir, plotPath: plotPath,
-                          samplesPerSecond: seconds > 0 ? Double(state.samplesSeen - samplesBefore) / seconds : 0)
+                          samplesPerSecond: seconds > 0 ? Double(state.samplesSeen - samplesBefore) / seconds : 0,
+                          worldSize: world, stopSignal: interrupted ? (stopRequested != 0 ? stopRequested : SIGTERM) : 0)
   }
 
   /// Mean cross-entropy of a batch, under autocast for bf16/fp16.
@@ -387,15 +505,20 @@ public struct Evaluator {
     self.padId = padId
   }
 
-  public func evaluate(_ examples: [EncodedExample], labelNames: [String]) throws -> (ClassificationMetrics, Double) {
+  /// Metrics and mean loss over `examples`. With a process group each rank evaluates every `worldSize`-th
+  /// example from its rank on (no padding, no collective inside the loop) and the confusion matrix and loss
+  /// are summed over the ranks: every rank returns the metrics of the whole set.
+  public func evaluate(_ examples: [EncodedExample], labelNames: [String],
+                       processGroup: ProcessGroup? = nil) throws -> (ClassificationMetrics, Double) {
     model.eval()
-    let loader = try DataLoader(examples: examples, batchSize: batchSize, shuffle: false, groupByLength: false,
+    let shard = processGroup.map { pg in Array(stride(from: pg.rank, to: examples.count, by: pg.worldSize).map { examples[$0] }) }
+    let loader = try DataLoader(examples: shard ?? examples, batchSize: batchSize, shuffle: false, groupByLength: false,
                                 padId: padId, device: device)
     var predictions: [Int] = []
     var truth: [Int] = []
     var lossSum = 0.0
     try withInferenceMode {
-      let it = loader.makeIterator(epoch: 0)
+      let it = try loader.makeIterator(epoch: 0)
       defer { it.cancel() }
       while let b = try it.next() {
         func run() throws -> SequenceClassifierOutput {
@@ -411,6 +534,25 @@ public struct Evaluator {
         predictions += try out.logits.argmax(dim: -1).toArray(Int.self)
         truth += try b.labels.toArray(Int.self)
       }
+    }
+    if let processGroup {
+      // Sum the per-rank confusion counts and loss, then list the (prediction, label) pairs they stand for.
+      let k = labelNames.count
+      var counts = [Double](repeating: 0, count: k * k + 2)
+      for (p, t) in zip(predictions, truth) where (0..<k).contains(p) && (0..<k).contains(t) { counts[t * k + p] += 1 }
+      counts[k * k] = lossSum
+      counts[k * k + 1] = Double(truth.count)
+      let total = try processGroup.allReduce(counts, op: .sum)
+      predictions = []
+      truth = []
+      for t in 0..<k {
+        for p in 0..<k {
+          let n = Int(total[t * k + p].rounded())
+          predictions += Array(repeating: p, count: n)
+          truth += Array(repeating: t, count: n)
+        }
+      }
+      lossSum = total[k * k]
     }
     let metrics = try ClassificationMetrics(predictions: predictions, labels: truth, numClasses: labelNames.count,
                                             labelNames: labelNames)

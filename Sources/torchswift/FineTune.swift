@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Models
 import Optim
@@ -71,6 +72,12 @@ struct FineTune: ParsableCommand {
   @Option(help: "libtorch CPU threads (default: all cores).") var threads: Int?
   @Option(help: ArgumentHelp("Profile optimizer steps: WAIT,WARMUP,ACTIVE[,REPEAT] as torch.profiler.schedule (REPEAT defaults to 1; 0 repeats until the end); traces for TensorBoard's profiler plugin go to <logdir>/profile.",
                              valueName: "schedule")) var profile: String?
+  @Option(help: ArgumentHelp("Data-parallel training over torchrun's workers: ddp, fsdp or none. Default: ddp when started by torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set), else none. --batch-size is per rank.",
+                             valueName: "mode")) var distributed: String?
+  @Option(name: .customLong("dist-backend"), help: "Process-group backend: gloo or nccl (default: nccl on CUDA, else gloo).")
+  var distBackend: String?
+  @Option(name: .customLong("dist-timeout"), help: "Seconds a collective may wait before the job fails naming the rank that stopped (default 1800, as PyTorch).")
+  var distTimeout = 1800.0
 
   func run() throws {
     guard PrecisionChoice.names.contains(precision) else {
@@ -92,6 +99,20 @@ struct FineTune: ParsableCommand {
     guard lr > 0 else { throw ValidationError("--lr must be positive") }
     guard gradAccumulation > 0 else { throw ValidationError("--grad-accumulation must be positive") }
     if let threads { Torch.numThreads = threads }
+    let underTorchrun = DistributedEnvironment.isPresent()
+    let mode: DistributedMode?
+    switch distributed {
+    case nil: mode = underTorchrun ? .ddp : nil
+    case "none": mode = nil
+    case let m?:
+      guard let parsed = DistributedMode(rawValue: m) else { throw ValidationError("--distributed must be ddp, fsdp or none, got '\(m)'") }
+      mode = parsed
+    }
+    let backend = try distBackend.map { name -> Backend in
+      guard let b = Backend(rawValue: name) else { throw ValidationError("--dist-backend must be gloo or nccl, got '\(name)'") }
+      return b
+    }
+    guard distTimeout > 0 else { throw ValidationError("--dist-timeout must be positive (seconds), got \(distTimeout)") }
     let bundled = data == nil
     var c = FineTuneConfig(modelDir: try model ?? BundledModel.directory(), dataPath: try data ?? bundledCorpus())
     c.evalDataPath = evalData
@@ -116,6 +137,22 @@ struct FineTune: ParsableCommand {
     c.groupByLength = groupByLength
     c.maxGradNorm = maxGradNorm
     c.device = try deviceOption(device)
+    var processGroup: ProcessGroup? = nil
+    if let mode {
+      let env: DistributedEnvironment
+      do { env = try DistributedEnvironment.read() } catch {
+        throw ValidationError("--distributed \(mode.rawValue): \(error) (start it with torchrun, e.g. torchrun --no-python --nproc-per-node 2 ./torchswift finetune …)")
+      }
+      // One GPU per worker: cuda means cuda:LOCAL_RANK (as torch.cuda.set_device(local_rank)).
+      if c.device == .cuda(0) && device == "cuda" { c.device = try deviceOption("cuda:\(env.localRank)") }
+      do {
+        processGroup = try ProcessGroup.initFromEnvironment(backend: backend, device: c.device, timeout: distTimeout)
+      } catch {
+        throw DistributedLaunchError(message: "\(error)")
+      }
+      c.distributed = mode
+    }
+    let isMain = (processGroup?.rank ?? 0) == 0
     let cpu = CPUFeatures.current()
     c.precision = try precisionOption(precision, device: c.device, cpu: cpu)
     let precisionNote = precision == "auto"
@@ -143,13 +180,24 @@ struct FineTune: ParsableCommand {
       }
     }
     let warmupText = c.lrSchedule.usesWarmup ? ", warmup \(c.warmupRatio)" : ""
-    print("finetune: \(c.modelDir) on \(c.dataPath) (\(c.textColumn) → \(c.labelColumn)), \(c.device), \(c.precision.rawValue)\(precisionNote), " +
+    if isMain {
+      print("finetune: \(c.modelDir) on \(c.dataPath) (\(c.textColumn) → \(c.labelColumn)), \(c.device), \(c.precision.rawValue)\(precisionNote), " +
           "batch \(c.batchSize), lr \(c.lr) (\(c.lrSchedule.rawValue)\(warmupText)), " +
           "\(c.maxGradNorm > 0 ? "clip \(c.maxGradNorm)" : "no clipping"), max length \(c.maxLength), \(c.epochs) epoch(s)")
-    let r = try FineTuner(config: c).run()
+    }
+    // A restarted torchrun worker (--max-restarts) continues from the last checkpoint.
+    if c.resume == nil, let restarts = ProcessInfo.processInfo.environment["TORCHELASTIC_RESTART_COUNT"].flatMap(Int.init), restarts > 0 {
+      c.resume = ""
+    }
+    let r = try FineTuner(config: c, processGroup: processGroup).run()
+    guard isMain else {
+      if r.stopSignal != 0 { throw ExitCode(128 + r.stopSignal) }
+      return
+    }
     if let m = r.metrics {
-      print(String(format: "\nvalidation accuracy: %.4f   macro-F1: %.4f   loss: %.4f   (%d steps, %.1f training samples/s)",
-                   m.accuracy, m.macroF1, r.evalLoss ?? .nan, r.globalStep, r.samplesPerSecond))
+      print(String(format: "\nvalidation accuracy: %.4f   macro-F1: %.4f   loss: %.4f   (%d steps, %.1f training samples/s%@)",
+                   m.accuracy, m.macroF1, r.evalLoss ?? .nan, r.globalStep, r.samplesPerSecond,
+                   r.worldSize > 1 ? " over \(r.worldSize) ranks" : ""))
       print(m.report(digits: 4))
     }
     print("""
@@ -159,7 +207,7 @@ struct FineTune: ParsableCommand {
       TensorBoard: tensorboard --logdir \(r.logdir)   (e.g. .venv/bin/tensorboard after `make setup-test`)
       predict: ./torchswift predict --model \(r.outputDir) "what a great day"
       """)
-    if r.interrupted { throw ExitCode(130) }
+    if r.stopSignal != 0 { throw ExitCode(128 + r.stopSignal) }
   }
 }
 
@@ -195,4 +243,10 @@ struct Eval: ParsableCommand {
       print(r.metrics.report(digits: 4))
     }
   }
+}
+
+/// A failure to join the distributed job (bad torchrun variables, unreachable store): printed as is.
+struct DistributedLaunchError: Error, CustomStringConvertible {
+  let message: String
+  var description: String { message }
 }

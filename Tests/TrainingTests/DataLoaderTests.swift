@@ -21,7 +21,7 @@ final class DataLoaderTests: XCTestCase {
     XCTAssertEqual(producersAfterWaiting(), 0, "a producer of an earlier test is still running")
     let loader = try DataLoader(examples: examples(64), batchSize: 2, shuffle: false, prefetch: 1)
     do {
-      let it = loader.makeIterator(epoch: 0)
+      let it = try loader.makeIterator(epoch: 0)
       XCTAssertNotNil(try it.next())
       XCTAssertNotNil(try it.next())
       // The producer is now parked: the prefetch queue is full and 30 batches are left.
@@ -36,7 +36,7 @@ final class DataLoaderTests: XCTestCase {
     struct Stop: Error {}
     let loader = try DataLoader(examples: examples(64), batchSize: 4, shuffle: true, prefetch: 2)
     func epoch() throws {
-      let it = loader.makeIterator(epoch: 1)
+      let it = try loader.makeIterator(epoch: 1)
       var seen = 0
       while let b = try it.next() {
         XCTAssertEqual(b.size, 4)
@@ -50,7 +50,7 @@ final class DataLoaderTests: XCTestCase {
 
   func testIteratingToTheEndEndsTheProducerThread() throws {
     let loader = try DataLoader(examples: examples(10), batchSize: 4, shuffle: false, dropLast: false, prefetch: 1)
-    let it = loader.makeIterator(epoch: 0)
+    let it = try loader.makeIterator(epoch: 0)
     var sizes: [Int] = []
     while let b = try it.next() { sizes.append(b.size) }
     XCTAssertEqual(sizes, [4, 4, 2])
