@@ -10,8 +10,8 @@ import Training
 /// `torchswift doctor`: what this machine offers TorchSwift, and whether it is healthy.
 struct Doctor: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Check Swift, libtorch, CPU and CUDA (driver, cuDNN, NCCL, GPUs, /dev/shm); exits non-zero with advice on problems.",
-    discussion: "A machine without a GPU is healthy: CUDA checks then report what is missing without failing.")
+    abstract: "Check Swift, libtorch, CPU and CUDA (driver, cuDNN, NCCL, GPUs, /dev/shm), c10d; exits non-zero with advice on problems.",
+    discussion: "A machine without a GPU is healthy: CUDA checks then report what is missing without failing. Under torchrun (torchrun --no-python --nproc-per-node N torchswift doctor) each rank also reports its view of the job and runs an all-reduce over all ranks.")
 
   @Flag(help: "Print libtorch's full build configuration too.")
   var verbose = false
@@ -135,6 +135,9 @@ struct Doctor: ParsableCommand {
     } catch {
       problems.append("libtorch failed a CPU smoke test: \(error)")
     }
+    let distributed = DistributedCheck.run()
+    for (k, v) in distributed.lines { line(k, v) }
+    problems += distributed.problems
     if verbose { print("\n" + Torch.config) }
     if !warnings.isEmpty {
       print("\nWarnings:")
