@@ -115,7 +115,7 @@ do {
     let parts = try (0..<pg.worldSize).map { _ in try Tensor.zeros([3]) }
     try pg.allGather(parts, input)
     out["all_gather"] = try parts.map { try $0.to(dtype: .float64).toArray(Double.self) }
-    for op in [ReduceOp.sum, .avg, .max] {
+    for op in [ReduceOp.sum, .avg, .max, .min] {
       let rsIn = try Tensor(values(pg.worldSize * 4) { Double($0) * 0.25 + r })
       let rsOut = try Tensor.zeros([4])
       try pg.reduceScatter(intoTensor: rsOut, rsIn, op: op)
@@ -125,7 +125,11 @@ do {
     let c2 = try Tensor(values(2) { Double($0) * r - 1 })
     try pg.allReduceCoalesced([c1, c2], op: .sum)
     out["all_reduce_coalesced"] = try [c1, c2].map { try $0.to(dtype: .float64).toArray(Double.self) }
+    // The barrier must hold rank 0 until rank 1, which arrives 0.5 s late, has entered it.
+    if pg.rank == 1 { Thread.sleep(forTimeInterval: 0.5) }
+    let barrierStart = Date()
     try pg.barrier()
+    out["barrier_wait_s"] = Date().timeIntervalSince(barrierStart)
     emit(out)
 
   case "train":
@@ -162,6 +166,9 @@ do {
       optimizer = try AdamW(fsdp!.shardedParameters, lr: 0.01)
     default: fail("unknown mode \(mode)")
     }
+    // Gradient elements held after the last backward (before the step frees them): the module's parameters'
+    // .grad for DDP/ZeRO/single, the shards' .grad for FSDP (measured, not assumed).
+    var gradElements = 0
     for step in 0..<steps {
       var losses: [Double] = []
       for micro in 0..<accumulate {
@@ -185,15 +192,18 @@ do {
         }
         losses.append(try loss.item(Double.self) * Double(accumulate))
       }
+      gradElements = (fsdp?.shardedParameters ?? net.parameters()).compactMap(\.grad).reduce(0) { $0 + $1.numel }
       try optimizer.step()
       try optimizer.zeroGrad(setToNone: true)
       emit(["step": step, "rank": rank, "losses": losses])
     }
     let finalParams = try fsdp.map { try $0.fullStateDict().map { ($0.key, $0.value) } } ?? named
-    // Per-rank memory of parameters, gradients (as after backward) and optimizer state, in elements.
-    let paramElements = fsdp?.localParameterCount ?? named.reduce(0) { $0 + $1.1.numel }
+    // Per-rank memory of parameters (what the module holds between steps plus FSDP's shards), gradients (after
+    // the last backward) and optimizer state (exp_avg, exp_avg_sq of the parameters this rank updates), in
+    // elements of float32.
+    let paramElements = net.parameters().reduce(0) { $0 + $1.numel } + (fsdp?.localParameterCount ?? 0)
     emit(["rank": rank, "params": try parameterDump(finalParams), "param_elements": paramElements,
-          "optimizer_elements": try stateElements(optimizer), "grad_elements": paramElements])
+          "optimizer_elements": try stateElements(optimizer), "grad_elements": gradElements])
 
   case "fault":
     let victim = Int(option("--rank") ?? "1")!

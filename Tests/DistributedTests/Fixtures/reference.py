@@ -4,6 +4,8 @@ torch.distributed (Gloo) and torch.nn.parallel.DistributedDataParallel, printing
 Run as a rank (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set, or under torchrun):
     python reference.py collectives
     python reference.py train --mode ddp|single [--steps N] [--accumulate N] [--unused]
+And without processes:
+    python reference.py sampler < cases.json   (torch.utils.data.DistributedSampler's indices per rank)
 The tests start it themselves; nothing is stored.
 """
 import argparse
@@ -81,7 +83,7 @@ def collectives():
     parts = [torch.zeros(3) for _ in range(world)]
     dist.all_gather(parts, inp)
     out["all_gather"] = [p.double().tolist() for p in parts]
-    for name in ["sum", "avg", "max"]:
+    for name in ["sum", "avg", "max", "min"]:
         rs_in = values(world * 4, lambda i: i * 0.25 + r)
         # Reference semantics from all_reduce (Gloo's reduce-scatter sums whatever the op: PyTorch issue 162338)
         full = rs_in.clone()
@@ -137,6 +139,25 @@ def train(args):
         dist.destroy_process_group()
 
 
+def sampler(args):
+    """torch.utils.data.DistributedSampler's indices for every rank of each case in the JSON list on stdin
+    ({"n", "world", "shuffle", "seed", "epoch", "drop_last"}): prints [[rank 0's indices, ...], ...]."""
+    from torch.utils.data import DistributedSampler
+    cases = json.load(sys.stdin)
+    out = []
+    for c in cases:
+        ranks = []
+        for rank in range(c["world"]):
+            s = DistributedSampler(range(c["n"]), num_replicas=c["world"], rank=rank, shuffle=c["shuffle"],
+                                   seed=c["seed"], drop_last=c["drop_last"])
+            s.set_epoch(c["epoch"])
+            idx = list(iter(s))
+            assert len(idx) == len(s)
+            ranks.append(idx)
+        out.append(ranks)
+    print(json.dumps(out))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("scenario")
@@ -147,6 +168,8 @@ def main():
     args = p.parse_args()
     if args.scenario == "collectives":
         collectives()
+    elif args.scenario == "sampler":
+        sampler(args)
     elif args.scenario == "train":
         train(args)
     else:
