@@ -5,6 +5,8 @@ import XCTest
 /// micro-batches, the final parameters, and (Swift worker) the per-rank memory figures in elements.
 struct TrainRun {
   var losses: [[Double]] = []
+  /// Per step, per micro-batch: the float64 sum of the module's gradients right after that backward.
+  var gradSums: [[Double]] = []
   var params: [String: [Double]] = [:]
   var paramElements = 0
   var gradElements = 0
@@ -15,6 +17,7 @@ struct TrainRun {
       if let step = line["step"] as? Int, let l = Compare.doubles(line["losses"]) {
         guard step == losses.count else { throw LaunchFailure("\(label): step \(step) out of order") }
         losses.append(l)
+        gradSums.append(Compare.doubles(line["grad_sums"]) ?? [])
       }
       if let p = line["params"] as? [String: Any] {
         for (k, v) in p { params[k] = Compare.doubles(v) ?? [] }

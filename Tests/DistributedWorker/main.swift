@@ -171,6 +171,7 @@ do {
     var gradElements = 0
     for step in 0..<steps {
       var losses: [Double] = []
+      var gradSums: [Double] = []
       for micro in 0..<accumulate {
         let (x, y) = try batch(step: step * accumulate + micro, rows: rows)
         func run() throws -> Tensor { try mse(try net(x), y).div(.int(accumulate)) }
@@ -191,11 +192,16 @@ do {
           try loss.backward()
         }
         losses.append(try loss.item(Double.self) * Double(accumulate))
+        // The module's gradients so far (float64 sum, parameter order): local after a noSync micro-batch,
+        // averaged over the ranks after a synchronised one.
+        var gradSum = 0.0
+        for p in net.parameters() { if let g = p.grad { gradSum += try g.to(dtype: .float64).sum().item(Double.self) } }
+        gradSums.append(gradSum)
       }
       gradElements = (fsdp?.shardedParameters ?? net.parameters()).compactMap(\.grad).reduce(0) { $0 + $1.numel }
       try optimizer.step()
       try optimizer.zeroGrad(setToNone: true)
-      emit(["step": step, "rank": rank, "losses": losses])
+      emit(["step": step, "rank": rank, "losses": losses, "grad_sums": gradSums])
     }
     let finalParams = try fsdp.map { try $0.fullStateDict().map { ($0.key, $0.value) } } ?? named
     // Per-rank memory of parameters (what the module holds between steps plus FSDP's shards), gradients (after

@@ -119,7 +119,7 @@ def train(args):
         model = nn.parallel.DistributedDataParallel(net, find_unused_parameters=args.unused)
     opt = torch.optim.AdamW(net.parameters(), lr=0.01, fused=True)
     for step in range(args.steps):
-        losses = []
+        losses, grad_sums = [], []
         for micro in range(args.accumulate):
             x, y = batch(step * args.accumulate + micro, lo, hi)
             last = micro == args.accumulate - 1
@@ -131,9 +131,10 @@ def train(args):
                 loss = ((model(x) - y) ** 2).mean() / args.accumulate
                 loss.backward()
             losses.append(loss.item() * args.accumulate)
+            grad_sums.append(sum(p.grad.double().sum().item() for p in net.parameters() if p.grad is not None))
         opt.step()
         opt.zero_grad(set_to_none=True)
-        emit({"step": step, "rank": rank, "losses": losses})
+        emit({"step": step, "rank": rank, "losses": losses, "grad_sums": grad_sums})
     emit({"rank": rank, "params": {n: p.detach().double().flatten().tolist() for n, p in net.named_parameters()}})
     if args.mode != "single":
         dist.destroy_process_group()
