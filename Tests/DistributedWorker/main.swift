@@ -6,6 +6,7 @@
 //   DistributedWorker train --mode ddp|fsdp|zero|single [--steps N] [--accumulate N] [--unused]
 //   DistributedWorker fault --rank R --at-step S --how exit|stop [--timeout SECONDS]
 //   DistributedWorker env
+//   DistributedWorker bench --mode ddp|single [--threads N] [--steps N] [--batch N]   (bench/ddp.sh)
 import Distributed
 import Foundation
 import NN
@@ -237,6 +238,44 @@ do {
       } catch {
         fail("\(pg.explain(error, during: "training step \(step)"))")
       }
+    }
+
+  case "bench":
+    // A 256→1024→1024→16 ReLU MLP, MSE, AdamW; `--batch` rows per step over all ranks. Rank 0 prints the
+    // job's samples/s over the timed steps (after warm-up steps, between barriers).
+    let mode = option("--mode") ?? "ddp"
+    let threads = Int(option("--threads") ?? "1")!
+    let steps = Int(option("--steps") ?? "40")!
+    let warmup = Int(option("--warmup") ?? "5")!
+    let globalBatch = Int(option("--batch") ?? "64")!
+    Torch.numThreads = threads
+    Torch.manualSeed(0)
+    let pg = mode == "ddp" ? try ProcessGroup.initFromEnvironment(timeout: timeout) : nil
+    let world = pg?.worldSize ?? 1
+    let net = try Sequential([try Linear(inFeatures: 256, outFeatures: 1024), ReLU(),
+                              try Linear(inFeatures: 1024, outFeatures: 1024), ReLU(),
+                              try Linear(inFeatures: 1024, outFeatures: 16)])
+    let ddp = try pg.map { try DistributedDataParallel(net, processGroup: $0) }
+    let optimizer = try AdamW(net.parameters(), lr: 1e-3)
+    let x = try Tensor.randn([globalBatch / world, 256])
+    let y = try Tensor.randn([globalBatch / world, 16])
+    var start = Date()
+    for step in 0..<(warmup + steps) {
+      if step == warmup {
+        try pg?.barrier()
+        start = Date()
+      }
+      let loss = try ddp.map { d in try d.forward { try mse(try net(x), y) } } ?? mse(try net(x), y)
+      try loss.backward()
+      try optimizer.step()
+      try optimizer.zeroGrad(setToNone: true)
+    }
+    try pg?.barrier()
+    let seconds = Date().timeIntervalSince(start)
+    if (pg?.rank ?? 0) == 0 {
+      emit(["impl": "swift", "mode": mode, "world_size": world, "threads": threads, "steps": steps,
+            "batch": globalBatch / world * world, "seconds": seconds,
+            "samples_per_s": Double(globalBatch / world * world * steps) / seconds])
     }
 
   default:

@@ -5,6 +5,7 @@ Run as a rank (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set, or under torchrun
     python reference.py collectives
     python reference.py train --mode ddp|single [--steps N] [--accumulate N] [--unused]
 And without processes:
+    python reference.py bench --mode ddp|single [--threads N] [--steps N] [--batch N]   (bench/ddp.sh)
     python reference.py sampler < cases.json   (torch.utils.data.DistributedSampler's indices per rank)
 The tests start it themselves; nothing is stored.
 """
@@ -159,6 +160,41 @@ def sampler(args):
     print(json.dumps(out))
 
 
+def bench(args):
+    """The worker's `bench` job with PyTorch (DDP or one process): rank 0 prints samples/s."""
+    import time
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    rank, world = 0, 1
+    if args.mode == "ddp":
+        dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
+        rank, world = dist.get_rank(), dist.get_world_size()
+    net = nn.Sequential(nn.Linear(256, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 16))
+    model = nn.parallel.DistributedDataParallel(net) if args.mode == "ddp" else net
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    x = torch.randn(args.batch // world, 256)
+    y = torch.randn(args.batch // world, 16)
+    start = time.perf_counter()
+    for step in range(args.warmup + args.steps):
+        if step == args.warmup:
+            if world > 1:
+                dist.barrier()
+            start = time.perf_counter()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    if world > 1:
+        dist.barrier()
+    seconds = time.perf_counter() - start
+    if rank == 0:
+        n = args.batch // world * world
+        emit({"impl": "pytorch", "mode": args.mode, "world_size": world, "threads": args.threads, "steps": args.steps,
+              "batch": n, "seconds": seconds, "samples_per_s": n * args.steps / seconds})
+    if world > 1:
+        dist.destroy_process_group()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("scenario")
@@ -166,9 +202,14 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--accumulate", type=int, default=1)
     p.add_argument("--unused", action="store_true")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--batch", type=int, default=64)
     args = p.parse_args()
     if args.scenario == "collectives":
         collectives()
+    elif args.scenario == "bench":
+        bench(args)
     elif args.scenario == "sampler":
         sampler(args)
     elif args.scenario == "train":
