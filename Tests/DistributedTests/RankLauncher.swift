@@ -179,18 +179,21 @@ final class Job {
   /// Waits until every process has exited, killing all of them and throwing when one is still running at its
   /// deadline. When a process failed because the port was taken meanwhile, the job runs again on a new one.
   func wait() throws {
-    try wait(for: ranks)
-    if attempts < 3, ranks.contains(where: { $0.status != 0 && $0.portClash }) {
+    try wait(for: ranks, stopOnPortClash: true)
+    if attempts < 3, ranks.contains(where: { !$0.process.isRunning && $0.status != 0 && $0.portClash }) {
+      ranks.forEach { $0.kill() }  // the others would wait for the store in vain
       try launch()
       try wait()
     }
   }
 
   /// Waits for `processes` (some of this job's) only, with the same deadline.
-  func wait(for processes: [RankProcess]) throws {
+  func wait(for processes: [RankProcess], stopOnPortClash: Bool = false) throws {
     while true {
       let running = processes.filter { $0.process.isRunning }
       if running.isEmpty { return }
+      if stopOnPortClash && attempts < 3
+        && processes.contains(where: { !$0.process.isRunning && $0.status != 0 && $0.portClash }) { return }
       if let late = running.first(where: { Date().timeIntervalSince($0.started) > launcher.deadline }) {
         ranks.forEach { $0.kill() }
         throw LaunchFailure("\(late.label) still running after \(Int(launcher.deadline)) s: killed the job.\n"
