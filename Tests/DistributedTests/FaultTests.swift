@@ -10,11 +10,11 @@ final class FaultTests: XCTestCase {
     try launcher.start(.worker, ["fault", "--rank", "1", "--at-step", "3", "--how", how, "--timeout", "\(timeout)"])
   }
 
-  /// When rank 1 announced its fault (it prints the event line just before): the first time that line is seen.
+  /// When rank 1 faulted: its exit, or (stopped, sleeping) the first time its event line is seen.
   private func faultTime(_ rank1: RankProcess, deadline: TimeInterval = 30) throws -> Date {
     let start = Date()
     while Date().timeIntervalSince(start) < deadline {
-      if rank1.stdout.contains("\"event\"") { return Date() }
+      if rank1.stdout.contains("\"event\"") { return rank1.ended ?? Date() }  // its exit, if it already exited
       if !rank1.process.isRunning && !rank1.stdout.contains("\"event\"") {
         throw LaunchFailure("rank 1 exited before its fault:\n\(rank1.transcript)")
       }
@@ -40,10 +40,15 @@ final class FaultTests: XCTestCase {
     let launcher = try RankLauncher(self)
     let timeout = 20
     let job = try runFault(launcher, how: "exit", timeout: timeout)  // rank 1 SIGKILLs itself at step 3
+    let quit = try runFault(launcher, how: "quit", timeout: timeout)  // rank 1 calls exit(3) at step 3
     let fault = try faultTime(job.ranks[1])
+    let quitFault = try faultTime(quit.ranks[1])
     try assertRank0Failed(job, since: fault, limit: Double(timeout + 10), "killed rank")
+    try assertRank0Failed(quit, since: quitFault, limit: Double(timeout + 10), "exited rank")
     try job.wait()
+    try quit.wait()
     XCTAssertTrue(job.ranks[1].signaled, "rank 1 was to die by SIGKILL: \(job.ranks[1].exitDescription)")
+    XCTAssertEqual(quit.ranks[1].status, 3)
   }
 
   /// A stopped process (SIGSTOP: no heartbeat either) and a sleeping one (alive, heartbeat beating, out of step),

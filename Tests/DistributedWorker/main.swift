@@ -4,7 +4,8 @@
 //
 //   DistributedWorker collectives
 //   DistributedWorker train --mode ddp|fsdp|zero|single [--steps N] [--accumulate N] [--unused]
-//   DistributedWorker fault --rank R --at-step S --how exit|stop [--timeout SECONDS]
+//   DistributedWorker fault --rank R --at-step S --how exit|quit|stop|sleep [--timeout SECONDS]
+//     (exit: SIGKILL itself; quit: exit(3); stop: SIGSTOP itself; sleep: hang with its heartbeat alive)
 //   DistributedWorker env
 //   DistributedWorker bench --mode ddp|single [--threads N] [--steps N] [--batch N]   (bench/ddp.sh)
 import Distributed
@@ -226,6 +227,7 @@ do {
       if pg.rank == victim && step == atStep {
         emit(["rank": pg.rank, "event": how, "step": step])
         if how == "exit" { kill(getpid(), SIGKILL) }
+        if how == "quit" { exit(3) }  // a clean exit in the middle of training
         if how == "stop" { kill(getpid(), SIGSTOP) }
         if how == "sleep" { Thread.sleep(forTimeInterval: 3600) }
       }
