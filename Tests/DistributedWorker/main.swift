@@ -4,8 +4,10 @@
 //
 //   DistributedWorker collectives
 //   DistributedWorker train --mode ddp|fsdp|zero|single [--steps N] [--accumulate N] [--unused]
-//   DistributedWorker fault --rank R --at-step S --how exit|stop [--timeout SECONDS]
+//   DistributedWorker fault --rank R --at-step S --how exit|quit|stop|sleep [--timeout SECONDS]
+//     (exit: SIGKILL itself; quit: exit(3); stop: SIGSTOP itself; sleep: hang with its heartbeat alive)
 //   DistributedWorker env
+//   DistributedWorker bench --mode ddp|single [--threads N] [--steps N] [--batch N]   (bench/ddp.sh)
 import Distributed
 import Foundation
 import NN
@@ -115,7 +117,7 @@ do {
     let parts = try (0..<pg.worldSize).map { _ in try Tensor.zeros([3]) }
     try pg.allGather(parts, input)
     out["all_gather"] = try parts.map { try $0.to(dtype: .float64).toArray(Double.self) }
-    for op in [ReduceOp.sum, .avg, .max] {
+    for op in [ReduceOp.sum, .avg, .max, .min] {
       let rsIn = try Tensor(values(pg.worldSize * 4) { Double($0) * 0.25 + r })
       let rsOut = try Tensor.zeros([4])
       try pg.reduceScatter(intoTensor: rsOut, rsIn, op: op)
@@ -125,7 +127,11 @@ do {
     let c2 = try Tensor(values(2) { Double($0) * r - 1 })
     try pg.allReduceCoalesced([c1, c2], op: .sum)
     out["all_reduce_coalesced"] = try [c1, c2].map { try $0.to(dtype: .float64).toArray(Double.self) }
+    // The barrier must hold rank 0 until rank 1, which arrives 0.5 s late, has entered it.
+    if pg.rank == 1 { Thread.sleep(forTimeInterval: 0.5) }
+    let barrierStart = Date()
     try pg.barrier()
+    out["barrier_wait_s"] = Date().timeIntervalSince(barrierStart)
     emit(out)
 
   case "train":
@@ -162,8 +168,12 @@ do {
       optimizer = try AdamW(fsdp!.shardedParameters, lr: 0.01)
     default: fail("unknown mode \(mode)")
     }
+    // Gradient elements held after the last backward (before the step frees them): the module's parameters'
+    // .grad for DDP/ZeRO/single, the shards' .grad for FSDP (measured, not assumed).
+    var gradElements = 0
     for step in 0..<steps {
       var losses: [Double] = []
+      var gradSums: [Double] = []
       for micro in 0..<accumulate {
         let (x, y) = try batch(step: step * accumulate + micro, rows: rows)
         func run() throws -> Tensor { try mse(try net(x), y).div(.int(accumulate)) }
@@ -184,16 +194,24 @@ do {
           try loss.backward()
         }
         losses.append(try loss.item(Double.self) * Double(accumulate))
+        // The module's gradients so far (float64 sum, parameter order): local after a noSync micro-batch,
+        // averaged over the ranks after a synchronised one.
+        var gradSum = 0.0
+        for p in net.parameters() { if let g = p.grad { gradSum += try g.to(dtype: .float64).sum().item(Double.self) } }
+        gradSums.append(gradSum)
       }
+      gradElements = (fsdp?.shardedParameters ?? net.parameters()).compactMap(\.grad).reduce(0) { $0 + $1.numel }
       try optimizer.step()
       try optimizer.zeroGrad(setToNone: true)
-      emit(["step": step, "rank": rank, "losses": losses])
+      emit(["step": step, "rank": rank, "losses": losses, "grad_sums": gradSums])
     }
     let finalParams = try fsdp.map { try $0.fullStateDict().map { ($0.key, $0.value) } } ?? named
-    // Per-rank memory of parameters, gradients (as after backward) and optimizer state, in elements.
-    let paramElements = fsdp?.localParameterCount ?? named.reduce(0) { $0 + $1.1.numel }
+    // Per-rank memory of parameters (what the module holds between steps plus FSDP's shards), gradients (after
+    // the last backward) and optimizer state (exp_avg, exp_avg_sq of the parameters this rank updates), in
+    // elements of float32.
+    let paramElements = net.parameters().reduce(0) { $0 + $1.numel } + (fsdp?.localParameterCount ?? 0)
     emit(["rank": rank, "params": try parameterDump(finalParams), "param_elements": paramElements,
-          "optimizer_elements": try stateElements(optimizer), "grad_elements": paramElements])
+          "optimizer_elements": try stateElements(optimizer), "grad_elements": gradElements])
 
   case "fault":
     let victim = Int(option("--rank") ?? "1")!
@@ -209,6 +227,7 @@ do {
       if pg.rank == victim && step == atStep {
         emit(["rank": pg.rank, "event": how, "step": step])
         if how == "exit" { kill(getpid(), SIGKILL) }
+        if how == "quit" { exit(3) }  // a clean exit in the middle of training
         if how == "stop" { kill(getpid(), SIGSTOP) }
         if how == "sleep" { Thread.sleep(forTimeInterval: 3600) }
       }
@@ -221,6 +240,44 @@ do {
       } catch {
         fail("\(pg.explain(error, during: "training step \(step)"))")
       }
+    }
+
+  case "bench":
+    // A 256→1024→1024→16 ReLU MLP, MSE, AdamW; `--batch` rows per step over all ranks. Rank 0 prints the
+    // job's samples/s over the timed steps (after warm-up steps, between barriers).
+    let mode = option("--mode") ?? "ddp"
+    let threads = Int(option("--threads") ?? "1")!
+    let steps = Int(option("--steps") ?? "40")!
+    let warmup = Int(option("--warmup") ?? "5")!
+    let globalBatch = Int(option("--batch") ?? "64")!
+    Torch.numThreads = threads
+    Torch.manualSeed(0)
+    let pg = mode == "ddp" ? try ProcessGroup.initFromEnvironment(timeout: timeout) : nil
+    let world = pg?.worldSize ?? 1
+    let net = try Sequential([try Linear(inFeatures: 256, outFeatures: 1024), ReLU(),
+                              try Linear(inFeatures: 1024, outFeatures: 1024), ReLU(),
+                              try Linear(inFeatures: 1024, outFeatures: 16)])
+    let ddp = try pg.map { try DistributedDataParallel(net, processGroup: $0) }
+    let optimizer = try AdamW(net.parameters(), lr: 1e-3)
+    let x = try Tensor.randn([globalBatch / world, 256])
+    let y = try Tensor.randn([globalBatch / world, 16])
+    var start = Date()
+    for step in 0..<(warmup + steps) {
+      if step == warmup {
+        try pg?.barrier()
+        start = Date()
+      }
+      let loss = try ddp.map { d in try d.forward { try mse(try net(x), y) } } ?? mse(try net(x), y)
+      try loss.backward()
+      try optimizer.step()
+      try optimizer.zeroGrad(setToNone: true)
+    }
+    try pg?.barrier()
+    let seconds = Date().timeIntervalSince(start)
+    if (pg?.rank ?? 0) == 0 {
+      emit(["impl": "swift", "mode": mode, "world_size": world, "threads": threads, "steps": steps,
+            "batch": globalBatch / world * world, "seconds": seconds,
+            "samples_per_s": Double(globalBatch / world * world * steps) / seconds])
     }
 
   default:

@@ -4,6 +4,9 @@ torch.distributed (Gloo) and torch.nn.parallel.DistributedDataParallel, printing
 Run as a rank (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set, or under torchrun):
     python reference.py collectives
     python reference.py train --mode ddp|single [--steps N] [--accumulate N] [--unused]
+And without processes:
+    python reference.py bench --mode ddp|single [--threads N] [--steps N] [--batch N]   (bench/ddp.sh)
+    python reference.py sampler < cases.json   (torch.utils.data.DistributedSampler's indices per rank)
 The tests start it themselves; nothing is stored.
 """
 import argparse
@@ -81,7 +84,7 @@ def collectives():
     parts = [torch.zeros(3) for _ in range(world)]
     dist.all_gather(parts, inp)
     out["all_gather"] = [p.double().tolist() for p in parts]
-    for name in ["sum", "avg", "max"]:
+    for name in ["sum", "avg", "max", "min"]:
         rs_in = values(world * 4, lambda i: i * 0.25 + r)
         # Reference semantics from all_reduce (Gloo's reduce-scatter sums whatever the op: PyTorch issue 162338)
         full = rs_in.clone()
@@ -117,7 +120,7 @@ def train(args):
         model = nn.parallel.DistributedDataParallel(net, find_unused_parameters=args.unused)
     opt = torch.optim.AdamW(net.parameters(), lr=0.01, fused=True)
     for step in range(args.steps):
-        losses = []
+        losses, grad_sums = [], []
         for micro in range(args.accumulate):
             x, y = batch(step * args.accumulate + micro, lo, hi)
             last = micro == args.accumulate - 1
@@ -129,11 +132,66 @@ def train(args):
                 loss = ((model(x) - y) ** 2).mean() / args.accumulate
                 loss.backward()
             losses.append(loss.item() * args.accumulate)
+            grad_sums.append(sum(p.grad.double().sum().item() for p in net.parameters() if p.grad is not None))
         opt.step()
         opt.zero_grad(set_to_none=True)
-        emit({"step": step, "rank": rank, "losses": losses})
+        emit({"step": step, "rank": rank, "losses": losses, "grad_sums": grad_sums})
     emit({"rank": rank, "params": {n: p.detach().double().flatten().tolist() for n, p in net.named_parameters()}})
     if args.mode != "single":
+        dist.destroy_process_group()
+
+
+def sampler(args):
+    """torch.utils.data.DistributedSampler's indices for every rank of each case in the JSON list on stdin
+    ({"n", "world", "shuffle", "seed", "epoch", "drop_last"}): prints [[rank 0's indices, ...], ...]."""
+    from torch.utils.data import DistributedSampler
+    cases = json.load(sys.stdin)
+    out = []
+    for c in cases:
+        ranks = []
+        for rank in range(c["world"]):
+            s = DistributedSampler(range(c["n"]), num_replicas=c["world"], rank=rank, shuffle=c["shuffle"],
+                                   seed=c["seed"], drop_last=c["drop_last"])
+            s.set_epoch(c["epoch"])
+            idx = list(iter(s))
+            assert len(idx) == len(s)
+            ranks.append(idx)
+        out.append(ranks)
+    print(json.dumps(out))
+
+
+def bench(args):
+    """The worker's `bench` job with PyTorch (DDP or one process): rank 0 prints samples/s."""
+    import time
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    rank, world = 0, 1
+    if args.mode == "ddp":
+        dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
+        rank, world = dist.get_rank(), dist.get_world_size()
+    net = nn.Sequential(nn.Linear(256, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 16))
+    model = nn.parallel.DistributedDataParallel(net) if args.mode == "ddp" else net
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    x = torch.randn(args.batch // world, 256)
+    y = torch.randn(args.batch // world, 16)
+    start = time.perf_counter()
+    for step in range(args.warmup + args.steps):
+        if step == args.warmup:
+            if world > 1:
+                dist.barrier()
+            start = time.perf_counter()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    if world > 1:
+        dist.barrier()
+    seconds = time.perf_counter() - start
+    if rank == 0:
+        n = args.batch // world * world
+        emit({"impl": "pytorch", "mode": args.mode, "world_size": world, "threads": args.threads, "steps": args.steps,
+              "batch": n, "seconds": seconds, "samples_per_s": n * args.steps / seconds})
+    if world > 1:
         dist.destroy_process_group()
 
 
@@ -144,9 +202,16 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--accumulate", type=int, default=1)
     p.add_argument("--unused", action="store_true")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--batch", type=int, default=64)
     args = p.parse_args()
     if args.scenario == "collectives":
         collectives()
+    elif args.scenario == "bench":
+        bench(args)
+    elif args.scenario == "sampler":
+        sampler(args)
     elif args.scenario == "train":
         train(args)
     else:
