@@ -84,7 +84,12 @@ final class ParallelModel {
 
   /// A distributed failure turned into a message naming the failing rank and what this one was doing.
   func explain(_ error: Error, during operation: String) -> Error {
-    guard let processGroup, error is DistributedError else { return error }
+    guard let processGroup else { return error }
+    // Collectives fail as DistributedError; DDP's Reducer fails inside backward, as a libtorch error from Gloo/NCCL.
+    let text = "\(error)"
+    let communication = error is DistributedError
+      || ["gloo", "nccl", "NCCL", "c10d", "Connection", "connection", "Timed out", "timed out"].contains { text.contains($0) }
+    guard communication else { return error }
     return processGroup.explain(error, during: operation)
   }
 

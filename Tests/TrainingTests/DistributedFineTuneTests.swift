@@ -125,7 +125,7 @@ final class DistributedFineTuneTests: XCTestCase {
     func losses(_ tag: String) throws -> [Double] {
       try String(contentsOfFile: s + "/\(tag)/logs/metrics.jsonl", encoding: .utf8).split(separator: "\n").compactMap {
         let obj = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        return obj?["train/loss"] as? Double
+        return (obj?["values"] as? [String: Any])?["train/loss"] as? Double
       }
     }
     let a = try losses("ddp")
