@@ -22,6 +22,7 @@ METRICS = {
     "embed": ("sentences_per_s", False),
     "finetune": ("samples_per_s", False),
     "seed_table": ("samples_per_s", False),
+    "ddp": ("samples_per_s", False),
 }
 rows = defaultdict(lambda: defaultdict(list))
 extra = defaultdict(dict)

@@ -18,6 +18,8 @@ for i in $(seq "$ROUNDS"); do
   "$BIN" bench op-overhead >> "$RAW"
   "$PY" bench/op_overhead.py >> "$RAW"
 done
+echo "bench: CPU DDP (TorchSwift 2 processes x 1 thread vs PyTorch DDP; TorchSwift 1 process x 2 threads)"
+ROUNDS="$ROUNDS" PY="$PY" RAW="$RAW" bash bench/ddp.sh
 for extra in bench/scenarios/*.sh; do
   [ -f "$extra" ] && ROUNDS="$ROUNDS" BIN="$BIN" PY="$PY" RAW="$RAW" bash "$extra"
 done
