@@ -42,25 +42,6 @@ final class RankLauncher {
     return path
   }
 
-  /// A TCP port nobody listens on right now (the kernel's pick for port 0 on 127.0.0.1).
-  static func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw LaunchFailure("socket() failed: errno \(errno)") }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = 0
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Bool in
-        bind(fd, p, len) == 0 && getsockname(fd, p, &len) == 0
-      }
-    }
-    guard bound else { throw LaunchFailure("could not bind a free port: errno \(errno)") }
-    return Int(UInt16(bigEndian: addr.sin_port))
-  }
-
   /// The environment every child starts from: this one without any distributed variables of its own, one
   /// thread per process, loopback Gloo, the package's libtorch on the library path.
   static func baseEnvironment() -> [String: String] {
@@ -172,7 +153,7 @@ final class Job {
 
   func launch() throws {
     attempts += 1
-    port = try RankLauncher.freePort()
+    port = try ChildProcesses.freePort()
     ranks = try make(self, port)
   }
 
@@ -270,30 +251,10 @@ final class RankProcess {
   func kill() {
     guard process.isRunning else { return }
     let pid = process.processIdentifier
-    let tree = [pid] + Self.descendants(of: pid)
+    let tree = [pid] + ChildProcesses.descendants(of: pid)
     killed = true
     for p in tree.reversed() { _ = Glibc.kill(p, SIGKILL) }
     process.waitUntilExit()
-  }
-
-  static func descendants(of root: pid_t) -> [pid_t] {
-    var children: [pid_t: [pid_t]] = [:]
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    for e in entries {
-      guard let pid = pid_t(e), let stat = try? String(contentsOfFile: "/proc/\(e)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")") else { continue }
-      let fields = stat[stat.index(after: close)...].split(separator: " ")
-      if fields.count > 1, let ppid = pid_t(fields[1]) { children[ppid, default: []].append(pid) }
-    }
-    var out: [pid_t] = []
-    var frontier = [root]
-    while let p = frontier.popLast() {
-      for c in children[p] ?? [] {
-        out.append(c)
-        frontier.append(c)
-      }
-    }
-    return out
   }
 }
 

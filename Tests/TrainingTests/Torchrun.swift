@@ -1,4 +1,5 @@
 import Foundation
+import ReferenceTesting
 import XCTest
 
 /// Launches `torchrun --no-python … torchswift …` for the distributed fine-tuning tests: on 127.0.0.1, on a
@@ -23,7 +24,7 @@ final class Torchrun {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: torchrun)
     p.arguments = ["--no-python", "--nproc-per-node", "\(nproc)", "--rdzv-backend", "c10d",
-                   "--rdzv-endpoint", "127.0.0.1:\(try Torchrun.freePort())", "--log-dir", logDir, "--redirects", "3",
+                   "--rdzv-endpoint", "127.0.0.1:\(try ChildProcesses.freePort())", "--log-dir", logDir, "--redirects", "3",
                    "--monitor-interval", "0.2"] + torchrunArgs + [try TrainEnv.binary()] + args
     var env = ProcessInfo.processInfo.environment
     env["TORCHSWIFT_CACHE"] = cache
@@ -84,29 +85,11 @@ final class Torchrun {
 
   /// The pids of the processes this launch started (the agent's descendants, and anything carrying its tag).
   func workerPids() -> [Int32] {
-    var parent: [Int32: Int32] = [:]
-    var tagged: [Int32] = []
+    var out = Set(ChildProcesses.descendants(of: process.processIdentifier))
     for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-      guard let pid = Int32(name) else { continue }
-      if let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")") {
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        if fields.count > 1, let ppid = Int32(fields[1]) { parent[pid] = ppid }
-      }
-      if let env = FileManager.default.contents(atPath: "/proc/\(name)/environ"),
-        String(decoding: env, as: UTF8.self).contains("TORCHSWIFT_TEST_LAUNCH=\(tag)") {
-        tagged.append(pid)
-      }
-    }
-    let agent = process.processIdentifier
-    var out = Set(tagged)
-    out.remove(agent)
-    var frontier = [agent]
-    while let p = frontier.popLast() {
-      for (child, pp) in parent where pp == p && !out.contains(child) {
-        out.insert(child)
-        frontier.append(child)
-      }
+      guard let pid = Int32(name), pid != process.processIdentifier,
+        let env = FileManager.default.contents(atPath: "/proc/\(name)/environ") else { continue }
+      if String(decoding: env, as: UTF8.self).contains("TORCHSWIFT_TEST_LAUNCH=\(tag)") { out.insert(pid) }
     }
     return out.sorted()
   }
@@ -116,23 +99,6 @@ final class Torchrun {
     let pids = workerPids()
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     for pid in pids { kill(pid, SIGKILL) }
-  }
-
-  /// A TCP port nothing listens on now (bound to 127.0.0.1:0 and released).
-  static func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw XCTSkip("no socket") }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = 0
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-    }
-    guard bound else { throw XCTSkip("cannot bind a port on 127.0.0.1") }
-    return Int(UInt16(bigEndian: addr.sin_port))
   }
 }
 
