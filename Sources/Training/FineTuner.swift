@@ -203,18 +203,24 @@ public final class FineTuner {
                              fingerprint: fingerprint, scaler: [:], samplesSeen: 0, distributed: mode?.rawValue,
                              worldSize: pg == nil ? nil : world)
     var resumePath: String? = nil
+    var saved: TrainerState? = nil
     if let resume = c.resume {
       resumePath = resume.isEmpty ? checkpointer.latest : resume
+      // Read once; a failure is reported after the ranks compared notes, so that no rank waits for it.
+      var unreadable: Error? = nil
+      if let path = resumePath {
+        do { saved = try Checkpointer.loadState(path) } catch { unreadable = error }
+      }
       if let pg {
         // A restarted job (torchrun --max-restarts) must agree on the checkpoint: all ranks read the same folder.
-        let step = Double(resumePath.flatMap { try? Checkpointer.loadState($0).globalStep } ?? -1)
+        let step = Double(saved?.globalStep ?? -1)
         let seen = try pg.allReduce([step, -step], op: .max)
         guard seen[0] == -seen[1] else {
           throw TrainingError("rank \(rank): the ranks see different checkpoints in \(c.checkpointDir) (newest step \(Int(seen[0])) on one rank, \(Int(-seen[1])) on another); --checkpoint-dir must be one folder all ranks share")
         }
       }
-      if let path = resumePath {
-        let saved = try Checkpointer.loadState(path)
+      if let unreadable { throw unreadable }
+      if let path = resumePath, let saved {
         if saved.distributed != mode?.rawValue || (saved.worldSize ?? 1) != world {
           let was = saved.distributed.map { "\($0) on \(saved.worldSize ?? 1) ranks" } ?? "one process"
           let now = mode.map { "\($0.rawValue) on \(world) ranks" } ?? "one process"
@@ -249,8 +255,7 @@ public final class FineTuner {
       scaler.reduceFoundInf = { found in try pg.allReduce(found, op: .max) }
     }
     let params = decay + noDecay
-    if let path = resumePath {
-      let saved = try Checkpointer.loadState(path)
+    if let path = resumePath, let saved {
       try Checkpointer.loadRest(path, optimizer: optimizer, optimizerFile: optimizerFile, rngFile: rngFile, scheduler: scheduler)
       state = saved
       if !state.scaler.isEmpty { try scaler.load(stateDict: state.scaler, device: c.device) }
