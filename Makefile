@@ -9,7 +9,7 @@ export LD_LIBRARY_PATH := $(CURDIR)/.torchswift/lib$(if $(LD_LIBRARY_PATH),:$(LD
 PY := $(CURDIR)/.venv/bin/python
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: setup setup-test build release test demo bench check-generated generate clean image image-test
+.PHONY: setup setup-test build release test demo bench check-generated generate format lint clean image image-test
 
 setup:
 	@scripts/setup.sh
@@ -33,7 +33,14 @@ check-generated: setup
 generate: setup
 	@$(PY) tools/codegen/gen_ctorch.py
 
-test: setup-test build check-generated
+# One code style (.swift-format): `make lint` checks it (part of make test), `make format` applies it.
+lint:
+	@scripts/format.sh
+
+format:
+	@scripts/format.sh --fix
+
+test: lint setup-test build check-generated
 	@echo "test: swift test"
 	@swift test --skip-build $(SWIFT_TEST_FLAGS)
 

@@ -29,8 +29,10 @@ public final class DistributedDataParallel {
   ///   - findUnusedParameters: searches the graph from the outputs for parameters the forward did not use and
   ///     marks them ready, so that their buckets still reduce (PyTorch's `find_unused_parameters`).
   ///   - gradientAsBucketView: gradients are views into the buckets (saves one copy of the gradients).
-  public init(_ module: Module, processGroup: ProcessGroup, bucketCapMB: Double = 25, findUnusedParameters: Bool = false,
-              broadcastBuffers: Bool = true, gradientAsBucketView: Bool = false) throws {
+  public init(
+    _ module: Module, processGroup: ProcessGroup, bucketCapMB: Double = 25, findUnusedParameters: Bool = false,
+    broadcastBuffers: Bool = true, gradientAsBucketView: Bool = false
+  ) throws {
     self.module = module
     self.processGroup = processGroup
     self.findUnusedParameters = findUnusedParameters
@@ -47,8 +49,10 @@ public final class DistributedDataParallel {
     var out: ts_reducer? = nil
     var buckets: Int64 = 0
     let bucketBytes = Int64(bucketCapMB * 1024 * 1024)
-    if ts_reducer_create(&out, handles, Int64(handles.count), processGroup.handle, bucketBytes, 1024 * 1024,
-                         findUnusedParameters ? 1 : 0, gradientAsBucketView ? 1 : 0, &buckets) != 0 {
+    if ts_reducer_create(
+      &out, handles, Int64(handles.count), processGroup.handle, bucketBytes, 1024 * 1024,
+      findUnusedParameters ? 1 : 0, gradientAsBucketView ? 1 : 0, &buckets) != 0
+    {
       throw DistributedError("DistributedDataParallel: \(lastError())")
     }
     reducer = out!
@@ -59,7 +63,9 @@ public final class DistributedDataParallel {
   /// Runs the module's forward (the closure) as DDP's `forward`: rebuilds buckets when due, broadcasts buffers,
   /// and arms the Reducer so that the next backward averages gradients. `outputs` picks the tensors the
   /// backward starts from (needed with `findUnusedParameters`; the default takes the result when it is a Tensor).
-  public func forward<T>(_ body: () throws -> T, outputs: (T) -> [Tensor] = { ($0 as? Tensor).map { [$0] } ?? [] }) throws -> T {
+  public func forward<T>(_ body: () throws -> T, outputs: (T) -> [Tensor] = { ($0 as? Tensor).map { [$0] } ?? [] })
+    throws -> T
+  {
     let grad = isGradEnabled
     if grad && syncGradients { try check(ts_reducer_prepare_for_forward(reducer), "prepare_for_forward") }
     if grad {

@@ -18,8 +18,10 @@ public struct DistributedEnvironment: Equatable, Sendable {
   /// TORCHELASTIC_USE_AGENT_STORE: torchrun's agent hosts the store; every worker is a client.
   public var useAgentStore: Bool
 
-  public init(rank: Int, worldSize: Int, localRank: Int? = nil, localWorldSize: Int? = nil, masterAddr: String,
-              masterPort: Int, restartCount: Int = 0, useAgentStore: Bool = false) {
+  public init(
+    rank: Int, worldSize: Int, localRank: Int? = nil, localWorldSize: Int? = nil, masterAddr: String,
+    masterPort: Int, restartCount: Int = 0, useAgentStore: Bool = false
+  ) {
     self.rank = rank
     self.worldSize = worldSize
     self.localRank = localRank ?? rank
@@ -36,7 +38,9 @@ public struct DistributedEnvironment: Equatable, Sendable {
   }
 
   /// Reads and checks the variables; every error names the variable and what was expected.
-  public static func read(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> DistributedEnvironment {
+  public static func read(_ env: [String: String] = ProcessInfo.processInfo.environment) throws
+    -> DistributedEnvironment
+  {
     func int(_ name: String, min: Int) throws -> Int? {
       guard let raw = env[name] else { return nil }
       guard let v = Int(raw.trimmingCharacters(in: .whitespaces)), v >= min else {
@@ -46,13 +50,17 @@ public struct DistributedEnvironment: Equatable, Sendable {
     }
     func required(_ name: String, _ why: String) throws -> String {
       guard let v = env[name], !v.isEmpty else {
-        throw DistributedError("\(name) is not set but \(why): torchrun sets it; when launching by hand, set RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT")
+        throw DistributedError(
+          "\(name) is not set but \(why): torchrun sets it; when launching by hand, set RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT"
+        )
       }
       return v
     }
     let present = isPresent(env)
     guard present else {
-      throw DistributedError("no distributed environment: RANK and WORLD_SIZE are not set (launch with torchrun, or set RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT)")
+      throw DistributedError(
+        "no distributed environment: RANK and WORLD_SIZE are not set (launch with torchrun, or set RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT)"
+      )
     }
     let why = env["WORLD_SIZE"] != nil ? "WORLD_SIZE=\(env["WORLD_SIZE"]!) is" : "RANK=\(env["RANK"]!) is"
     _ = try required("WORLD_SIZE", "\(why) set")
@@ -74,8 +82,9 @@ public struct DistributedEnvironment: Equatable, Sendable {
     }
     let restart = try int("TORCHELASTIC_RESTART_COUNT", min: 0) ?? 0
     let agent = ["true", "1", "yes"].contains((env["TORCHELASTIC_USE_AGENT_STORE"] ?? "").lowercased())
-    return DistributedEnvironment(rank: rank, worldSize: worldSize, localRank: localRank, localWorldSize: localWorld,
-                                  masterAddr: addr, masterPort: port, restartCount: restart, useAgentStore: agent)
+    return DistributedEnvironment(
+      rank: rank, worldSize: worldSize, localRank: localRank, localWorldSize: localWorld,
+      masterAddr: addr, masterPort: port, restartCount: restart, useAgentStore: agent)
   }
 
   /// The rendezvous store as `torch.distributed.init_process_group("env://")` builds it: a client of the agent's
@@ -84,11 +93,13 @@ public struct DistributedEnvironment: Equatable, Sendable {
   public func makeStore(timeout: Double) throws -> Store {
     let base: Store
     if useAgentStore {
-      let client = try Store.tcp(host: masterAddr, port: masterPort, worldSize: worldSize, isServer: false, timeout: timeout)
+      let client = try Store.tcp(
+        host: masterAddr, port: masterPort, worldSize: worldSize, isServer: false, timeout: timeout)
       base = try Store.prefix("/worker/attempt_\(restartCount)", client)
     } else {
-      base = try Store.tcp(host: masterAddr, port: masterPort, worldSize: worldSize, isServer: rank == 0, timeout: timeout,
-                           multiTenant: true)
+      base = try Store.tcp(
+        host: masterAddr, port: masterPort, worldSize: worldSize, isServer: rank == 0, timeout: timeout,
+        multiTenant: true)
     }
     try base.setTimeout(timeout)
     return try Store.prefix("default_pg", base)

@@ -16,11 +16,16 @@ public struct DistributedSampler: Sendable, Equatable {
   public let seed: UInt64
   public let dropLast: Bool
 
-  public init(datasetSize: Int, numReplicas: Int, rank: Int, shuffle: Bool = true, seed: UInt64 = 0,
-              dropLast: Bool = false) throws {
-    guard numReplicas > 0 else { throw DistributedError("DistributedSampler: numReplicas must be positive (got \(numReplicas))") }
+  public init(
+    datasetSize: Int, numReplicas: Int, rank: Int, shuffle: Bool = true, seed: UInt64 = 0,
+    dropLast: Bool = false
+  ) throws {
+    guard numReplicas > 0 else {
+      throw DistributedError("DistributedSampler: numReplicas must be positive (got \(numReplicas))")
+    }
     guard (0..<numReplicas).contains(rank) else {
-      throw DistributedError("DistributedSampler: invalid rank \(rank), rank should be in the interval [0, \(numReplicas - 1)]")
+      throw DistributedError(
+        "DistributedSampler: invalid rank \(rank), rank should be in the interval [0, \(numReplicas - 1)]")
     }
     guard datasetSize >= 0 else { throw DistributedError("DistributedSampler: negative data set size \(datasetSize)") }
     self.datasetSize = datasetSize
@@ -32,9 +37,12 @@ public struct DistributedSampler: Sendable, Equatable {
   }
 
   /// A sampler for `processGroup`'s rank and world size.
-  public init(datasetSize: Int, processGroup: ProcessGroup, shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false) throws {
-    try self.init(datasetSize: datasetSize, numReplicas: processGroup.worldSize, rank: processGroup.rank, shuffle: shuffle,
-                  seed: seed, dropLast: dropLast)
+  public init(
+    datasetSize: Int, processGroup: ProcessGroup, shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false
+  ) throws {
+    try self.init(
+      datasetSize: datasetSize, numReplicas: processGroup.worldSize, rank: processGroup.rank, shuffle: shuffle,
+      seed: seed, dropLast: dropLast)
   }
 
   /// Indices per rank per epoch (`num_samples`).

@@ -101,7 +101,8 @@ public final class FullyShardedDataParallel {
       let shapes = unit.shapes.flatMap { $0.map(Int64.init) }
       let ndims = unit.shapes.map { Int64($0.count) }
       if ts_fsdp_unshard(&outs, handles, Int64(handles.count), processGroup.handle, numels, shapes, ndims) != 0 {
-        throw processGroup.explain(DistributedError(lastError()), during: "FSDP all-gather of \(unit.names.first ?? "a unit")")
+        throw processGroup.explain(
+          DistributedError(lastError()), during: "FSDP all-gather of \(unit.names.first ?? "a unit")")
       }
       for (slot, out) in zip(unit.slots, outs) {
         let full = Tensor(taking: out!)
@@ -113,7 +114,9 @@ public final class FullyShardedDataParallel {
 
   private func reshard() {
     for unit in units {
-      for (slot, placeholder) in zip(unit.slots, unit.placeholders) { _ = ts_tensor_rebind(slot.handle, placeholder.handle) }
+      for (slot, placeholder) in zip(unit.slots, unit.placeholders) {
+        _ = ts_tensor_rebind(slot.handle, placeholder.handle)
+      }
     }
     gathered = false
   }
@@ -151,7 +154,9 @@ public final class FullyShardedDataParallel {
       for unit in units {
         for (name, (shard, shape)) in zip(unit.names, zip(unit.shards, unit.shapes)) {
           guard let t = state[name] else { throw DistributedError("FSDP: the state has no '\(name)'") }
-          guard t.shape == shape else { throw DistributedError("FSDP: '\(name)' has shape \(t.shape), the model \(shape)") }
+          guard t.shape == shape else {
+            throw DistributedError("FSDP: '\(name)' has shape \(t.shape), the model \(shape)")
+          }
           let chunk = shard.numel
           let padded = try Tensor.zeros([chunk * world], dtype: shard.dtype, device: shard.device)
           try padded.narrow(dim: 0, start: 0, length: t.numel).copy_(t.reshape([-1]))

@@ -25,17 +25,23 @@ public final class ProcessGroup: @unchecked Sendable {
   private let heartbeat: Heartbeat
 
   /// A group over an existing store (`ProcessGroupGloo(store, rank, size, timeout)` wrapped in a ProcessGroup).
-  public init(store: Store, rank: Int, worldSize: Int, localRank: Int? = nil, backend: Backend = .gloo,
-              timeout: Double = 1800) throws {
+  public init(
+    store: Store, rank: Int, worldSize: Int, localRank: Int? = nil, backend: Backend = .gloo,
+    timeout: Double = 1800
+  ) throws {
     guard worldSize > 0 else { throw DistributedError("world size must be positive (got \(worldSize))") }
     guard (0..<worldSize).contains(rank) else {
       throw DistributedError("rank \(rank) is outside the world of \(worldSize) processes (0..\(worldSize - 1))")
     }
     guard timeout > 0 else { throw DistributedError("the process group timeout must be positive (got \(timeout) s)") }
     var out: ts_process_group? = nil
-    if ts_process_group_create(&out, store.handle, Int32(rank), Int32(worldSize), backend.rawValue,
-                               Int64(timeout * 1000)) != 0 {
-      throw DistributedError("rank \(rank): could not create the \(backend.rawValue) process group of \(worldSize) over \(store.name): \(lastError())")
+    if ts_process_group_create(
+      &out, store.handle, Int32(rank), Int32(worldSize), backend.rawValue,
+      Int64(timeout * 1000)) != 0
+    {
+      throw DistributedError(
+        "rank \(rank): could not create the \(backend.rawValue) process group of \(worldSize) over \(store.name): \(lastError())"
+      )
     }
     self.handle = out!
     self.rank = rank
@@ -56,24 +62,32 @@ public final class ProcessGroup: @unchecked Sendable {
   /// `torch.distributed.init_process_group(backend, init_method="env://", timeout=…)`: reads torchrun's
   /// variables (see `DistributedEnvironment`), connects to the rendezvous store and builds the group.
   /// `backend` nil: NCCL when `device` is a CUDA device, else Gloo.
-  public static func initFromEnvironment(backend: Backend? = nil, device: Device = .cpu, timeout: Double = 1800,
-                                         environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ProcessGroup {
+  public static func initFromEnvironment(
+    backend: Backend? = nil, device: Device = .cpu, timeout: Double = 1800,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws -> ProcessGroup {
     let env = try DistributedEnvironment.read(environment)
     let chosen = backend ?? (device.isCUDA ? .nccl : .gloo)
     if chosen == .nccl, !Self.availableBackends.contains(.nccl) {
-      throw DistributedError("backend nccl is not available in this build (a CUDA torch and nccl.h are needed at build time); use gloo")
+      throw DistributedError(
+        "backend nccl is not available in this build (a CUDA torch and nccl.h are needed at build time); use gloo")
     }
     if chosen == .gloo, !Self.availableBackends.contains(.gloo) {
-      throw DistributedError("backend gloo is not available in this build (gloo's headers were missing: install libgloo-dev and run make setup)")
+      throw DistributedError(
+        "backend gloo is not available in this build (gloo's headers were missing: install libgloo-dev and run make setup)"
+      )
     }
     let store: Store
     do {
       store = try env.makeStore(timeout: timeout)
     } catch {
-      throw DistributedError("rank \(env.rank): could not reach the rendezvous store at \(env.masterAddr):\(env.masterPort)\(env.useAgentStore ? " (torchrun's agent)" : env.rank == 0 ? " (hosted by this rank)" : " (hosted by rank 0)"): \(error)")
+      throw DistributedError(
+        "rank \(env.rank): could not reach the rendezvous store at \(env.masterAddr):\(env.masterPort)\(env.useAgentStore ? " (torchrun's agent)" : env.rank == 0 ? " (hosted by this rank)" : " (hosted by rank 0)"): \(error)"
+      )
     }
-    return try ProcessGroup(store: store, rank: env.rank, worldSize: env.worldSize, localRank: env.localRank,
-                            backend: chosen, timeout: timeout)
+    return try ProcessGroup(
+      store: store, rank: env.rank, worldSize: env.worldSize, localRank: env.localRank,
+      backend: chosen, timeout: timeout)
   }
 
   /// The backends this build carries.
@@ -101,7 +115,9 @@ public final class ProcessGroup: @unchecked Sendable {
   public func allReduceCoalesced(_ tensors: [Tensor], op: ReduceOp = .sum) throws {
     guard !tensors.isEmpty else { return }
     let handles: [ts_tensor?] = tensors.map { $0.handle }
-    try run("all_reduce_coalesced") { ts_process_group_allreduce_coalesced(handle, handles, Int64(handles.count), op.rawValue) }
+    try run("all_reduce_coalesced") {
+      ts_process_group_allreduce_coalesced(handle, handles, Int64(handles.count), op.rawValue)
+    }
   }
 
   /// `dist.broadcast(tensor, src)`: rank `src`'s tensor copied into every rank's, in place.
@@ -168,7 +184,9 @@ public final class ProcessGroup: @unchecked Sendable {
     let original = (error as? DistributedError)?.message ?? "\(error)"
     if original.hasPrefix("rank ") && original.contains("distributed job failed") { return DistributedError(original) }
     let diagnosis = heartbeat.diagnose(worldSize: worldSize, window: 3.5)
-    return DistributedError("rank \(rank): distributed job failed in \(operation): \(diagnosis) (\(backend.rawValue): \(original.split(separator: "\n").first ?? ""))")
+    return DistributedError(
+      "rank \(rank): distributed job failed in \(operation): \(diagnosis) (\(backend.rawValue): \(original.split(separator: "\n").first ?? ""))"
+    )
   }
 }
 
@@ -236,21 +254,25 @@ final class Heartbeat: @unchecked Sendable {
       return out
     }
     guard let before = counters() else {
-      return "the rendezvous store (\(store.name)) is unreachable: the process hosting it (rank 0, or torchrun's agent) has exited"
+      return
+        "the rendezvous store (\(store.name)) is unreachable: the process hosting it (rank 0, or torchrun's agent) has exited"
     }
     Thread.sleep(forTimeInterval: window)
     guard let after = counters() else {
-      return "the rendezvous store (\(store.name)) became unreachable: the process hosting it (rank 0, or torchrun's agent) has exited"
+      return
+        "the rendezvous store (\(store.name)) became unreachable: the process hosting it (rank 0, or torchrun's agent) has exited"
     }
     let dead = peers.filter { after[$0] == before[$0] }
     if !dead.isEmpty {
       let names = dead.map { "rank \($0)" }.joined(separator: ", ")
-      return "\(names) stopped responding: no heartbeat for \(String(format: "%.1f", window)) s (its process exited, was killed or is stopped)"
+      return
+        "\(names) stopped responding: no heartbeat for \(String(format: "%.1f", window)) s (its process exited, was killed or is stopped)"
     }
     let statuses = peers.map { p -> String in
       let s = (try? store.check("ts_status/\(p)")) == true ? ((try? store.getString("ts_status/\(p)")) ?? "?") : "?"
       return "rank \(p): \(s)"
     }.joined(separator: "; ")
-    return "every rank is alive, but the collective did not complete (a rank is out of step or stuck; this rank: \(status) [collective #\(collectives)]; \(statuses))"
+    return
+      "every rank is alive, but the collective did not complete (a rank is out of step or stuck; this rank: \(status) [collective #\(collectives)]; \(statuses))"
   }
 }

@@ -24,12 +24,15 @@ public final class Store: @unchecked Sendable {
 
   /// `torch.distributed.TCPStore(host, port, world_size, is_master, timeout, wait_for_workers, multi_tenant)`.
   /// The server waits for `worldSize` clients when `waitForWorkers`; a client retries connecting until `timeout`.
-  public static func tcp(host: String, port: Int, worldSize: Int? = nil, isServer: Bool, timeout: Double = 300,
-                         waitForWorkers: Bool = true, multiTenant: Bool = false) throws -> Store {
+  public static func tcp(
+    host: String, port: Int, worldSize: Int? = nil, isServer: Bool, timeout: Double = 300,
+    waitForWorkers: Bool = true, multiTenant: Bool = false
+  ) throws -> Store {
     guard (0..<65536).contains(port) else { throw DistributedError("TCPStore port \(port) is out of range (0-65535)") }
     var out: ts_store? = nil
-    let status = ts_tcp_store_create(&out, host, Int32(port), Int32(worldSize ?? 0), isServer ? 1 : 0,
-                                     waitForWorkers ? 1 : 0, Int64(timeout * 1000), multiTenant ? 1 : 0)
+    let status = ts_tcp_store_create(
+      &out, host, Int32(port), Int32(worldSize ?? 0), isServer ? 1 : 0,
+      waitForWorkers ? 1 : 0, Int64(timeout * 1000), multiTenant ? 1 : 0)
     if status != 0 {
       let role = isServer ? "host" : "reach"
       throw DistributedError("could not \(role) the TCPStore at \(host):\(port): \(lastError())")
@@ -56,10 +59,14 @@ public final class Store: @unchecked Sendable {
   }
 
   /// How long `get` and `wait` block before failing.
-  public func setTimeout(_ seconds: Double) throws { try checkDistributed(ts_store_set_timeout(handle, Int64(seconds * 1000))) }
+  public func setTimeout(_ seconds: Double) throws {
+    try checkDistributed(ts_store_set_timeout(handle, Int64(seconds * 1000)))
+  }
 
   public func set(_ key: String, _ value: [UInt8]) throws {
-    try value.withUnsafeBufferPointer { try checkDistributed(ts_store_set(handle, key, $0.baseAddress, Int64($0.count))) }
+    try value.withUnsafeBufferPointer {
+      try checkDistributed(ts_store_set(handle, key, $0.baseAddress, Int64($0.count)))
+    }
   }
 
   public func set(_ key: String, _ value: String) throws { try set(key, Array(value.utf8)) }

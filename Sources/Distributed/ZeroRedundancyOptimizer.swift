@@ -20,8 +20,10 @@ public final class ZeroRedundancyOptimizer<Options: OptimizerOptions>: Optimizer
   private let localGroupIndex: [Int]
 
   /// - Parameter makeOptimizer: builds the wrapped optimizer from this rank's groups (PyTorch's `optimizer_class`).
-  public init(_ groups: [ParamGroup<Options>], processGroup: ProcessGroup,
-              makeOptimizer: ([ParamGroup<Options>]) throws -> Optimizer) throws {
+  public init(
+    _ groups: [ParamGroup<Options>], processGroup: ProcessGroup,
+    makeOptimizer: ([ParamGroup<Options>]) throws -> Optimizer
+  ) throws {
     self.processGroup = processGroup
     self.paramGroups = groups
     var sizes = [Int](repeating: 0, count: processGroup.worldSize)
@@ -36,7 +38,8 @@ public final class ZeroRedundancyOptimizer<Options: OptimizerOptions>: Optimizer
       }
       var assigned: [ObjectIdentifier: Int] = [:]
       for (_, p) in order {
-        let r = sizes.enumerated().min { $0.element != $1.element ? $0.element < $1.element : $0.offset < $1.offset }!.offset
+        let r = sizes.enumerated().min { $0.element != $1.element ? $0.element < $1.element : $0.offset < $1.offset }!
+          .offset
         sizes[r] += p.numel
         assigned[ObjectIdentifier(p)] = r
       }

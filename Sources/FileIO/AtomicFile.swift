@@ -66,7 +66,9 @@ package enum AtomicFile {
     repeat { fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } while fd < 0 && errno == EINTR
     guard fd >= 0 else { throw FileIOError(path: dir, operation: "open folder", code: errno) }
     defer { _ = close(fd) }
-    guard fsync(fd) == 0 || errno == EINVAL else { throw FileIOError(path: dir, operation: "fsync folder", code: errno) }
+    guard fsync(fd) == 0 || errno == EINVAL else {
+      throw FileIOError(path: dir, operation: "fsync folder", code: errno)
+    }
   }
 
   /// fsync of an existing file.

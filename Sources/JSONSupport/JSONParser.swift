@@ -96,18 +96,24 @@ struct JSONParser {
   mutating func parseNumber() throws -> JSONValue {
     let start = index
     if bytes[index] == UInt8(ascii: "-") { index += 1 }
-    if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "0"), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index + 1]) {
+    if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "0"),
+      (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index + 1])
+    {
       throw error("invalid number (leading zero)", at: start)
     }
     var digits = 0
     var integral = true
-    while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1; digits += 1 }
+    while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+      index += 1; digits += 1
+    }
     guard digits > 0 else { throw error("invalid number", at: start) }
     if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
       integral = false
       index += 1
       var fraction = 0
-      while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1; fraction += 1 }
+      while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+        index += 1; fraction += 1
+      }
       guard fraction > 0 else { throw error("invalid number", at: start) }
     }
     if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
@@ -115,7 +121,9 @@ struct JSONParser {
       index += 1
       if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
       var exponent = 0
-      while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1; exponent += 1 }
+      while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+        index += 1; exponent += 1
+      }
       guard exponent > 0 else { throw error("invalid number", at: start) }
     }
     let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
@@ -181,7 +189,8 @@ struct JSONParser {
       case UInt8(ascii: "u"):
         var code = try parseHex4()
         if (0xD800...0xDBFF).contains(code) {
-          guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+          guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+          else {
             throw error("unpaired surrogate in \\u escape")
           }
           index += 2

@@ -16,7 +16,9 @@ package enum JSONText {
       case 0x0C: json.append(contentsOf: [0x5C, UInt8(ascii: "f")])
       case 0x0D: json.append(contentsOf: [0x5C, UInt8(ascii: "r")])
       case ..<0x20:
-        json.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+        json.append(contentsOf: [
+          0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]
+        ])
       default: json.append(byte)
       }
     }

@@ -44,7 +44,8 @@ package enum JSONValue: Equatable, Sendable {
     case let .string(s): return JSONText.string(s)
     case let .array(items): return "[" + items.map(\.serialized).joined(separator: ",") + "]"
     case let .object(members):
-      return "{" + members.sorted { $0.key < $1.key }.map { JSONText.string($0.key) + ":" + $0.value.serialized }
+      return "{"
+        + members.sorted { $0.key < $1.key }.map { JSONText.string($0.key) + ":" + $0.value.serialized }
         .joined(separator: ",") + "}"
     }
   }

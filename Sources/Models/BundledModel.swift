@@ -10,7 +10,8 @@ public enum BundledModel {
     if let d = env["TORCHSWIFT_MODEL_DIR"] { return d }
     var roots: [String] = []
     if let h = env["TORCHSWIFT_HOME"] { roots.append(h) }
-    var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+    var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
+      .deletingLastPathComponent()
     for _ in 0..<5 {
       roots.append(exe.path)
       exe = exe.deletingLastPathComponent()

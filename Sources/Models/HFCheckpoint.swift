@@ -16,11 +16,17 @@ public struct LoadReport: CustomStringConvertible {
   public var description: String {
     var lines: [String] = []
     if !unexpectedKeys.isEmpty {
-      lines.append("Some weights of the model checkpoint at \(checkpoint) were not used when initializing \(modelName): \(unexpectedKeys)")
+      lines.append(
+        "Some weights of the model checkpoint at \(checkpoint) were not used when initializing \(modelName): \(unexpectedKeys)"
+      )
     }
     if !missingKeys.isEmpty {
-      lines.append("Some weights of \(modelName) were not initialized from the model checkpoint at \(checkpoint) and are newly initialized: \(missingKeys)")
-      lines.append("You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.")
+      lines.append(
+        "Some weights of \(modelName) were not initialized from the model checkpoint at \(checkpoint) and are newly initialized: \(missingKeys)"
+      )
+      lines.append(
+        "You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference."
+      )
     }
     return lines.joined(separator: "\n")
   }
@@ -69,8 +75,10 @@ public enum HFCheckpoint {
   /// Loads `checkpoint` into `model`, whose keys start with `prefix` for the base model ("bert." in heads):
   /// checkpoint keys with or without the prefix are accepted, as transformers does. Keys listed in
   /// `ignoredUnexpected` (buffers older checkpoints saved, e.g. position_ids) are dropped silently.
-  public static func load(_ checkpoint: [String: Tensor], into model: Module, basePrefix: String, path: String,
-                          ignoredUnexpected: [String] = ["embeddings.position_ids"]) throws -> LoadReport {
+  public static func load(
+    _ checkpoint: [String: Tensor], into model: Module, basePrefix: String, path: String,
+    ignoredUnexpected: [String] = ["embeddings.position_ids"]
+  ) throws -> LoadReport {
     let own = Set(try model.stateDict().keys)
     let ckptHasPrefix = !basePrefix.isEmpty && checkpoint.keys.contains { $0.hasPrefix(basePrefix) }
     let modelHasPrefix = !basePrefix.isEmpty && own.contains { $0.hasPrefix(basePrefix) }
@@ -92,8 +100,9 @@ public enum HFCheckpoint {
     }
     do {
       let r = try model.load(stateDict: mapped, strict: false)
-      return LoadReport(checkpoint: path, modelName: model.typeName, missingKeys: r.missingKeys.sorted(),
-                        unexpectedKeys: unexpected.sorted())
+      return LoadReport(
+        checkpoint: path, modelName: model.typeName, missingKeys: r.missingKeys.sorted(),
+        unexpectedKeys: unexpected.sorted())
     } catch {
       throw TorchError("\(path): \(error)")
     }
@@ -127,8 +136,11 @@ extension BertModel {
     let config = try BertConfig(contentsOf: dir + "/config.json")
     let model = try BertModel(config, addPoolingLayer: addPoolingLayer)
     try model.to(device: device)
-    let report = try HFCheckpoint.load(try HFCheckpoint.weights(in: dir, device: device), into: model, basePrefix: "bert.",
-                                       path: dir, ignoredUnexpected: ["embeddings.position_ids"] + (addPoolingLayer ? [] : ["pooler.dense.weight", "pooler.dense.bias"]))
+    let report = try HFCheckpoint.load(
+      try HFCheckpoint.weights(in: dir, device: device), into: model, basePrefix: "bert.",
+      path: dir,
+      ignoredUnexpected: ["embeddings.position_ids"]
+        + (addPoolingLayer ? [] : ["pooler.dense.weight", "pooler.dense.bias"]))
     return (model.eval(), report)
   }
 }
@@ -143,14 +155,16 @@ extension BertForSequenceClassification {
     if let id2label { config.id2label = id2label }
     let model = try BertForSequenceClassification(config)
     try model.to(device: device)
-    let report = try HFCheckpoint.load(try HFCheckpoint.weights(in: dir, device: device), into: model, basePrefix: "bert.",
-                                       path: dir)
+    let report = try HFCheckpoint.load(
+      try HFCheckpoint.weights(in: dir, device: device), into: model, basePrefix: "bert.",
+      path: dir)
     return (model.eval(), report)
   }
 
   /// Writes an HF-layout folder that `AutoModelForSequenceClassification.from_pretrained` loads.
   public func save(to dir: String, tokenizerDir: String? = nil) throws {
-    try HFCheckpoint.save(model: self, config: config.json(architecture: "BertForSequenceClassification"), to: dir,
-                          tokenizerDir: tokenizerDir)
+    try HFCheckpoint.save(
+      model: self, config: config.json(architecture: "BertForSequenceClassification"), to: dir,
+      tokenizerDir: tokenizerDir)
   }
 }

@@ -32,11 +32,17 @@ public final class SentenceTransformer {
           guard let pd = FileManager.default.contents(atPath: path),
             let pc = try JSONSerialization.jsonObject(with: pd) as? [String: Any]
           else { throw ModelConfigError("\(path): cannot read the pooling configuration") }
-          if pc["pooling_mode_cls_token"] as? Bool == true { pooling = .cls }
-          else if pc["pooling_mode_max_tokens"] as? Bool == true { pooling = .max }
-          else if pc["pooling_mode_mean_sqrt_len_tokens"] as? Bool == true { pooling = .meanSqrtLen }
-          else if pc["pooling_mode_mean_tokens"] as? Bool == true { pooling = .mean }
-          else { throw ModelConfigError("\(path): no supported pooling mode enabled (mean, cls, max, mean_sqrt_len)") }
+          if pc["pooling_mode_cls_token"] as? Bool == true {
+            pooling = .cls
+          } else if pc["pooling_mode_max_tokens"] as? Bool == true {
+            pooling = .max
+          } else if pc["pooling_mode_mean_sqrt_len_tokens"] as? Bool == true {
+            pooling = .meanSqrtLen
+          } else if pc["pooling_mode_mean_tokens"] as? Bool == true {
+            pooling = .mean
+          } else {
+            throw ModelConfigError("\(path): no supported pooling mode enabled (mean, cls, max, mean_sqrt_len)")
+          }
         } else if type.hasSuffix("Normalize") {
           normalize = true
         } else if !type.hasSuffix("Transformer") {

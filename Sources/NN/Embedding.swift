@@ -14,11 +14,13 @@ public final class Embedding: Module, UnaryModule {
   /// A table drawn from N(0, 1) (padding row zeroed); `initialize: false` leaves it uninitialised.
   public init(numEmbeddings: Int, embeddingDim: Int, paddingIdx: Int? = nil, initialize: Bool = true) throws {
     guard numEmbeddings >= 0, embeddingDim >= 0 else {
-      throw TorchError("Embedding: num_embeddings and embedding_dim must be non-negative, got \(numEmbeddings) and \(embeddingDim)")
+      throw TorchError(
+        "Embedding: num_embeddings and embedding_dim must be non-negative, got \(numEmbeddings) and \(embeddingDim)")
     }
     if let p = paddingIdx {
       guard p < numEmbeddings, p >= -numEmbeddings else {
-        throw TorchError("Padding_idx must be within num_embeddings (got padding_idx=\(p) for num_embeddings=\(numEmbeddings))")
+        throw TorchError(
+          "Padding_idx must be within num_embeddings (got padding_idx=\(p) for num_embeddings=\(numEmbeddings))")
       }
       self.paddingIdx = p < 0 ? p + numEmbeddings : p
     } else {

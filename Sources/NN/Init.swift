@@ -83,8 +83,10 @@ public enum Init {
 
   /// He uniform: U(-bound, bound) with bound = √3 · gain / √fan (`a` is leaky_relu's negative slope).
   @discardableResult
-  public static func kaimingUniform_(_ tensor: Tensor, a: Double = 0, mode: String = "fan_in",
-                                     nonlinearity: String = "leaky_relu") throws -> Tensor {
+  public static func kaimingUniform_(
+    _ tensor: Tensor, a: Double = 0, mode: String = "fan_in",
+    nonlinearity: String = "leaky_relu"
+  ) throws -> Tensor {
     if tensor.shape.contains(0) { return tensor }
     let gain = try calculateGain(nonlinearity, param: a)
     let std = gain / Double(try fan(tensor, mode: mode)).squareRoot()
@@ -94,8 +96,10 @@ public enum Init {
 
   /// He normal: N(0, std²) with std = gain / √fan.
   @discardableResult
-  public static func kaimingNormal_(_ tensor: Tensor, a: Double = 0, mode: String = "fan_in",
-                                    nonlinearity: String = "leaky_relu") throws -> Tensor {
+  public static func kaimingNormal_(
+    _ tensor: Tensor, a: Double = 0, mode: String = "fan_in",
+    nonlinearity: String = "leaky_relu"
+  ) throws -> Tensor {
     if tensor.shape.contains(0) { return tensor }
     let gain = try calculateGain(nonlinearity, param: a)
     let std = gain / Double(try fan(tensor, mode: mode)).squareRoot()

@@ -49,14 +49,19 @@ public final class LayerNorm: Module, UnaryModule {
   public func forward(_ x: Tensor, residual: Tensor, dropout: Dropout) throws -> Tensor {
     guard normalizedShape.count == 1 else { return try forward(residual.add(try dropout(x))) }
     guard x.shape.last == normalizedShape[0], x.shape == residual.shape else {
-      throw TorchError("LayerNorm: expected x and residual with trailing shape \(normalizedShape), got \(x.shape) and \(residual.shape)")
+      throw TorchError(
+        "LayerNorm: expected x and residual with trailing shape \(normalizedShape), got \(x.shape) and \(residual.shape)"
+      )
     }
-    return try F.dropoutAddLayerNorm(x, residual: residual, weight: weight, bias: bias, eps: eps, p: dropout.p,
-                                     training: dropout.training)  // [*, D]
+    return try F.dropoutAddLayerNorm(
+      x, residual: residual, weight: weight, bias: bias, eps: eps, p: dropout.p,
+      training: dropout.training)  // [*, D]
   }
 
   public override var extraDescription: String {
-    let shape = normalizedShape.count == 1 ? "(\(normalizedShape[0]),)" : "(" + normalizedShape.map(String.init).joined(separator: ", ") + ")"
+    let shape =
+      normalizedShape.count == 1
+      ? "(\(normalizedShape[0]),)" : "(" + normalizedShape.map(String.init).joined(separator: ", ") + ")"
     return "\(shape), eps=\(pythonFloat(eps)), elementwise_affine=\(pythonBool(elementwiseAffine))"
   }
 }

@@ -17,7 +17,8 @@ open class Linear: Module, UnaryModule {
   /// (as `torch.nn.utils.skip_init`), for a layer about to load a checkpoint.
   public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, initialize: Bool = true) throws {
     guard inFeatures >= 0, outFeatures >= 0 else {
-      throw TorchError("Linear: in_features and out_features must be non-negative, got \(inFeatures) and \(outFeatures)")
+      throw TorchError(
+        "Linear: in_features and out_features must be non-negative, got \(inFeatures) and \(outFeatures)")
     }
     self.inFeatures = inFeatures
     self.outFeatures = outFeatures

@@ -8,7 +8,9 @@ public final class CrossEntropyLoss: Module {
   public let reduction: Reduction
   public let labelSmoothing: Double
 
-  public init(weight: Tensor? = nil, ignoreIndex: Int = -100, reduction: Reduction = .mean, labelSmoothing: Double = 0) throws {
+  public init(weight: Tensor? = nil, ignoreIndex: Int = -100, reduction: Reduction = .mean, labelSmoothing: Double = 0)
+    throws
+  {
     guard labelSmoothing >= 0, labelSmoothing <= 1 else {
       throw TorchError("label_smoothing must be between 0.0 and 1.0. Got: \(labelSmoothing)")
     }
@@ -21,8 +23,9 @@ public final class CrossEntropyLoss: Module {
   }
 
   public func callAsFunction(_ input: Tensor, _ target: Tensor) throws -> Tensor {
-    try F.crossEntropy(input, target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction,
-                       labelSmoothing: labelSmoothing)
+    try F.crossEntropy(
+      input, target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction,
+      labelSmoothing: labelSmoothing)
   }
 }
 
@@ -97,17 +100,22 @@ public final class DistillationLoss: Module {
     try F.distillationLoss(student: student, teacher: teacher, labels: labels, temperature: temperature, alpha: alpha)
   }
 
-  public override var extraDescription: String { "temperature=\(pythonFloat(temperature)), alpha=\(pythonFloat(alpha))" }
+  public override var extraDescription: String {
+    "temperature=\(pythonFloat(temperature)), alpha=\(pythonFloat(alpha))"
+  }
 }
 
 extension Functional {
   /// Knowledge distillation (Hinton et al.): α·T²·KL(softmax(teacher/T) ‖ log_softmax(student/T), batchmean)
   /// + (1-α)·CE(student, labels). Logits `[N, C]`, labels `[N]`; the teacher receives no gradient.
-  public static func distillationLoss(student: Tensor, teacher: Tensor, labels: Tensor, temperature: Double,
-                                      alpha: Double) throws -> Tensor {
+  public static func distillationLoss(
+    student: Tensor, teacher: Tensor, labels: Tensor, temperature: Double,
+    alpha: Double
+  ) throws -> Tensor {
     guard temperature > 0 else { throw TorchError("distillation temperature must be positive, got \(temperature)") }
     guard student.shape == teacher.shape else {
-      throw TorchError("distillationLoss: student logits \(student.shape) and teacher logits \(teacher.shape) differ in shape")
+      throw TorchError(
+        "distillationLoss: student logits \(student.shape) and teacher logits \(teacher.shape) differ in shape")
     }
     let t = Scalar.double(temperature)
     let teacherProbs = try teacher.detach().div(t).softmax(dim: -1)  // [N, C]

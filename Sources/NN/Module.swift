@@ -33,7 +33,9 @@ open class Module: CustomStringConvertible {
         throw TorchError("cannot register parameter '\(name)': it must be a leaf tensor (use detach() first)")
       }
       guard tensor.dtype.isFloatingPoint else {
-        throw TorchError("cannot register parameter '\(name)' of dtype \(tensor.dtype): only floating point tensors can require gradients")
+        throw TorchError(
+          "cannot register parameter '\(name)' of dtype \(tensor.dtype): only floating point tensors can require gradients"
+        )
       }
       if !tensor.requiresGrad { try tensor.requiresGrad_(true) }
     }
@@ -160,7 +162,9 @@ open class Module: CustomStringConvertible {
     var out: [(String, Tensor)] = []
     func visit(_ m: Module, _ p: String) throws {
       for slot in m.parameterSlots { if let t = slot.tensor { out.append((p + slot.name, try t.detach())) } }
-      for slot in m.bufferSlots where slot.persistent { if let t = slot.tensor { out.append((p + slot.name, try t.detach())) } }
+      for slot in m.bufferSlots where slot.persistent {
+        if let t = slot.tensor { out.append((p + slot.name, try t.detach())) }
+      }
       for (n, c) in m.namedChildren() { try visit(c, p + n + ".") }
     }
     try visit(self, "")
@@ -190,7 +194,9 @@ open class Module: CustomStringConvertible {
   /// unexpected keys are errors; shape mismatches always are. Values are converted to each tensor's dtype
   /// and device. Returns the missing and unexpected keys (both empty after a strict load).
   @discardableResult
-  public func load(stateDict: [String: Tensor], strict: Bool = true) throws -> (missingKeys: [String], unexpectedKeys: [String]) {
+  public func load(stateDict: [String: Tensor], strict: Bool = true) throws -> (
+    missingKeys: [String], unexpectedKeys: [String]
+  ) {
     let entries = stateEntries()
     let own = Set(entries.map(\.0))
     var report = StateDictError(moduleName: typeName)
@@ -284,7 +290,9 @@ open class Module: CustomStringConvertible {
 
   /// The module tree as PyTorch prints it.
   open var description: String {
-    let extraLines = extraDescription.isEmpty ? [] : extraDescription.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let extraLines =
+      extraDescription.isEmpty
+      ? [] : extraDescription.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let childLines = namedChildren().map { "(\($0.0)): " + indentFollowingLines($0.1.description, by: 2) }
     let lines = extraLines + childLines
     var text = typeName + "("
@@ -332,10 +340,13 @@ public struct StateDictError: Error, CustomStringConvertible {
       lines.append("\tMissing key(s) in state_dict: " + missingKeys.map { "\"\($0)\"" }.joined(separator: ", ") + ".")
     }
     if !unexpectedKeys.isEmpty {
-      lines.append("\tUnexpected key(s) in state_dict: " + unexpectedKeys.map { "\"\($0)\"" }.joined(separator: ", ") + ".")
+      lines.append(
+        "\tUnexpected key(s) in state_dict: " + unexpectedKeys.map { "\"\($0)\"" }.joined(separator: ", ") + ".")
     }
     for m in sizeMismatches {
-      lines.append("\tsize mismatch for \(m.key): copying a param with shape \(m.checkpointShape) from checkpoint, the shape in current model is \(m.modelShape).")
+      lines.append(
+        "\tsize mismatch for \(m.key): copying a param with shape \(m.checkpointShape) from checkpoint, the shape in current model is \(m.modelShape)."
+      )
     }
     return lines.joined(separator: "\n")
   }

@@ -22,7 +22,9 @@ public final class ModuleList<Element: Module>: Module, RandomAccessCollection {
   /// The module at `index` (negative counts from the end); throws when out of range.
   public func module(at index: Int) throws -> Element {
     let i = index < 0 ? index + items.count : index
-    guard i >= 0, i < items.count else { throw TorchError("index \(index) is out of range for ModuleList of length \(items.count)") }
+    guard i >= 0, i < items.count else {
+      throw TorchError("index \(index) is out of range for ModuleList of length \(items.count)")
+    }
     return items[i]
   }
 

@@ -27,13 +27,18 @@ public final class MultiheadAttention: Module {
   public let outProj: NonDynamicallyQuantizableLinear
 
   /// An attention layer with PyTorch's default initialisation (`initialize: false` skips it).
-  public init(embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true, batchFirst: Bool = false,
-              initialize: Bool = true) throws {
+  public init(
+    embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true, batchFirst: Bool = false,
+    initialize: Bool = true
+  ) throws {
     guard embedDim > 0, numHeads > 0 else {
-      throw TorchError("MultiheadAttention: embed_dim and num_heads must be greater than 0, got embed_dim=\(embedDim) and num_heads=\(numHeads)")
+      throw TorchError(
+        "MultiheadAttention: embed_dim and num_heads must be greater than 0, got embed_dim=\(embedDim) and num_heads=\(numHeads)"
+      )
     }
     guard embedDim % numHeads == 0 else {
-      throw TorchError("MultiheadAttention: embed_dim must be divisible by num_heads (embed_dim=\(embedDim), num_heads=\(numHeads))")
+      throw TorchError(
+        "MultiheadAttention: embed_dim must be divisible by num_heads (embed_dim=\(embedDim), num_heads=\(numHeads))")
     }
     guard dropout >= 0, dropout <= 1 else {
       throw TorchError("MultiheadAttention: dropout probability has to be between 0 and 1, but got \(dropout)")
@@ -45,7 +50,8 @@ public final class MultiheadAttention: Module {
     self.batchFirst = batchFirst
     inProjWeight = try Tensor.empty([3 * embedDim, embedDim])
     inProjBias = bias ? try Tensor.empty([3 * embedDim]) : nil
-    outProj = try NonDynamicallyQuantizableLinear(inFeatures: embedDim, outFeatures: embedDim, bias: bias, initialize: initialize)
+    outProj = try NonDynamicallyQuantizableLinear(
+      inFeatures: embedDim, outFeatures: embedDim, bias: bias, initialize: initialize)
     super.init()
     try registerParameter("in_proj_weight", inProjWeight)
     try registerParameter("in_proj_bias", inProjBias)
@@ -65,23 +71,32 @@ public final class MultiheadAttention: Module {
   /// `needWeights`, the attention weights `[B, L, S]` averaged over heads (or `[B, H, L, S]` with
   /// `averageAttnWeights: false`). Without `needWeights` the fused `scaled_dot_product_attention` runs.
   /// `isCausal` is a hint that `attnMask` is the causal mask (it must be given, as in PyTorch).
-  public func callAsFunction(_ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor? = nil,
-                             needWeights: Bool = true, attnMask: Tensor? = nil, averageAttnWeights: Bool = true,
-                             isCausal: Bool = false) throws -> (output: Tensor, weights: Tensor?) {
-    try forward(query, key, value, keyPaddingMask: keyPaddingMask, needWeights: needWeights, attnMask: attnMask,
-                averageAttnWeights: averageAttnWeights, isCausal: isCausal)
+  public func callAsFunction(
+    _ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor? = nil,
+    needWeights: Bool = true, attnMask: Tensor? = nil, averageAttnWeights: Bool = true,
+    isCausal: Bool = false
+  ) throws -> (output: Tensor, weights: Tensor?) {
+    try forward(
+      query, key, value, keyPaddingMask: keyPaddingMask, needWeights: needWeights, attnMask: attnMask,
+      averageAttnWeights: averageAttnWeights, isCausal: isCausal)
   }
 
   /// See `callAsFunction`.
-  public func forward(_ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor? = nil,
-                      needWeights: Bool = true, attnMask: Tensor? = nil, averageAttnWeights: Bool = true,
-                      isCausal: Bool = false) throws -> (output: Tensor, weights: Tensor?) {
+  public func forward(
+    _ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor? = nil,
+    needWeights: Bool = true, attnMask: Tensor? = nil, averageAttnWeights: Bool = true,
+    isCausal: Bool = false
+  ) throws -> (output: Tensor, weights: Tensor?) {
     let batched = query.dim == 3
     guard query.dim == 3 || query.dim == 2 else {
-      throw TorchError("MultiheadAttention: query should be unbatched 2D or batched 3D tensor but received \(query.dim)-D query tensor")
+      throw TorchError(
+        "MultiheadAttention: query should be unbatched 2D or batched 3D tensor but received \(query.dim)-D query tensor"
+      )
     }
     guard key.dim == query.dim, value.dim == query.dim else {
-      throw TorchError("MultiheadAttention: query, key and value must have the same number of dimensions, got \(query.shape), \(key.shape), \(value.shape)")
+      throw TorchError(
+        "MultiheadAttention: query, key and value must have the same number of dimensions, got \(query.shape), \(key.shape), \(value.shape)"
+      )
     }
     // Work sequence-first, batched, keeping which of q, k, v are the same tensor (self-attention).
     let sameKV = key === value
@@ -96,7 +111,8 @@ public final class MultiheadAttention: Module {
     var kpm = keyPaddingMask
     if !batched, let m = kpm {
       guard m.dim == 1 else {
-        throw TorchError("MultiheadAttention: for unbatched (2-D) query, expected key_padding_mask to be 1-D, got shape \(m.shape)")
+        throw TorchError(
+          "MultiheadAttention: for unbatched (2-D) query, expected key_padding_mask to be 1-D, got shape \(m.shape)")
       }
       kpm = try m.unsqueeze(0)  // [1, S]
     }
@@ -107,22 +123,28 @@ public final class MultiheadAttention: Module {
       throw TorchError("MultiheadAttention: was expecting embedding dimension of \(embedDim), but got \(q.shape[2])")
     }
     guard k.shape == v.shape, k.shape[1] == bsz, k.shape[2] == embedDim else {
-      throw TorchError("MultiheadAttention: key and value must both have shape [S, B, \(embedDim)] matching the query's batch \(bsz) (sequence first), got key \(key.shape) and value \(value.shape)")
+      throw TorchError(
+        "MultiheadAttention: key and value must both have shape [S, B, \(embedDim)] matching the query's batch \(bsz) (sequence first), got key \(key.shape) and value \(value.shape)"
+      )
     }
-    return try attend(q, k, v, sameQK: sameQK, sameKV: sameKV, tgtLen: tgtLen, bsz: bsz, srcLen: srcLen,
-                      keyPaddingMask: kpm, needWeights: needWeights, attnMask: attnMask,
-                      averageAttnWeights: averageAttnWeights, isCausal: isCausal, batched: batched)
+    return try attend(
+      q, k, v, sameQK: sameQK, sameKV: sameKV, tgtLen: tgtLen, bsz: bsz, srcLen: srcLen,
+      keyPaddingMask: kpm, needWeights: needWeights, attnMask: attnMask,
+      averageAttnWeights: averageAttnWeights, isCausal: isCausal, batched: batched)
   }
 
   /// PyTorch's `F.multi_head_attention_forward` on sequence-first, batched inputs.
-  private func attend(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, sameQK: Bool, sameKV: Bool, tgtLen: Int, bsz: Int,
-                      srcLen: Int, keyPaddingMask: Tensor?, needWeights: Bool, attnMask: Tensor?,
-                      averageAttnWeights: Bool, isCausal: Bool, batched: Bool) throws -> (output: Tensor, weights: Tensor?) {
+  private func attend(
+    _ q0: Tensor, _ k0: Tensor, _ v0: Tensor, sameQK: Bool, sameKV: Bool, tgtLen: Int, bsz: Int,
+    srcLen: Int, keyPaddingMask: Tensor?, needWeights: Bool, attnMask: Tensor?,
+    averageAttnWeights: Bool, isCausal: Bool, batched: Bool
+  ) throws -> (output: Tensor, weights: Tensor?) {
     let e = embedDim
     let h = numHeads
     let kpm = try canonicalMask(keyPaddingMask, name: "key_padding_mask", dtype: q0.dtype)  // [B, S]
     if isCausal && attnMask == nil {
-      throw TorchError("MultiheadAttention: need attn_mask if specifying the is_causal hint; pass the causal mask as attnMask")
+      throw TorchError(
+        "MultiheadAttention: need attn_mask if specifying the is_causal hint; pass the causal mask as attnMask")
     }
     var useCausalKernel = false
     var mask: Tensor? = nil
@@ -176,15 +198,19 @@ public final class MultiheadAttention: Module {
     if let m = mask {
       if m.dim == 2 {
         guard m.shape == [tgtLen, srcLen] else {
-          throw TorchError("MultiheadAttention: the shape of the 2D attn_mask is \(m.shape), but should be \([tgtLen, srcLen])")
+          throw TorchError(
+            "MultiheadAttention: the shape of the 2D attn_mask is \(m.shape), but should be \([tgtLen, srcLen])")
         }
         mask = try m.unsqueeze(0)  // [1, L, S]
       } else if m.dim == 3 {
         guard m.shape == [bsz * h, tgtLen, srcLen] else {
-          throw TorchError("MultiheadAttention: the shape of the 3D attn_mask is \(m.shape), but should be \([bsz * h, tgtLen, srcLen])")
+          throw TorchError(
+            "MultiheadAttention: the shape of the 3D attn_mask is \(m.shape), but should be \([bsz * h, tgtLen, srcLen])"
+          )
         }
       } else {
-        throw TorchError("MultiheadAttention: attn_mask's dimension \(m.dim) is not supported (use 2-D [L, S] or 3-D [B*H, L, S])")
+        throw TorchError(
+          "MultiheadAttention: attn_mask's dimension \(m.dim) is not supported (use 2-D [L, S] or 3-D [B*H, L, S])")
       }
     }
 
@@ -198,7 +224,8 @@ public final class MultiheadAttention: Module {
 
     if let kpm {
       guard kpm.shape == [bsz, srcLen] else {
-        throw TorchError("MultiheadAttention: expecting key_padding_mask shape of \([bsz, srcLen]), but got \(kpm.shape)")
+        throw TorchError(
+          "MultiheadAttention: expecting key_padding_mask shape of \([bsz, srcLen]), but got \(kpm.shape)")
       }
       let expanded = try kpm.view(bsz, 1, 1, srcLen)  // [B, 1, 1, S]
         .expand([-1, h, -1, -1])  // [B, H, 1, S]
@@ -243,8 +270,9 @@ public final class MultiheadAttention: Module {
       let q4 = try heads(q, tgtLen)  // [B, H, L, hd]
       let k4 = try heads(k, srcLen)  // [B, H, S, hd]
       let v4 = try heads(v, srcLen)  // [B, H, S, hd]
-      output = try F.scaledDotProductAttention(q4, k4, v4, attnMask: mask, dropoutP: dropoutP,
-                                               isCausal: useCausalKernel)  // [B, H, L, hd]
+      output = try F.scaledDotProductAttention(
+        q4, k4, v4, attnMask: mask, dropoutP: dropoutP,
+        isCausal: useCausalKernel)  // [B, H, L, hd]
       output = try output.permute(2, 0, 1, 3)  // [L, B, H, hd]
         .contiguous()  // [L, B, H, hd]
         .view(bsz * tgtLen, e)  // [L·B, E]

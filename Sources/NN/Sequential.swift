@@ -23,7 +23,9 @@ public final class Sequential: Module, UnaryModule {
   /// The layer at `index` (negative counts from the end); throws when out of range.
   public func layer(at index: Int) throws -> any UnaryModule {
     let i = index < 0 ? index + layers.count : index
-    guard i >= 0, i < layers.count else { throw TorchError("index \(index) is out of range for Sequential of length \(layers.count)") }
+    guard i >= 0, i < layers.count else {
+      throw TorchError("index \(index) is out of range for Sequential of length \(layers.count)")
+    }
     return layers[i]
   }
 

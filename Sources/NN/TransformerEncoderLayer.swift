@@ -31,9 +31,11 @@ public final class TransformerEncoderLayer: Module {
   public let dropout2: Dropout
 
   /// A layer built and initialised as PyTorch builds it (`initialize: false` skips the random draws).
-  public init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: Activation = .relu,
-              layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true,
-              initialize: Bool = true) throws {
+  public init(
+    dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: Activation = .relu,
+    layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true,
+    initialize: Bool = true
+  ) throws {
     guard dimFeedforward > 0 else {
       throw TorchError("TransformerEncoderLayer: dim_feedforward must be greater than 0, got \(dimFeedforward)")
     }
@@ -46,8 +48,9 @@ public final class TransformerEncoderLayer: Module {
     self.batchFirst = batchFirst
     self.normFirst = normFirst
     self.bias = bias
-    selfAttn = try MultiheadAttention(embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias,
-                                      batchFirst: batchFirst, initialize: initialize)
+    selfAttn = try MultiheadAttention(
+      embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias,
+      batchFirst: batchFirst, initialize: initialize)
     linear1 = try Linear(inFeatures: dModel, outFeatures: dimFeedforward, bias: bias, initialize: initialize)
     self.dropout = try Dropout(p: dropout)
     linear2 = try Linear(inFeatures: dimFeedforward, outFeatures: dModel, bias: bias, initialize: initialize)
@@ -67,37 +70,47 @@ public final class TransformerEncoderLayer: Module {
   }
 
   /// A layer with the given activation name ("relu" or "gelu").
-  public convenience init(dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: String,
-                          layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true) throws {
+  public convenience init(
+    dModel: Int, nhead: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1, activation: String,
+    layerNormEps: Double = 1e-5, batchFirst: Bool = false, normFirst: Bool = false, bias: Bool = true
+  ) throws {
     guard let act = Activation(rawValue: activation) else {
       throw TorchError("activation should be relu/gelu, not \(activation)")
     }
-    try self.init(dModel: dModel, nhead: nhead, dimFeedforward: dimFeedforward, dropout: dropout, activation: act,
-                  layerNormEps: layerNormEps, batchFirst: batchFirst, normFirst: normFirst, bias: bias)
+    try self.init(
+      dModel: dModel, nhead: nhead, dimFeedforward: dimFeedforward, dropout: dropout, activation: act,
+      layerNormEps: layerNormEps, batchFirst: batchFirst, normFirst: normFirst, bias: bias)
   }
 
   /// An independent copy with equal weights, mode, dtype, device and frozen flags (PyTorch's `copy.deepcopy`).
   public func copy() throws -> TransformerEncoderLayer {
-    let layer = try TransformerEncoderLayer(dModel: dModel, nhead: nhead, dimFeedforward: dimFeedforward, dropout: dropoutP,
-                                            activation: activation, layerNormEps: layerNormEps, batchFirst: batchFirst,
-                                            normFirst: normFirst, bias: bias, initialize: false)
+    let layer = try TransformerEncoderLayer(
+      dModel: dModel, nhead: nhead, dimFeedforward: dimFeedforward, dropout: dropoutP,
+      activation: activation, layerNormEps: layerNormEps, batchFirst: batchFirst,
+      normFirst: normFirst, bias: bias, initialize: false)
     if let p = parameters().first { try layer.to(device: p.device, dtype: p.dtype) }
     try layer.load(stateDict: try stateDict(), strict: true)
-    for (mine, theirs) in zip(parameters(), layer.parameters()) where !mine.requiresGrad { try theirs.requiresGrad_(false) }
+    for (mine, theirs) in zip(parameters(), layer.parameters()) where !mine.requiresGrad {
+      try theirs.requiresGrad_(false)
+    }
     layer.train(training)
     return layer
   }
 
   /// `src` `[S, B, E]` (or `[B, S, E]` with `batchFirst`, or unbatched `[S, E]`) → same shape.
   /// `srcMask` `[S, S]` or `[B·H, S, S]`, `srcKeyPaddingMask` `[B, S]`: boolean (true = masked out) or additive float.
-  public func callAsFunction(_ src: Tensor, srcMask: Tensor? = nil, srcKeyPaddingMask: Tensor? = nil,
-                             isCausal: Bool = false) throws -> Tensor {
+  public func callAsFunction(
+    _ src: Tensor, srcMask: Tensor? = nil, srcKeyPaddingMask: Tensor? = nil,
+    isCausal: Bool = false
+  ) throws -> Tensor {
     try forward(src, srcMask: srcMask, srcKeyPaddingMask: srcKeyPaddingMask, isCausal: isCausal)
   }
 
   /// See `callAsFunction`.
-  public func forward(_ src: Tensor, srcMask: Tensor? = nil, srcKeyPaddingMask: Tensor? = nil,
-                      isCausal: Bool = false) throws -> Tensor {
+  public func forward(
+    _ src: Tensor, srcMask: Tensor? = nil, srcKeyPaddingMask: Tensor? = nil,
+    isCausal: Bool = false
+  ) throws -> Tensor {
     let kpm = try canonicalMask(srcKeyPaddingMask, name: "src_key_padding_mask", dtype: src.dtype)  // [B, S]
     let mask = try canonicalMask(srcMask, name: "src_mask", dtype: src.dtype)  // [S, S]
     var x = src  // [S, B, E]
@@ -115,14 +128,16 @@ public final class TransformerEncoderLayer: Module {
     return x
   }
 
-  private func selfAttentionBlock(_ x: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, isCausal: Bool) throws -> Tensor {
+  private func selfAttentionBlock(_ x: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, isCausal: Bool) throws -> Tensor
+  {
     try dropout1(try selfAttention(x, mask: mask, keyPaddingMask: keyPaddingMask, isCausal: isCausal))  // [S, B, E]
   }
 
   /// Self-attention without its trailing dropout.
   private func selfAttention(_ x: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, isCausal: Bool) throws -> Tensor {
-    let (a, _) = try selfAttn(x, x, x, keyPaddingMask: keyPaddingMask, needWeights: false, attnMask: mask,
-                              isCausal: isCausal)  // [S, B, E]
+    let (a, _) = try selfAttn(
+      x, x, x, keyPaddingMask: keyPaddingMask, needWeights: false, attnMask: mask,
+      isCausal: isCausal)  // [S, B, E]
     return a
   }
 
@@ -133,8 +148,9 @@ public final class TransformerEncoderLayer: Module {
   /// The feed-forward block without its trailing dropout; activation + dropout fused on CUDA.
   private func feedForward(_ x: Tensor) throws -> Tensor {
     let h = try linear1(x)  // [S, B, F]
-    let a = try F.activationDropout(h, activation: activation == .relu ? .relu : .gelu, p: dropout.p,
-                                    training: dropout.training)  // dropout(act(h)) [S, B, F]
+    let a = try F.activationDropout(
+      h, activation: activation == .relu ? .relu : .gelu, p: dropout.p,
+      training: dropout.training)  // dropout(act(h)) [S, B, F]
     return try linear2(a)  // [S, B, E]
   }
 }

@@ -11,8 +11,10 @@ public struct AdamOptions: OptimizerOptions {
   public var amsgrad: Bool
   public var maximize: Bool
 
-  public init(lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
-              amsgrad: Bool = false, maximize: Bool = false) {
+  public init(
+    lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
+    amsgrad: Bool = false, maximize: Bool = false
+  ) {
     self.lr = lr
     self.betas = betas
     self.eps = eps
@@ -22,8 +24,10 @@ public struct AdamOptions: OptimizerOptions {
   }
 
   public var values: [String: Double] {
-    ["lr": lr, "beta1": betas.0, "beta2": betas.1, "eps": eps, "weight_decay": weightDecay,
-     "amsgrad": amsgrad ? 1 : 0, "maximize": maximize ? 1 : 0]
+    [
+      "lr": lr, "beta1": betas.0, "beta2": betas.1, "eps": eps, "weight_decay": weightDecay,
+      "amsgrad": amsgrad ? 1 : 0, "maximize": maximize ? 1 : 0
+    ]
   }
 
   public mutating func set(_ name: String, _ value: Double) throws {
@@ -64,10 +68,18 @@ public class Adam: ParamGroupOptimizer<AdamOptions>, Optimizer {
     try super.init(groups: groups)
   }
 
-  public convenience init(_ params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                          weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false, fused: Bool? = nil) throws {
-    try self.init([ParamGroup(params: params, options: AdamOptions(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay,
-                                                                    amsgrad: amsgrad, maximize: maximize))], fused: fused)
+  public convenience init(
+    _ params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+    weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false, fused: Bool? = nil
+  ) throws {
+    try self.init(
+      [
+        ParamGroup(
+          params: params,
+          options: AdamOptions(
+            lr: lr, betas: betas, eps: eps, weightDecay: weightDecay,
+            amsgrad: amsgrad, maximize: maximize))
+      ], fused: fused)
   }
 
   public func step() throws {
@@ -85,7 +97,8 @@ public class Adam: ParamGroupOptimizer<AdamOptions>, Optimizer {
   /// the host: what `GradScaler.step(optimizer)` calls. Only for fused optimizers (`takesDeviceGradScale`).
   public func step(gradScale: Tensor?, foundInf: Tensor?) throws {
     if (gradScale != nil || foundInf != nil) && !takesDeviceGradScale {
-      throw TorchError("Adam: a grad scale on the device needs the fused kernels (fused: true, float CPU/CUDA parameters)")
+      throw TorchError(
+        "Adam: a grad scale on the device needs the fused kernels (fused: true, float CPU/CUDA parameters)")
     }
     try withNoGrad {
       for group in paramGroups {
@@ -153,8 +166,10 @@ public class Adam: ParamGroupOptimizer<AdamOptions>, Optimizer {
   }
 
   /// `_fused_adam_` / `_fused_adamw_` per device and dtype (the step counts advance first, as in PyTorch).
-  private func fusedStep(_ items: [(param: Tensor, grad: Tensor)], _ o: AdamOptions, gradScale: Tensor?,
-                         foundInf: Tensor?) throws {
+  private func fusedStep(
+    _ items: [(param: Tensor, grad: Tensor)], _ o: AdamOptions, gradScale: Tensor?,
+    foundInf: Tensor?
+  ) throws {
     for indices in groupByDeviceAndDType(items.map(\.param)) {
       let params = indices.map { items[$0].param }
       let grads = indices.map { items[$0].grad }
@@ -171,8 +186,9 @@ public class Adam: ParamGroupOptimizer<AdamOptions>, Optimizer {
       let scale = try gradScale.map { try $0.to(device: device) }
       let found = try foundInf.map { try $0.to(device: device) }
       let kernel = decoupledWeightDecay ? ATen._fused_adamw_ : ATen._fused_adam_
-      try kernel(params, grads, expAvgs, expAvgSqs, maxSqs, steps, o.lr, o.betas.0, o.betas.1, o.weightDecay, o.eps,
-                 o.amsgrad, o.maximize, scale, found)
+      try kernel(
+        params, grads, expAvgs, expAvgSqs, maxSqs, steps, o.lr, o.betas.0, o.betas.1, o.weightDecay, o.eps,
+        o.amsgrad, o.maximize, scale, found)
       // A skipped (overflowed) step does not count, as in PyTorch's _fused_adam.
       if let found { for s in steps { try s.sub_(found) } }
     }

@@ -11,9 +11,17 @@ public final class AdamW: Adam {
     try super.init(groups, fused: fused, decoupledWeightDecay: true)
   }
 
-  public convenience init(_ params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                          weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false, fused: Bool? = nil) throws {
-    try self.init([ParamGroup(params: params, options: AdamOptions(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay,
-                                                                    amsgrad: amsgrad, maximize: maximize))], fused: fused)
+  public convenience init(
+    _ params: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+    weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false, fused: Bool? = nil
+  ) throws {
+    try self.init(
+      [
+        ParamGroup(
+          params: params,
+          options: AdamOptions(
+            lr: lr, betas: betas, eps: eps, weightDecay: weightDecay,
+            amsgrad: amsgrad, maximize: maximize))
+      ], fused: fused)
   }
 }

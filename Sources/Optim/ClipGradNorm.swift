@@ -7,8 +7,10 @@ import Torch
 /// `maxNorm / (norm + 1e-6)` clamped to 1, multiplied into every gradient (`_foreach_mul_`).
 /// Parameters without a gradient are skipped; with none at all the result is 0.
 @discardableResult
-public func clipGradNorm(_ parameters: [Tensor], maxNorm: Double, normType: Double = 2,
-                         errorIfNonfinite: Bool = false) throws -> Tensor {
+public func clipGradNorm(
+  _ parameters: [Tensor], maxNorm: Double, normType: Double = 2,
+  errorIfNonfinite: Bool = false
+) throws -> Tensor {
   let grads = parameters.compactMap(\.grad)
   let total = try getTotalNorm(grads, normType: normType, errorIfNonfinite: errorIfNonfinite)
   guard !grads.isEmpty else { return total }
@@ -39,7 +41,9 @@ public func getTotalNorm(_ tensors: [Tensor], normType: Double = 2, errorIfNonfi
     let onFirst = try norms.map { try $0.to(device: first.device) }
     let total = try Tensor.stack(onFirst).norm(normType)  // []
     if errorIfNonfinite, try total.isfinite().item(Bool.self) == false {
-      throw TorchError("The total norm of order \(normType) for gradients from `parameters` is non-finite, so it cannot be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set `errorIfNonfinite: false`")
+      throw TorchError(
+        "The total norm of order \(normType) for gradients from `parameters` is non-finite, so it cannot be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set `errorIfNonfinite: false`"
+      )
     }
     return total
   }

@@ -53,7 +53,10 @@ public final class LambdaLR: LRScheduler {
 
   /// `last_epoch`, `base_lrs` and `_last_lr` (the factor functions are code, not state).
   public func stateDict() throws -> [String: Tensor] {
-    ["last_epoch": try Tensor(scalar: Int64(lastEpoch)), "base_lrs": try Tensor(baseLRs), "_last_lr": try Tensor(lastLR)]
+    [
+      "last_epoch": try Tensor(scalar: Int64(lastEpoch)), "base_lrs": try Tensor(baseLRs),
+      "_last_lr": try Tensor(lastLR)
+    ]
   }
 
   /// Restores the schedule position saved by `stateDict()` (the optimizer's own state dict holds its lrs).
@@ -63,7 +66,8 @@ public final class LambdaLR: LRScheduler {
     }
     let bases = try base.toArray(Double.self)
     guard bases.count == baseLRs.count else {
-      throw TorchError("scheduler state dict has \(bases.count) base learning rates, the optimizer has \(baseLRs.count) groups")
+      throw TorchError(
+        "scheduler state dict has \(bases.count) base learning rates, the optimizer has \(baseLRs.count) groups")
     }
     lastEpoch = try epoch.item(Int.self)
     baseLRs = bases
@@ -73,7 +77,9 @@ public final class LambdaLR: LRScheduler {
 
 /// Linear warmup from 0 to the base lr over `numWarmupSteps`, then linear decay to 0 at
 /// `numTrainingSteps` (Hugging Face transformers' `get_linear_schedule_with_warmup`).
-public func getLinearScheduleWithWarmup(optimizer: Optimizer, numWarmupSteps: Int, numTrainingSteps: Int) throws -> LambdaLR {
+public func getLinearScheduleWithWarmup(optimizer: Optimizer, numWarmupSteps: Int, numTrainingSteps: Int) throws
+  -> LambdaLR
+{
   guard numWarmupSteps >= 0, numTrainingSteps >= 0 else {
     throw TorchError("warmup and training steps must be non-negative, got \(numWarmupSteps) and \(numTrainingSteps)")
   }
@@ -85,8 +91,10 @@ public func getLinearScheduleWithWarmup(optimizer: Optimizer, numWarmupSteps: In
 
 /// Linear warmup, then a cosine from the base lr down to 0 over `numCycles` half-waves (0.5: one decay)
 /// (transformers' `get_cosine_schedule_with_warmup`).
-public func getCosineScheduleWithWarmup(optimizer: Optimizer, numWarmupSteps: Int, numTrainingSteps: Int,
-                                        numCycles: Double = 0.5) throws -> LambdaLR {
+public func getCosineScheduleWithWarmup(
+  optimizer: Optimizer, numWarmupSteps: Int, numTrainingSteps: Int,
+  numCycles: Double = 0.5
+) throws -> LambdaLR {
   guard numWarmupSteps >= 0, numTrainingSteps >= 0 else {
     throw TorchError("warmup and training steps must be non-negative, got \(numWarmupSteps) and \(numTrainingSteps)")
   }
@@ -129,14 +137,19 @@ public enum SchedulerType: String, CaseIterable, Sendable {
 
 /// transformers' `get_scheduler(name, optimizer, num_warmup_steps, num_training_steps)` for the schedules of
 /// `SchedulerType` (`constant` ignores both step counts, `constant_with_warmup` the training steps).
-public func getScheduler(_ name: SchedulerType, optimizer: Optimizer, numWarmupSteps: Int, numTrainingSteps: Int) throws -> LambdaLR {
+public func getScheduler(_ name: SchedulerType, optimizer: Optimizer, numWarmupSteps: Int, numTrainingSteps: Int) throws
+  -> LambdaLR
+{
   switch name {
   case .constant: return try getConstantSchedule(optimizer: optimizer)
-  case .constantWithWarmup: return try getConstantScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: numWarmupSteps)
+  case .constantWithWarmup:
+    return try getConstantScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: numWarmupSteps)
   case .linear:
-    return try getLinearScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: numWarmupSteps, numTrainingSteps: numTrainingSteps)
+    return try getLinearScheduleWithWarmup(
+      optimizer: optimizer, numWarmupSteps: numWarmupSteps, numTrainingSteps: numTrainingSteps)
   case .cosine:
-    return try getCosineScheduleWithWarmup(optimizer: optimizer, numWarmupSteps: numWarmupSteps, numTrainingSteps: numTrainingSteps)
+    return try getCosineScheduleWithWarmup(
+      optimizer: optimizer, numWarmupSteps: numWarmupSteps, numTrainingSteps: numTrainingSteps)
   }
 }
 

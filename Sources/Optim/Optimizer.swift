@@ -66,7 +66,9 @@ open class ParamGroupOptimizer<Options: OptimizerOptions> {
           throw TorchError("some parameters appear in more than one parameter group (group \(gi))")
         }
         guard p.isLeaf else { throw TorchError("can't optimize a non-leaf Tensor (group \(gi))") }
-        guard p.dtype.isFloatingPoint else { throw TorchError("can't optimize a tensor of dtype \(p.dtype) (group \(gi))") }
+        guard p.dtype.isFloatingPoint else {
+          throw TorchError("can't optimize a tensor of dtype \(p.dtype) (group \(gi))")
+        }
       }
     }
     guard !seen.isEmpty else { throw TorchError("optimizer got an empty parameter list") }
@@ -128,7 +130,9 @@ open class ParamGroupOptimizer<Options: OptimizerOptions> {
         throw TorchError("loaded state dict has no parameter group \(gi) (the optimizer has \(paramGroups.count))")
       }
       guard saved.numel == group.params.count else {
-        throw TorchError("loaded state dict contains a parameter group \(gi) that doesn't match the size of optimizer's group (\(saved.numel) vs \(group.params.count) parameters)")
+        throw TorchError(
+          "loaded state dict contains a parameter group \(gi) that doesn't match the size of optimizer's group (\(saved.numel) vs \(group.params.count) parameters)"
+        )
       }
       for p in group.params {
         let prefix = "state.\(index)."
@@ -139,7 +143,8 @@ open class ParamGroupOptimizer<Options: OptimizerOptions> {
             entries[name] = try t.to(device: t.device == .cpu && p.device == .cpu ? nil : p.device, copy: true)
           } else {
             guard t.shape == p.shape else {
-              throw TorchError("optimizer state \(key) has shape \(t.shape) but parameter \(index) has shape \(p.shape)")
+              throw TorchError(
+                "optimizer state \(key) has shape \(t.shape) but parameter \(index) has shape \(p.shape)")
             }
             entries[name] = try t.to(device: p.device, dtype: t.dtype.isFloatingPoint ? p.dtype : nil, copy: true)
           }
@@ -164,7 +169,9 @@ open class ParamGroupOptimizer<Options: OptimizerOptions> {
   func withGradients(_ group: ParamGroup<Options>) throws -> [(param: Tensor, grad: Tensor)] {
     try group.params.compactMap { p in
       guard let g = p.grad else { return nil }
-      guard g.shape == p.shape else { throw TorchError("gradient of shape \(g.shape) does not match its parameter's shape \(p.shape)") }
+      guard g.shape == p.shape else {
+        throw TorchError("gradient of shape \(g.shape) does not match its parameter's shape \(p.shape)")
+      }
       return (p, g)
     }
   }

@@ -9,8 +9,10 @@ public struct SGDOptions: OptimizerOptions {
   public var nesterov: Bool
   public var maximize: Bool
 
-  public init(lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0,
-              nesterov: Bool = false, maximize: Bool = false) {
+  public init(
+    lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0,
+    nesterov: Bool = false, maximize: Bool = false
+  ) {
     self.lr = lr
     self.momentum = momentum
     self.dampening = dampening
@@ -20,8 +22,10 @@ public struct SGDOptions: OptimizerOptions {
   }
 
   public var values: [String: Double] {
-    ["lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weightDecay,
-     "nesterov": nesterov ? 1 : 0, "maximize": maximize ? 1 : 0]
+    [
+      "lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weightDecay,
+      "nesterov": nesterov ? 1 : 0, "maximize": maximize ? 1 : 0
+    ]
   }
 
   public mutating func set(_ name: String, _ value: Double) throws {
@@ -57,11 +61,19 @@ public final class SGD: ParamGroupOptimizer<SGDOptions>, Optimizer {
     try super.init(groups: groups)
   }
 
-  public convenience init(_ params: [Tensor], lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0,
-                          weightDecay: Double = 0, nesterov: Bool = false, maximize: Bool = false, fused: Bool? = nil) throws {
-    try self.init([ParamGroup(params: params, options: SGDOptions(lr: lr, momentum: momentum, dampening: dampening,
-                                                                   weightDecay: weightDecay, nesterov: nesterov,
-                                                                   maximize: maximize))], fused: fused)
+  public convenience init(
+    _ params: [Tensor], lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0,
+    weightDecay: Double = 0, nesterov: Bool = false, maximize: Bool = false, fused: Bool? = nil
+  ) throws {
+    try self.init(
+      [
+        ParamGroup(
+          params: params,
+          options: SGDOptions(
+            lr: lr, momentum: momentum, dampening: dampening,
+            weightDecay: weightDecay, nesterov: nesterov,
+            maximize: maximize))
+      ], fused: fused)
   }
 
   public func step() throws {
@@ -118,10 +130,11 @@ public final class SGD: ParamGroupOptimizer<SGDOptions>, Optimizer {
             buffers.append(state[id]!["momentum_buffer"]!)
           }
         }
-        try ATen._fused_sgd_(subset.map { items[$0].param }, grads: subset.map { items[$0].grad },
-                             momentum_buffer_list: buffers, weight_decay: o.weightDecay, momentum: o.momentum,
-                             lr: o.lr, dampening: o.dampening, nesterov: o.nesterov, maximize: o.maximize,
-                             is_first_step: isFirst)
+        try ATen._fused_sgd_(
+          subset.map { items[$0].param }, grads: subset.map { items[$0].grad },
+          momentum_buffer_list: buffers, weight_decay: o.weightDecay, momentum: o.momentum,
+          lr: o.lr, dampening: o.dampening, nesterov: o.nesterov, maximize: o.maximize,
+          is_first_step: isFirst)
       }
     }
   }

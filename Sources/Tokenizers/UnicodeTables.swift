@@ -5,150 +5,151 @@
 /// exactly as the Rust implementation does, independent of the Unicode version
 /// of the Swift runtime. Lookups are O(1): one flat 16-bit flag word per code point.
 final class UnicodeTables: Sendable {
-    /// Bit flags stored per code point.
-    struct Flags: OptionSet, Sendable {
-        let rawValue: UInt16
-        static let removedByCleanText = Flags(rawValue: 1 << 0)
-        static let cleanTextToSpace = Flags(rawValue: 1 << 1)
-        static let chinese = Flags(rawValue: 1 << 2)
-        static let whitespace = Flags(rawValue: 1 << 3)
-        static let punctuation = Flags(rawValue: 1 << 4)
-        static let nonspacingMark = Flags(rawValue: 1 << 5)
-        static let decomposes = Flags(rawValue: 1 << 6)
-        static let lowercaseDiffers = Flags(rawValue: 1 << 7)
-        static let combining = Flags(rawValue: 1 << 8)
+  /// Bit flags stored per code point.
+  struct Flags: OptionSet, Sendable {
+    let rawValue: UInt16
+    static let removedByCleanText = Flags(rawValue: 1 << 0)
+    static let cleanTextToSpace = Flags(rawValue: 1 << 1)
+    static let chinese = Flags(rawValue: 1 << 2)
+    static let whitespace = Flags(rawValue: 1 << 3)
+    static let punctuation = Flags(rawValue: 1 << 4)
+    static let nonspacingMark = Flags(rawValue: 1 << 5)
+    static let decomposes = Flags(rawValue: 1 << 6)
+    static let lowercaseDiffers = Flags(rawValue: 1 << 7)
+    static let combining = Flags(rawValue: 1 << 8)
+  }
+
+  /// The process-wide tables, decoded on first use.
+  static let shared = UnicodeTables()
+
+  /// Flags for every code point 0...0x10FFFF.
+  let flags: [UInt16]
+  /// Canonical decompositions (Hangul syllables are handled algorithmically).
+  let decompositions: [UInt32: [UInt32]]
+  /// Non-zero canonical combining classes.
+  let combiningClasses: [UInt32: UInt8]
+  /// Lowercase mappings that differ from the identity.
+  let lowercase: [UInt32: [UInt32]]
+
+  private init() {
+    var flags = [UInt16](repeating: 0, count: 0x110000)
+    func mark(_ data: String, _ flag: Flags) {
+      for item in data.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+        let bounds = item.split(separator: "-").compactMap { UInt32($0, radix: 16) }
+        guard let low = bounds.first, let high = bounds.last, high < 0x110000, low <= high else { continue }
+        for cp in Int(low)...Int(high) { flags[cp] |= flag.rawValue }
+      }
     }
-
-    /// The process-wide tables, decoded on first use.
-    static let shared = UnicodeTables()
-
-    /// Flags for every code point 0...0x10FFFF.
-    let flags: [UInt16]
-    /// Canonical decompositions (Hangul syllables are handled algorithmically).
-    let decompositions: [UInt32: [UInt32]]
-    /// Non-zero canonical combining classes.
-    let combiningClasses: [UInt32: UInt8]
-    /// Lowercase mappings that differ from the identity.
-    let lowercase: [UInt32: [UInt32]]
-
-    private init() {
-        var flags = [UInt16](repeating: 0, count: 0x110000)
-        func mark(_ data: String, _ flag: Flags) {
-            for item in data.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-                let bounds = item.split(separator: "-").compactMap { UInt32($0, radix: 16) }
-                guard let low = bounds.first, let high = bounds.last, high < 0x110000, low <= high else { continue }
-                for cp in Int(low)...Int(high) { flags[cp] |= flag.rawValue }
-            }
-        }
-        func mappings(_ data: String) -> [UInt32: [UInt32]] {
-            var result: [UInt32: [UInt32]] = [:]
-            for item in data.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-                let parts = item.split(separator: ":")
-                guard parts.count == 2, let key = UInt32(parts[0], radix: 16) else { continue }
-                result[key] = parts[1].split(separator: ",").compactMap { UInt32($0, radix: 16) }
-            }
-            return result
-        }
-        mark(UnicodeTableData.removedByCleanText, .removedByCleanText)
-        mark(UnicodeTableData.cleanTextToSpace, .cleanTextToSpace)
-        mark(UnicodeTableData.chinese, .chinese)
-        mark(UnicodeTableData.whitespace, .whitespace)
-        mark(UnicodeTableData.punctuation, .punctuation)
-        mark(UnicodeTableData.nonspacingMarks, .nonspacingMark)
-        mark("AC00-D7A3", .decomposes)
-
-        let decompositions = mappings(UnicodeTableData.decompositions)
-        for key in decompositions.keys { flags[Int(key)] |= Flags.decomposes.rawValue }
-        let lowercase = mappings(UnicodeTableData.lowercase)
-        for key in lowercase.keys { flags[Int(key)] |= Flags.lowercaseDiffers.rawValue }
-        var combiningClasses: [UInt32: UInt8] = [:]
-        for (key, value) in mappings(UnicodeTableData.combiningClasses) {
-            guard let first = value.first, first < 256 else { continue }
-            combiningClasses[key] = UInt8(first)
-            flags[Int(key)] |= Flags.combining.rawValue
-        }
-        self.flags = flags
-        self.decompositions = decompositions
-        self.lowercase = lowercase
-        self.combiningClasses = combiningClasses
+    func mappings(_ data: String) -> [UInt32: [UInt32]] {
+      var result: [UInt32: [UInt32]] = [:]
+      for item in data.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+        let parts = item.split(separator: ":")
+        guard parts.count == 2, let key = UInt32(parts[0], radix: 16) else { continue }
+        result[key] = parts[1].split(separator: ",").compactMap { UInt32($0, radix: 16) }
+      }
+      return result
     }
+    mark(UnicodeTableData.removedByCleanText, .removedByCleanText)
+    mark(UnicodeTableData.cleanTextToSpace, .cleanTextToSpace)
+    mark(UnicodeTableData.chinese, .chinese)
+    mark(UnicodeTableData.whitespace, .whitespace)
+    mark(UnicodeTableData.punctuation, .punctuation)
+    mark(UnicodeTableData.nonspacingMarks, .nonspacingMark)
+    mark("AC00-D7A3", .decomposes)
 
-    /// Flags of `scalar` (0 for values outside the Unicode range).
-    @inline(__always)
-    func flags(of scalar: UInt32) -> Flags {
-        scalar < 0x110000 ? Flags(rawValue: flags[Int(scalar)]) : []
+    let decompositions = mappings(UnicodeTableData.decompositions)
+    for key in decompositions.keys { flags[Int(key)] |= Flags.decomposes.rawValue }
+    let lowercase = mappings(UnicodeTableData.lowercase)
+    for key in lowercase.keys { flags[Int(key)] |= Flags.lowercaseDiffers.rawValue }
+    var combiningClasses: [UInt32: UInt8] = [:]
+    for (key, value) in mappings(UnicodeTableData.combiningClasses) {
+      guard let first = value.first, first < 256 else { continue }
+      combiningClasses[key] = UInt8(first)
+      flags[Int(key)] |= Flags.combining.rawValue
     }
+    self.flags = flags
+    self.decompositions = decompositions
+    self.lowercase = lowercase
+    self.combiningClasses = combiningClasses
+  }
 
-    /// Canonical combining class (0 for starters).
-    @inline(__always)
-    func combiningClass(of scalar: UInt32) -> UInt8 {
-        combiningClasses[scalar] ?? 0
-    }
+  /// Flags of `scalar` (0 for values outside the Unicode range).
+  @inline(__always)
+  func flags(of scalar: UInt32) -> Flags {
+    scalar < 0x110000 ? Flags(rawValue: flags[Int(scalar)]) : []
+  }
 
-    /// Appends the full canonical decomposition of `scalar` (itself if none) to `out`.
-    func appendDecomposition(of scalar: UInt32, to out: inout [UInt32]) {
-        if scalar >= 0xAC00 && scalar <= 0xD7A3 {
-            let index = scalar - 0xAC00
-            out.append(0x1100 + index / 588)
-            out.append(0x1161 + (index % 588) / 28)
-            if index % 28 != 0 { out.append(0x11A7 + index % 28) }
-        } else if let mapped = decompositions[scalar] {
-            out.append(contentsOf: mapped)
-        } else {
-            out.append(scalar)
-        }
+  /// Canonical combining class (0 for starters).
+  @inline(__always)
+  func combiningClass(of scalar: UInt32) -> UInt8 {
+    combiningClasses[scalar] ?? 0
+  }
+
+  /// Appends the full canonical decomposition of `scalar` (itself if none) to `out`.
+  func appendDecomposition(of scalar: UInt32, to out: inout [UInt32]) {
+    if scalar >= 0xAC00 && scalar <= 0xD7A3 {
+      let index = scalar - 0xAC00
+      out.append(0x1100 + index / 588)
+      out.append(0x1161 + (index % 588) / 28)
+      if index % 28 != 0 { out.append(0x11A7 + index % 28) }
+    } else if let mapped = decompositions[scalar] {
+      out.append(contentsOf: mapped)
+    } else {
+      out.append(scalar)
     }
+  }
 }
 
 /// Appends the UTF-8 encoding of a Unicode scalar value to `out`.
 @inline(__always)
 func appendUTF8(_ value: UInt32, to out: inout [UInt8]) {
-    switch value {
-    case 0..<0x80:
-        out.append(UInt8(value))
-    case 0x80..<0x800:
-        out.append(UInt8(0xC0 | (value >> 6)))
-        out.append(UInt8(0x80 | (value & 0x3F)))
-    case 0x800..<0x10000:
-        out.append(UInt8(0xE0 | (value >> 12)))
-        out.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
-        out.append(UInt8(0x80 | (value & 0x3F)))
-    default:
-        out.append(UInt8(0xF0 | (value >> 18)))
-        out.append(UInt8(0x80 | ((value >> 12) & 0x3F)))
-        out.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
-        out.append(UInt8(0x80 | (value & 0x3F)))
-    }
+  switch value {
+  case 0..<0x80:
+    out.append(UInt8(value))
+  case 0x80..<0x800:
+    out.append(UInt8(0xC0 | (value >> 6)))
+    out.append(UInt8(0x80 | (value & 0x3F)))
+  case 0x800..<0x10000:
+    out.append(UInt8(0xE0 | (value >> 12)))
+    out.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+    out.append(UInt8(0x80 | (value & 0x3F)))
+  default:
+    out.append(UInt8(0xF0 | (value >> 18)))
+    out.append(UInt8(0x80 | ((value >> 12) & 0x3F)))
+    out.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+    out.append(UInt8(0x80 | (value & 0x3F)))
+  }
 }
 
 /// Decodes well-formed UTF-8 (as stored by Swift `String`) into scalar values, appending to `out`.
 @inline(__always)
 func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
-    var i = 0
-    let n = bytes.count
-    while i < n {
-        let b0 = UInt32(bytes[i])
-        if b0 < 0x80 {
-            out.append(b0)
-            i += 1
-        } else if b0 < 0xE0 {
-            out.append((b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F))
-            i += 2
-        } else if b0 < 0xF0 {
-            out.append((b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F))
-            i += 3
-        } else {
-            out.append((b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
-                | UInt32(bytes[i + 3] & 0x3F))
-            i += 4
-        }
+  var i = 0
+  let n = bytes.count
+  while i < n {
+    let b0 = UInt32(bytes[i])
+    if b0 < 0x80 {
+      out.append(b0)
+      i += 1
+    } else if b0 < 0xE0 {
+      out.append((b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F))
+      i += 2
+    } else if b0 < 0xF0 {
+      out.append((b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F))
+      i += 3
+    } else {
+      out.append(
+        (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
+          | UInt32(bytes[i + 3] & 0x3F))
+      i += 4
     }
+  }
 }
 
 /// Builds a `String` from scalar values (invalid values become U+FFFD).
 func makeString<C: Collection>(scalars: C) -> String where C.Element == UInt32 {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(scalars.count)
-    for value in scalars { appendUTF8(Unicode.Scalar(value) == nil ? 0xFFFD : value, to: &bytes) }
-    return String(decoding: bytes, as: UTF8.self)
+  var bytes: [UInt8] = []
+  bytes.reserveCapacity(scalars.count)
+  for value in scalars { appendUTF8(Unicode.Scalar(value) == nil ? 0xFFFD : value, to: &bytes) }
+  return String(decoding: bytes, as: UTF8.self)
 }

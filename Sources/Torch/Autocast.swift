@@ -5,8 +5,10 @@ import CTorch
 /// Autocast state is thread-local, so `body` runs synchronously on this thread. Regions nest.
 /// `cacheEnabled: false` turns off the cache of casted weights (`torch.autocast(cache_enabled=False)`), as
 /// needed when the region is captured in a CUDA graph.
-public func withAutocast<R>(_ dtype: DType, device: Device = .cpu, enabled: Bool = true, cacheEnabled: Bool = true,
-                            _ body: () throws -> R) throws -> R {
+public func withAutocast<R>(
+  _ dtype: DType, device: Device = .cpu, enabled: Bool = true, cacheEnabled: Bool = true,
+  _ body: () throws -> R
+) throws -> R {
   guard dtype == .float16 || dtype == .bfloat16 else {
     throw TorchError("autocast supports float16 and bfloat16, got \(dtype)")
   }
@@ -60,6 +62,7 @@ public func autocastDType(_ device: Device) -> DType? {
   var on: UInt8 = 0
   var raw: Int32 = 0
   guard ts_autocast_is_enabled(device.typeCode, &on) == 0, on != 0,
-        ts_autocast_get_dtype(device.typeCode, &raw) == 0 else { return nil }
+    ts_autocast_get_dtype(device.typeCode, &raw) == 0
+  else { return nil }
   return DType(rawValue: raw)
 }

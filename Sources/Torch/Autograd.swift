@@ -61,8 +61,10 @@ extension Tensor {
 
 public enum Autograd {
   /// `torch.autograd.grad`: gradients of `outputs` with respect to `inputs` (nil for unused inputs when allowed).
-  public static func grad(outputs: [Tensor], inputs: [Tensor], gradOutputs: [Tensor?]? = nil, retainGraph: Bool = false,
-                          createGraph: Bool = false, allowUnused: Bool = false) throws -> [Tensor?] {
+  public static func grad(
+    outputs: [Tensor], inputs: [Tensor], gradOutputs: [Tensor?]? = nil, retainGraph: Bool = false,
+    createGraph: Bool = false, allowUnused: Bool = false
+  ) throws -> [Tensor?] {
     let os: [ts_tensor?] = outputs.map { $0.handle }
     let gs: [ts_tensor?] = (gradOutputs ?? Array(repeating: nil, count: outputs.count)).map { $0?.handle }
     guard gs.count == os.count else {
@@ -71,8 +73,10 @@ public enum Autograd {
     let ins: [ts_tensor?] = inputs.map { $0.handle }
     var out = [ts_tensor?](repeating: nil, count: inputs.count)
     try withExtendedLifetime((outputs, inputs, gradOutputs)) {
-      try check(ts_autograd_grad(&out, os, Int64(os.count), gs, ins, Int64(ins.count), retainGraph ? 1 : 0,
-                                 createGraph ? 1 : 0, allowUnused ? 1 : 0))
+      try check(
+        ts_autograd_grad(
+          &out, os, Int64(os.count), gs, ins, Int64(ins.count), retainGraph ? 1 : 0,
+          createGraph ? 1 : 0, allowUnused ? 1 : 0))
     }
     return out.map { $0.map { Tensor(taking: $0) } }
   }

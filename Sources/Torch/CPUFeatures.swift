@@ -39,7 +39,8 @@ public struct CPUFeatures: Sendable, Equatable {
   /// This machine's CPU, read from `$TORCHSWIFT_CPUINFO` (a file in `/proc/cpuinfo` format, for tests and
   /// diagnosis) or else `/proc/cpuinfo`; nil where neither can be read or parsed (e.g. macOS, Arm).
   public static func current() -> CPUFeatures? {
-    let path = ProcessInfo.processInfo.environment["TORCHSWIFT_CPUINFO"].flatMap { $0.isEmpty ? nil : $0 } ?? "/proc/cpuinfo"
+    let path =
+      ProcessInfo.processInfo.environment["TORCHSWIFT_CPUINFO"].flatMap { $0.isEmpty ? nil : $0 } ?? "/proc/cpuinfo"
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
     return CPUFeatures(cpuinfo: text)
   }

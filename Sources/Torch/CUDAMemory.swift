@@ -28,7 +28,9 @@ extension CUDA {
     return MemoryStats(allocated: Int(s[0]), peakAllocated: Int(s[1]), reserved: Int(s[2]), peakReserved: Int(s[3]))
   }
 
-  public static func resetPeakMemoryStats(_ device: Int = 0) throws { try check(ts_cuda_reset_peak_memory_stats(Int32(device))) }
+  public static func resetPeakMemoryStats(_ device: Int = 0) throws {
+    try check(ts_cuda_reset_peak_memory_stats(Int32(device)))
+  }
 
   /// Releases cached, unused GPU memory (`torch.cuda.empty_cache()`).
   public static func emptyCache() throws { try check(ts_cuda_empty_cache()) }
@@ -43,8 +45,9 @@ extension CUDA {
     var major: Int32 = 0, minor: Int32 = 0, sms: Int32 = 0
     try check(ts_cuda_device_properties(Int32(device), &name, &total, &major, &minor, &sms))
     defer { ts_free(name) }
-    return DeviceProperties(name: String(cString: name!), totalMemory: Int(total), major: Int(major), minor: Int(minor),
-                            multiprocessors: Int(sms))
+    return DeviceProperties(
+      name: String(cString: name!), totalMemory: Int(total), major: Int(major), minor: Int(minor),
+      multiprocessors: Int(sms))
   }
 
   /// The NVIDIA driver's supported CUDA version and the loaded CUDA runtime's version ("12.8"), when present.

@@ -61,7 +61,8 @@ public enum Device: Equatable, Hashable, CustomStringConvertible, Sendable {
     }
     let count = CUDA.deviceCount
     guard i < count else {
-      let visible = ProcessInfo.processInfo.environment["CUDA_VISIBLE_DEVICES"].map { " (CUDA_VISIBLE_DEVICES=\($0))" } ?? ""
+      let visible =
+        ProcessInfo.processInfo.environment["CUDA_VISIBLE_DEVICES"].map { " (CUDA_VISIBLE_DEVICES=\($0))" } ?? ""
       throw TorchError("\(self) is not available: \(count) CUDA device(s) visible\(visible), numbered from 0")
     }
   }

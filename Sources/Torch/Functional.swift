@@ -9,13 +9,23 @@ extension Tensor {
   public func silu() throws -> Tensor { try ATen.silu(self) }
   public func mish() throws -> Tensor { try ATen.mish(self) }
   public func elu(alpha: Scalar = 1) throws -> Tensor { try ATen.elu(self, alpha: alpha) }
-  public func leakyRelu(negativeSlope: Scalar = 0.01) throws -> Tensor { try ATen.leaky_relu(self, negative_slope: negativeSlope) }
-  public func softplus(beta: Scalar = 1, threshold: Scalar = 20) throws -> Tensor { try ATen.softplus(self, beta: beta, threshold: threshold) }
-  public func hardtanh(min: Scalar = -1, max: Scalar = 1) throws -> Tensor { try ATen.hardtanh(self, min_val: min, max_val: max) }
+  public func leakyRelu(negativeSlope: Scalar = 0.01) throws -> Tensor {
+    try ATen.leaky_relu(self, negative_slope: negativeSlope)
+  }
+  public func softplus(beta: Scalar = 1, threshold: Scalar = 20) throws -> Tensor {
+    try ATen.softplus(self, beta: beta, threshold: threshold)
+  }
+  public func hardtanh(min: Scalar = -1, max: Scalar = 1) throws -> Tensor {
+    try ATen.hardtanh(self, min_val: min, max_val: max)
+  }
   public func logSigmoid() throws -> Tensor { try ATen.log_sigmoid(self) }
   public func glu(dim: Int = -1) throws -> Tensor { try ATen.glu(self, dim: dim) }
-  public func softmax(dim: Int, dtype: DType? = nil) throws -> Tensor { try ATen.softmax_int(self, dim: dim, dtype: dtype) }
-  public func logSoftmax(dim: Int, dtype: DType? = nil) throws -> Tensor { try ATen.log_softmax_int(self, dim: dim, dtype: dtype) }
+  public func softmax(dim: Int, dtype: DType? = nil) throws -> Tensor {
+    try ATen.softmax_int(self, dim: dim, dtype: dtype)
+  }
+  public func logSoftmax(dim: Int, dtype: DType? = nil) throws -> Tensor {
+    try ATen.log_softmax_int(self, dim: dim, dtype: dtype)
+  }
 }
 
 /// `torch.nn.functional`: stateless layers and losses.
@@ -25,15 +35,18 @@ public enum Functional {
   public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
     let x = input.autocastInput()
     if FusedKernels.takesLinear(x, weight: weight, bias: bias),
-       let y = try FusedKernels.attempt({ try FusedKernels.linear(x, weight: weight, bias: bias) }) {
+      let y = try FusedKernels.attempt({ try FusedKernels.linear(x, weight: weight, bias: bias) })
+    {
       return y
     }
     return try ATen.linear(x, weight: weight, bias: bias)
   }
 
   /// Layer normalisation over the trailing `normalizedShape` dimensions.
-  public static func layerNorm(_ input: Tensor, normalizedShape: [Int], weight: Tensor? = nil, bias: Tensor? = nil,
-                               eps: Double = 1e-5) throws -> Tensor {
+  public static func layerNorm(
+    _ input: Tensor, normalizedShape: [Int], weight: Tensor? = nil, bias: Tensor? = nil,
+    eps: Double = 1e-5
+  ) throws -> Tensor {
     try ATen.layer_norm(input, normalized_shape: normalizedShape, weight: weight, bias: bias, eps: eps)
   }
 
@@ -51,17 +64,22 @@ public enum Functional {
 
   /// softmax(Q Kᵀ · scale + mask) V, dispatched to libtorch's fused kernels where available.
   /// A boolean `attnMask` marks positions that may be attended (true = keep); a float mask is added.
-  public static func scaledDotProductAttention(_ query: Tensor, _ key: Tensor, _ value: Tensor, attnMask: Tensor? = nil,
-                                               dropoutP: Double = 0, isCausal: Bool = false, scale: Double? = nil) throws -> Tensor {
-    try ATen.scaled_dot_product_attention(query, key: key, value: value, attn_mask: attnMask, dropout_p: dropoutP,
-                                          is_causal: isCausal, scale: scale)
+  public static func scaledDotProductAttention(
+    _ query: Tensor, _ key: Tensor, _ value: Tensor, attnMask: Tensor? = nil,
+    dropoutP: Double = 0, isCausal: Bool = false, scale: Double? = nil
+  ) throws -> Tensor {
+    try ATen.scaled_dot_product_attention(
+      query, key: key, value: value, attn_mask: attnMask, dropout_p: dropoutP,
+      is_causal: isCausal, scale: scale)
   }
 
   public static func softmax(_ input: Tensor, dim: Int) throws -> Tensor { try input.softmax(dim: dim) }
   public static func logSoftmax(_ input: Tensor, dim: Int) throws -> Tensor { try input.logSoftmax(dim: dim) }
 
   /// Pads the trailing dimensions (`pad` lists (left, right) pairs from the last dimension backwards).
-  public static func pad(_ input: Tensor, _ pad: [Int], mode: String = "constant", value: Double? = nil) throws -> Tensor {
+  public static func pad(_ input: Tensor, _ pad: [Int], mode: String = "constant", value: Double? = nil) throws
+    -> Tensor
+  {
     try ATen.pad(input, pad: pad, mode: mode, value: value)
   }
 

@@ -91,18 +91,25 @@ public enum FusedKernels {
   ///
   /// With `copy`, the kernel also writes the output cast to that dtype (autocast's cast of it), and gradients
   /// flow back through both.
-  public static func dropoutAddLayerNorm(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, eps: Double,
-                                         p: Double, training: Bool, copy: DType? = nil)
-    throws -> (output: Tensor, mask: Tensor, copy: Tensor?) {
+  public static func dropoutAddLayerNorm(
+    _ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, eps: Double,
+    p: Double, training: Bool, copy: DType? = nil
+  )
+    throws -> (output: Tensor, mask: Tensor, copy: Tensor?)
+  {
     var out: ts_tensor? = nil, mask: ts_tensor? = nil, low: ts_tensor? = nil
-    try check(ts_fused_dropout_add_layer_norm(x.handle, residual.handle, weight?.handle, bias?.handle, p, eps,
-                                              training ? 1 : 0, copy?.rawValue ?? -1, &out, &low, &mask))
+    try check(
+      ts_fused_dropout_add_layer_norm(
+        x.handle, residual.handle, weight?.handle, bias?.handle, p, eps,
+        training ? 1 : 0, copy?.rawValue ?? -1, &out, &low, &mask))
     return (Tensor(taking: out!), Tensor(taking: mask!), low.map { Tensor(taking: $0) })
   }
 
   /// The fused `dropout(activation(x))` and the bits of the elements whose gradient passes (kept, and
   /// x > 0 for relu): bit `e % 32` of word `e / 32` for flat index `e`. CUDA tensors, 0 < p < 1.
-  public static func activationDropout(_ x: Tensor, activation: Activation, p: Double) throws -> (output: Tensor, mask: Tensor) {
+  public static func activationDropout(_ x: Tensor, activation: Activation, p: Double) throws -> (
+    output: Tensor, mask: Tensor
+  ) {
     var out: ts_tensor? = nil, mask: ts_tensor? = nil
     try check(ts_fused_activation_dropout(x.handle, activation == .relu ? 0 : 1, p, &out, &mask))
     return (Tensor(taking: out!), Tensor(taking: mask!))
@@ -133,7 +140,9 @@ public enum FusedKernels {
 
   /// `dropout(activation(x))` as eager ops with a given keep mask (`activationDropout`'s bits, unpacked and shaped
   /// like x), the scaling rounded once as eager dropout; for checking the kernels (package API, not public).
-  package static func eagerActivationDropout(_ x: Tensor, activation: Activation, p: Double, keep: Tensor) throws -> Tensor {
+  package static func eagerActivationDropout(_ x: Tensor, activation: Activation, p: Double, keep: Tensor) throws
+    -> Tensor
+  {
     let a = try activation == .relu ? x.relu() : x.gelu()
     let scaled = try a.float().mul(.double(1 / (1 - p))).to(dtype: x.dtype)
     return try ATen.where_ScalarOther(keep, self: scaled, other: .double(0))
@@ -156,16 +165,18 @@ public enum FusedKernels {
   /// the kernels run, with dtypes that at::linear (or autocast) would accept.
   static func takesLinear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Bool {
     guard let bias, bias.requiresGrad, runs(on: x.device), x.dim >= 1, weight.dim == 2, weight.shape[0] > 0,
-          weight.shape[1] > 0, x.shape.last == weight.shape[1], weight.device == x.device, bias.device == x.device,
-          bias.shape == [weight.shape[0]], fusableTypes.contains(x.dtype), fusableTypes.contains(weight.dtype),
-          bias.dtype == weight.dtype else { return false }
+      weight.shape[1] > 0, x.shape.last == weight.shape[1], weight.device == x.device, bias.device == x.device,
+      bias.shape == [weight.shape[0]], fusableTypes.contains(x.dtype), fusableTypes.contains(weight.dtype),
+      bias.dtype == weight.dtype
+    else { return false }
     return x.dtype == weight.dtype || autocastDType(x.device) != nil
   }
 
   /// Whether `dropoutAddLayerNorm` takes these inputs (else the eager ops run).
   static func takes(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, p: Double) -> Bool {
     guard runs(on: x.device), p < 1, residual.device == x.device,
-          fusableTypes.contains(x.dtype), fusableTypes.contains(residual.dtype) else { return false }
+      fusableTypes.contains(x.dtype), fusableTypes.contains(residual.dtype)
+    else { return false }
     let shape = x.shape
     guard let d = shape.last, d >= 1, d <= maxNormalizedSize, residual.shape == shape else { return false }
     for t in [weight, bias].compactMap({ $0 }) {
@@ -181,16 +192,19 @@ extension F {
   /// `TransformerEncoderLayer`). One fused kernel on CUDA (see `FusedKernels`), eager ops elsewhere.
   /// Under CUDA autocast the result is float32, as eager `layer_norm` under autocast, and comes with its
   /// low-precision copy from the same kernel, which `F.linear` takes instead of casting it again.
-  public static func dropoutAddLayerNorm(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5,
-                                         p: Double, training: Bool) throws -> Tensor {
+  public static func dropoutAddLayerNorm(
+    _ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5,
+    p: Double, training: Bool
+  ) throws -> Tensor {
     guard p >= 0, p <= 1 else { throw TorchError("dropout probability has to be between 0 and 1, but got \(p)") }
     if FusedKernels.takes(x, residual: residual, weight: weight, bias: bias, p: p) {
       // Under autocast the float32 output feeds a matmul next: the kernel also writes its low-precision copy,
       // which F.linear takes instead of casting.
       let lowPrecision = autocastDType(x.device)
       if let r = try FusedKernels.attempt({
-        try FusedKernels.dropoutAddLayerNorm(x, residual: residual, weight: weight, bias: bias, eps: eps, p: p,
-                                             training: training, copy: lowPrecision)
+        try FusedKernels.dropoutAddLayerNorm(
+          x, residual: residual, weight: weight, bias: bias, eps: eps, p: p,
+          training: training, copy: lowPrecision)
       }) {
         if let copy = r.copy, r.output.dtype == .float32 { r.output.autocastCopy = (copy, r.output.version) }
         return r.output
@@ -203,11 +217,14 @@ extension F {
 
   /// `dropout(activation(x), p, training)`: the feed-forward middle of a Transformer layer. One fused kernel
   /// on CUDA in training with 0 < p < 1 (see `FusedKernels`), eager ops otherwise.
-  public static func activationDropout(_ x: Tensor, activation: FusedKernels.Activation, p: Double,
-                                       training: Bool) throws -> Tensor {
+  public static func activationDropout(
+    _ x: Tensor, activation: FusedKernels.Activation, p: Double,
+    training: Bool
+  ) throws -> Tensor {
     guard p >= 0, p <= 1 else { throw TorchError("dropout probability has to be between 0 and 1, but got \(p)") }
     if training, p > 0, p < 1, FusedKernels.runs(on: x.device), FusedKernels.fusableTypes.contains(x.dtype),
-       let r = try FusedKernels.attempt({ try FusedKernels.activationDropout(x, activation: activation, p: p) }) {
+      let r = try FusedKernels.attempt({ try FusedKernels.activationDropout(x, activation: activation, p: p) })
+    {
       return r.output
     }
     let a = try activation == .relu ? x.relu() : x.gelu()

@@ -27,10 +27,14 @@ public final class GradScaler {
   /// the same steps). Nil: the local flag decides (gradients that are the same on every rank, as under DDP).
   public var reduceFoundInf: ((Tensor) throws -> Void)? = nil
 
-  private static func key(_ parameters: [Tensor]) -> Set<ObjectIdentifier> { Set(parameters.map(ObjectIdentifier.init)) }
+  private static func key(_ parameters: [Tensor]) -> Set<ObjectIdentifier> {
+    Set(parameters.map(ObjectIdentifier.init))
+  }
 
-  public init(initScale: Double = 65536, growthFactor: Double = 2, backoffFactor: Double = 0.5,
-              growthInterval: Int = 2000, enabled: Bool = true) {
+  public init(
+    initScale: Double = 65536, growthFactor: Double = 2, backoffFactor: Double = 0.5,
+    growthInterval: Int = 2000, enabled: Bool = true
+  ) {
     self.initScale = initScale
     self.growthFactor = growthFactor
     self.backoffFactor = backoffFactor
@@ -152,9 +156,10 @@ public final class GradScaler {
     }
     // Any optimizer's overflow backs the scale off (PyTorch sums the recorded flags).
     for f in flags.dropFirst() { found = try found.add(f.to(device: found.device)) }
-    _ = try ATen._amp_update_scale_(scaleTensor, growth_tracker: growthTracker, found_inf: found,
-                                    scale_growth_factor: growthFactor, scale_backoff_factor: backoffFactor,
-                                    growth_interval: growthInterval)
+    _ = try ATen._amp_update_scale_(
+      scaleTensor, growth_tracker: growthTracker, found_inf: found,
+      scale_growth_factor: growthFactor, scale_backoff_factor: backoffFactor,
+      growth_interval: growthInterval)
     perOptimizer = [:]
   }
 
@@ -171,7 +176,7 @@ public final class GradScaler {
     return [
       "scale": scale, "growth_factor": growthFactor, "backoff_factor": backoffFactor,
       "growth_interval": Double(growthInterval),
-      "_growth_tracker": Double((try? growthTracker?.item(Int.self)) ?? 0),
+      "_growth_tracker": Double((try? growthTracker?.item(Int.self)) ?? 0)
     ]
   }
 

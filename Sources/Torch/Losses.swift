@@ -16,15 +16,20 @@ public enum Reduction: String, Sendable {
 extension Functional {
   /// Cross-entropy between logits `[N, C, ...]` and class indices `[N, ...]` or class probabilities
   /// `[N, C, ...]`, with PyTorch's `weight`, `ignore_index` and `label_smoothing`.
-  public static func crossEntropy(_ input: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
-                                  reduction: Reduction = .mean, labelSmoothing: Double = 0) throws -> Tensor {
-    try ATen.cross_entropy_loss(input, target: target, weight: weight, reduction: reduction.code,
-                                ignore_index: ignoreIndex, label_smoothing: labelSmoothing)
+  public static func crossEntropy(
+    _ input: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
+    reduction: Reduction = .mean, labelSmoothing: Double = 0
+  ) throws -> Tensor {
+    try ATen.cross_entropy_loss(
+      input, target: target, weight: weight, reduction: reduction.code,
+      ignore_index: ignoreIndex, label_smoothing: labelSmoothing)
   }
 
   /// Negative log-likelihood of log-probabilities `[N, C, ...]` at class indices.
-  public static func nllLoss(_ input: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
-                             reduction: Reduction = .mean) throws -> Tensor {
+  public static func nllLoss(
+    _ input: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
+    reduction: Reduction = .mean
+  ) throws -> Tensor {
     try ATen.nll_loss_nd(input, target: target, weight: weight, reduction: reduction.code, ignore_index: ignoreIndex)
   }
 
@@ -36,10 +41,13 @@ extension Functional {
     try ATen.l1_loss(input, target: target, reduction: reduction.code)
   }
 
-  public static func binaryCrossEntropyWithLogits(_ input: Tensor, _ target: Tensor, weight: Tensor? = nil,
-                                                  posWeight: Tensor? = nil, reduction: Reduction = .mean) throws -> Tensor {
-    try ATen.binary_cross_entropy_with_logits(input, target: target, weight: weight, pos_weight: posWeight,
-                                              reduction: reduction.code)
+  public static func binaryCrossEntropyWithLogits(
+    _ input: Tensor, _ target: Tensor, weight: Tensor? = nil,
+    posWeight: Tensor? = nil, reduction: Reduction = .mean
+  ) throws -> Tensor {
+    try ATen.binary_cross_entropy_with_logits(
+      input, target: target, weight: weight, pos_weight: posWeight,
+      reduction: reduction.code)
   }
 
   /// KL divergence with `input` as log-probabilities; `target` as probabilities (or log-probabilities with

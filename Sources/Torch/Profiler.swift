@@ -31,21 +31,27 @@ public enum Profiler {
   }
 
   /// Starts a recording; end it with `stop()` on the same thread. `recordShapes` keeps each operator's input shapes.
-  public static func start(activities: Activity = .available, recordShapes: Bool = false,
-                           profileMemory: Bool = false) throws {
+  public static func start(
+    activities: Activity = .available, recordShapes: Bool = false,
+    profileMemory: Bool = false
+  ) throws {
     try prepare(activities, recordShapes: recordShapes, profileMemory: profileMemory)
     try enable(activities, recordShapes: recordShapes, profileMemory: profileMemory)
   }
 
   /// Starts the tracers without keeping anything (a schedule's warm-up); `enable` then starts the recording.
   static func prepare(_ activities: Activity, recordShapes: Bool, profileMemory: Bool) throws {
-    try check(ts_profiler_prepare(activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
-                                  recordShapes ? 1 : 0, profileMemory ? 1 : 0))
+    try check(
+      ts_profiler_prepare(
+        activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
+        recordShapes ? 1 : 0, profileMemory ? 1 : 0))
   }
 
   static func enable(_ activities: Activity, recordShapes: Bool, profileMemory: Bool) throws {
-    try check(ts_profiler_enable(activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
-                                 recordShapes ? 1 : 0, profileMemory ? 1 : 0))
+    try check(
+      ts_profiler_enable(
+        activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
+        recordShapes ? 1 : 0, profileMemory ? 1 : 0))
   }
 
   /// Waits for every CUDA device when `activities` records them, so that their work is in the recording.
@@ -62,8 +68,10 @@ public enum Profiler {
   }
 
   /// Records `body` (synchronising CUDA devices before the recording ends) and returns its result with the recording.
-  public static func profile<T>(activities: Activity = .available, recordShapes: Bool = false,
-                                profileMemory: Bool = false, _ body: () throws -> T) throws -> (T, ProfileResult) {
+  public static func profile<T>(
+    activities: Activity = .available, recordShapes: Bool = false,
+    profileMemory: Bool = false, _ body: () throws -> T
+  ) throws -> (T, ProfileResult) {
     try start(activities: activities, recordShapes: recordShapes, profileMemory: profileMemory)
     let value: T
     do {
@@ -131,11 +139,12 @@ public final class ProfileResult {
     let base = ts_profile_events(raw)
     let all = (0..<count).map { i in
       let e = base![i]
-      return ProfileEvent(name: String(cString: e.name), kind: ProfileEvent.Kind(rawValue: e.kind) ?? .other,
-                          shapes: String(cString: e.shapes),
-                          device: (try? Device(typeCode: e.device_type, index: max(e.device_index, 0))) ?? .cpu,
-                          thread: e.thread, startNs: e.start_ns, durationNs: e.duration_ns, correlation: e.correlation,
-                          sequenceNr: e.sequence_nr, bytes: e.bytes)
+      return ProfileEvent(
+        name: String(cString: e.name), kind: ProfileEvent.Kind(rawValue: e.kind) ?? .other,
+        shapes: String(cString: e.shapes),
+        device: (try? Device(typeCode: e.device_type, index: max(e.device_index, 0))) ?? .cpu,
+        thread: e.thread, startNs: e.start_ns, durationNs: e.duration_ns, correlation: e.correlation,
+        sequenceNr: e.sequence_nr, bytes: e.bytes)
     }
     events = Self.removingRedispatches(all)
   }
@@ -172,10 +181,11 @@ public final class ProfileResult {
       let parent = parents(current)
       var children = [Int](repeating: 0, count: current.count)
       for p in parent { if let p { children[p] += 1 } }
-      let drop = Set(current.indices.filter { i in
-        guard let p = parent[i] else { return false }
-        return current[p].name == current[i].name && children[p] == 1
-      })
+      let drop = Set(
+        current.indices.filter { i in
+          guard let p = parent[i] else { return false }
+          return current[p].name == current[i].name && children[p] == 1
+        })
       if drop.isEmpty { return current }
       current = current.indices.filter { !drop.contains($0) }.map { current[$0] }
     }
@@ -194,13 +204,17 @@ public final class ProfileResult {
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
         try FileManager.default.copyItem(atPath: first, toPath: path)
       } catch {
-        throw TorchError("cannot write the profiler trace '\(path)' (copying the first export '\(first)', which libtorch wrote; a recording is serialised once): \(error.localizedDescription)")
+        throw TorchError(
+          "cannot write the profiler trace '\(path)' (copying the first export '\(first)', which libtorch wrote; a recording is serialised once): \(error.localizedDescription)"
+        )
       }
       return
     }
     // libtorch reports no error for a path it cannot open (and serialises a recording only once): try it first.
     guard FileManager.default.createFile(atPath: path, contents: nil) else {
-      throw TorchError("cannot write the profiler trace '\(path)': cannot create the file (does its folder exist, and is it writable?)")
+      throw TorchError(
+        "cannot write the profiler trace '\(path)': cannot create the file (does its folder exist, and is it writable?)"
+      )
     }
     do {
       try check(ts_profile_save(raw, path))
@@ -251,8 +265,10 @@ public final class ProfileResult {
       } else {
         j = stats.count
         index[key] = j
-        stats.append(ProfileStat(name: name, kind: e.kind, shapes: groupByShape ? e.shapes : "", count: 0,
-                                 totalUs: 0, selfUs: 0))
+        stats.append(
+          ProfileStat(
+            name: name, kind: e.kind, shapes: groupByShape ? e.shapes : "", count: 0,
+            totalUs: 0, selfUs: 0))
       }
       stats[j].count += 1
       stats[j].totalUs += Double(e.durationNs) / 1e3

@@ -28,10 +28,14 @@ public struct ProfilerSchedule: Sendable, Equatable {
   public let skipFirst: Int
   public let skipFirstWait: Bool
 
-  public init(wait: Int, warmup: Int, active: Int, repeat repeatCount: Int = 0, skipFirst: Int = 0,
-              skipFirstWait: Bool = false) throws {
+  public init(
+    wait: Int, warmup: Int, active: Int, repeat repeatCount: Int = 0, skipFirst: Int = 0,
+    skipFirstWait: Bool = false
+  ) throws {
     guard wait >= 0, warmup >= 0, active > 0, repeatCount >= 0, skipFirst >= 0 else {
-      throw TorchError("invalid profiler schedule: wait \(wait), warmup \(warmup), active \(active), repeat \(repeatCount), skip_first \(skipFirst) (active must be positive, the rest non-negative)")
+      throw TorchError(
+        "invalid profiler schedule: wait \(wait), warmup \(warmup), active \(active), repeat \(repeatCount), skip_first \(skipFirst) (active must be positive, the rest non-negative)"
+      )
     }
     (self.wait, self.warmup, self.active, self.repeatCount, self.skipFirst, self.skipFirstWait) =
       (wait, warmup, active, repeatCount, skipFirst, skipFirstWait)
@@ -79,8 +83,10 @@ public final class ProfilerSession {
   private var prepared = false
   private var recording = false
 
-  public init(activities: Profiler.Activity = .available, schedule: ProfilerSchedule, recordShapes: Bool = false,
-              profileMemory: Bool = false, onTraceReady: @escaping (ProfileResult) throws -> Void) {
+  public init(
+    activities: Profiler.Activity = .available, schedule: ProfilerSchedule, recordShapes: Bool = false,
+    profileMemory: Bool = false, onTraceReady: @escaping (ProfileResult) throws -> Void
+  ) {
     self.activities = activities
     self.schedule = schedule
     self.recordShapes = recordShapes

@@ -47,8 +47,10 @@ extension SafeTensorsFile {
     let dims = info.shape.map { Int64($0) }
     var out: ts_tensor? = nil
     try withUnsafeBytes(of: name) { raw in
-      try check(ts_tensor_from_data(&out, raw.baseAddress, Int64(raw.count), dims, Int64(dims.count), dtype.rawValue,
-                                    device.typeCode, device.indexCode))
+      try check(
+        ts_tensor_from_data(
+          &out, raw.baseAddress, Int64(raw.count), dims, Int64(dims.count), dtype.rawValue,
+          device.typeCode, device.indexCode))
     }
     return Tensor(taking: out!)
   }
@@ -68,16 +70,19 @@ extension Torch {
   }
 
   /// Writes tensors as a `.safetensors` file (atomically), readable by Python's `safetensors`.
-  public static func saveSafetensors(_ tensors: [String: Tensor], to path: String, metadata: [String: String]? = nil) throws {
+  public static func saveSafetensors(_ tensors: [String: Tensor], to path: String, metadata: [String: String]? = nil)
+    throws
+  {
     var entries: [SafeTensorsWriter.Entry] = []
     for (name, t) in tensors {
       let c = try t.detach().contiguous()
       let cpu = try c.cpu()
       let count = cpu.numel * cpu.dtype.byteSize
-      entries.append(SafeTensorsWriter.Entry(name: name, dtype: cpu.dtype.safetensorsDType, shape: cpu.shape) { buf in
-        guard buf.count == count else { throw TorchError("\(path): tensor '\(name)': size changed while writing") }
-        try check(ts_tensor_copy_to(cpu.handle, buf.baseAddress, Int64(count)))
-      })
+      entries.append(
+        SafeTensorsWriter.Entry(name: name, dtype: cpu.dtype.safetensorsDType, shape: cpu.shape) { buf in
+          guard buf.count == count else { throw TorchError("\(path): tensor '\(name)': size changed while writing") }
+          try check(ts_tensor_copy_to(cpu.handle, buf.baseAddress, Int64(count)))
+        })
     }
     try SafeTensors.write(entries, metadata: metadata, to: URL(fileURLWithPath: path))
   }

@@ -32,7 +32,9 @@ public final class Tensor {
   /// What autocast's cast of this tensor would give, when a kernel already made it and the tensor has not
   /// changed since; else the tensor itself (autocast then casts as usual).
   func autocastInput() -> Tensor {
-    guard let copy = autocastCopy, copy.version == version, autocastDType(device) == copy.tensor.dtype else { return self }
+    guard let copy = autocastCopy, copy.version == version, autocastDType(device) == copy.tensor.dtype else {
+      return self
+    }
     return copy.tensor
   }
 
@@ -81,7 +83,8 @@ public final class Tensor {
     let s = shape
     let i = d < 0 ? d + s.count : d
     guard i >= 0, i < s.count else {
-      throw TorchError("Dimension out of range (expected to be in range of [\(-s.count), \(s.count - 1)], but got \(d))")
+      throw TorchError(
+        "Dimension out of range (expected to be in range of [\(-s.count), \(s.count - 1)], but got \(d))")
     }
     return s[i]
   }

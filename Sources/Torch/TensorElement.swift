@@ -15,10 +15,10 @@ extension Double: TensorElement {
   public init(scalar: Scalar) { self = scalar.doubleValue }
 }
 #if !(os(macOS) && arch(x86_64))
-extension Float16: TensorElement {
-  public static var dtype: DType { .float16 }
-  public init(scalar: Scalar) { self = Float16(scalar.doubleValue) }
-}
+  extension Float16: TensorElement {
+    public static var dtype: DType { .float16 }
+    public init(scalar: Scalar) { self = Float16(scalar.doubleValue) }
+  }
 #endif
 extension Int: TensorElement {
   public static var dtype: DType { .int64 }

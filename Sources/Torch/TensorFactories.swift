@@ -15,7 +15,8 @@ extension Tensor {
   }
 
   /// A tensor filled with `value` (dtype inferred from the value like PyTorch when nil).
-  public static func full(_ shape: [Int], _ value: Scalar, dtype: DType? = nil, device: Device = .cpu) throws -> Tensor {
+  public static func full(_ shape: [Int], _ value: Scalar, dtype: DType? = nil, device: Device = .cpu) throws -> Tensor
+  {
     try ATen.full(shape, fill_value: value, dtype: dtype ?? value.defaultDType, device: device)
   }
 
@@ -25,14 +26,19 @@ extension Tensor {
   }
 
   /// `torch.arange(start, end, step)`: int64 when all are integers, otherwise float32.
-  public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1, dtype: DType? = nil, device: Device = .cpu)
+  public static func arange(
+    _ start: Scalar, _ end: Scalar, step: Scalar = 1, dtype: DType? = nil, device: Device = .cpu
+  )
     throws -> Tensor
   {
     let allInts = [start, end, step].allSatisfy { if case .int = $0 { return true } else { return false } }
-    return try ATen.arange_start_step(start, end: end, step: step, dtype: dtype ?? (allInts ? .int64 : .float32), device: device)
+    return try ATen.arange_start_step(
+      start, end: end, step: step, dtype: dtype ?? (allInts ? .int64 : .float32), device: device)
   }
 
-  public static func linspace(_ start: Double, _ end: Double, steps: Int, dtype: DType = .float32, device: Device = .cpu)
+  public static func linspace(
+    _ start: Double, _ end: Double, steps: Int, dtype: DType = .float32, device: Device = .cpu
+  )
     throws -> Tensor
   {
     try ATen.linspace(.double(start), end: .double(end), steps: steps, dtype: dtype, device: device)

@@ -20,7 +20,9 @@ extension Range: TensorIndexConvertible where Bound == Int {
   public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound, step: 1) }
 }
 extension ClosedRange: TensorIndexConvertible where Bound == Int {
-  public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound == -1 ? nil : upperBound + 1, step: 1) }
+  public var tensorIndex: TensorIndex {
+    .slice(start: lowerBound, end: upperBound == -1 ? nil : upperBound + 1, step: 1)
+  }
 }
 extension PartialRangeFrom: TensorIndexConvertible where Bound == Int {
   public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: nil, step: 1) }

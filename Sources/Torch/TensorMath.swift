@@ -35,7 +35,9 @@ extension Tensor {
   }
   public func trunc() throws -> Tensor { try ATen.trunc(self) }
   public func frac() throws -> Tensor { try ATen.frac(self) }
-  public func clamp(min: Scalar? = nil, max: Scalar? = nil) throws -> Tensor { try ATen.clamp(self, min: min, max: max) }
+  public func clamp(min: Scalar? = nil, max: Scalar? = nil) throws -> Tensor {
+    try ATen.clamp(self, min: min, max: max)
+  }
   public func clamp(min: Tensor?, max: Tensor?) throws -> Tensor { try ATen.clamp_Tensor(self, min: min, max: max) }
   public func nanToNum(nan: Double? = nil, posinf: Double? = nil, neginf: Double? = nil) throws -> Tensor {
     try ATen.nan_to_num(self, nan: nan, posinf: posinf, neginf: neginf)
@@ -64,7 +66,8 @@ extension Tensor {
   /// True when both have the same shape and elements (`torch.equal`).
   public func equal(_ other: Tensor) throws -> Bool { try ATen.equal(self, other: other) }
   /// `torch.allclose`.
-  public func allclose(_ other: Tensor, rtol: Double = 1e-5, atol: Double = 1e-8, equalNaN: Bool = false) throws -> Bool {
+  public func allclose(_ other: Tensor, rtol: Double = 1e-5, atol: Double = 1e-8, equalNaN: Bool = false) throws -> Bool
+  {
     try ATen.allclose(self, other: other, rtol: rtol, atol: atol, equal_nan: equalNaN)
   }
 
@@ -87,7 +90,9 @@ extension Tensor {
   }
   public func maskedSelect(_ mask: Tensor) throws -> Tensor { try ATen.masked_select(self, mask: mask) }
   public func gather(dim: Int, index: Tensor) throws -> Tensor { try ATen.gather(self, dim: dim, index: index) }
-  public func indexSelect(dim: Int, index: Tensor) throws -> Tensor { try ATen.index_select(self, dim: dim, index: index) }
+  public func indexSelect(dim: Int, index: Tensor) throws -> Tensor {
+    try ATen.index_select(self, dim: dim, index: index)
+  }
   public func scatter(dim: Int, index: Tensor, src: Tensor) throws -> Tensor {
     try ATen.scatter_src(self, dim: dim, index: index, src: src)
   }
@@ -98,15 +103,21 @@ extension Tensor {
     let (v, i) = try ATen.sort(self, dim: dim, descending: descending)
     return (v, i)
   }
-  public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true) throws -> (values: Tensor, indices: Tensor) {
+  public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true) throws -> (
+    values: Tensor, indices: Tensor
+  ) {
     let (v, i) = try ATen.topk(self, k: k, dim: dim, largest: largest, sorted: sorted)
     return (v, i)
   }
-  public func argsort(dim: Int = -1, descending: Bool = false) throws -> Tensor { try sort(dim: dim, descending: descending).indices }
+  public func argsort(dim: Int = -1, descending: Bool = false) throws -> Tensor {
+    try sort(dim: dim, descending: descending).indices
+  }
   public func cumsum(dim: Int, dtype: DType? = nil) throws -> Tensor { try ATen.cumsum(self, dim: dim, dtype: dtype) }
   public func cumprod(dim: Int, dtype: DType? = nil) throws -> Tensor { try ATen.cumprod(self, dim: dim, dtype: dtype) }
   public func flip(_ dims: [Int]) throws -> Tensor { try ATen.flip(self, dims: dims) }
-  public func roll(_ shifts: [Int], dims: [Int] = []) throws -> Tensor { try ATen.roll(self, shifts: shifts, dims: dims) }
+  public func roll(_ shifts: [Int], dims: [Int] = []) throws -> Tensor {
+    try ATen.roll(self, shifts: shifts, dims: dims)
+  }
   public func oneHot(numClasses: Int = -1) throws -> Tensor { try ATen.one_hot(self, num_classes: numClasses) }
   public func clone() throws -> Tensor { try ATen.clone(self) }
   /// Samples `n` indices per row from the probabilities in `self`.

@@ -6,12 +6,16 @@ extension Tensor {
   public func sum(dims: [Int], keepdim: Bool = false, dtype: DType? = nil) throws -> Tensor {
     try ATen.sum_dim_IntList(self, dim: dims, keepdim: keepdim, dtype: dtype)
   }
-  public func sum(dim: Int, keepdim: Bool = false, dtype: DType? = nil) throws -> Tensor { try sum(dims: [dim], keepdim: keepdim, dtype: dtype) }
+  public func sum(dim: Int, keepdim: Bool = false, dtype: DType? = nil) throws -> Tensor {
+    try sum(dims: [dim], keepdim: keepdim, dtype: dtype)
+  }
   public func mean(dtype: DType? = nil) throws -> Tensor { try ATen.mean(self, dtype: dtype) }
   public func mean(dims: [Int], keepdim: Bool = false, dtype: DType? = nil) throws -> Tensor {
     try ATen.mean_dim(self, dim: dims, keepdim: keepdim, dtype: dtype)
   }
-  public func mean(dim: Int, keepdim: Bool = false, dtype: DType? = nil) throws -> Tensor { try mean(dims: [dim], keepdim: keepdim, dtype: dtype) }
+  public func mean(dim: Int, keepdim: Bool = false, dtype: DType? = nil) throws -> Tensor {
+    try mean(dims: [dim], keepdim: keepdim, dtype: dtype)
+  }
   public func prod(dtype: DType? = nil) throws -> Tensor { try ATen.prod(self, dtype: dtype) }
   public func prod(dim: Int, keepdim: Bool = false, dtype: DType? = nil) throws -> Tensor {
     try ATen.prod_dim_int(self, dim: dim, keepdim: keepdim, dtype: dtype)
@@ -33,15 +37,29 @@ extension Tensor {
     let (v, i) = try ATen.min_dim(self, dim: dim, keepdim: keepdim)
     return (v, i)
   }
-  public func amax(dims: [Int] = [], keepdim: Bool = false) throws -> Tensor { try ATen.amax(self, dim: dims, keepdim: keepdim) }
-  public func amin(dims: [Int] = [], keepdim: Bool = false) throws -> Tensor { try ATen.amin(self, dim: dims, keepdim: keepdim) }
-  public func argmax(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor { try ATen.argmax(self, dim: dim, keepdim: keepdim) }
-  public func argmin(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor { try ATen.argmin(self, dim: dim, keepdim: keepdim) }
-  public func logsumexp(dims: [Int], keepdim: Bool = false) throws -> Tensor { try ATen.logsumexp(self, dim: dims, keepdim: keepdim) }
+  public func amax(dims: [Int] = [], keepdim: Bool = false) throws -> Tensor {
+    try ATen.amax(self, dim: dims, keepdim: keepdim)
+  }
+  public func amin(dims: [Int] = [], keepdim: Bool = false) throws -> Tensor {
+    try ATen.amin(self, dim: dims, keepdim: keepdim)
+  }
+  public func argmax(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+    try ATen.argmax(self, dim: dim, keepdim: keepdim)
+  }
+  public func argmin(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
+    try ATen.argmin(self, dim: dim, keepdim: keepdim)
+  }
+  public func logsumexp(dims: [Int], keepdim: Bool = false) throws -> Tensor {
+    try ATen.logsumexp(self, dim: dims, keepdim: keepdim)
+  }
   public func all() throws -> Tensor { try ATen.all(self) }
   public func any() throws -> Tensor { try ATen.any(self) }
-  public func all(dim: Int, keepdim: Bool = false) throws -> Tensor { try ATen.all_dim(self, dim: dim, keepdim: keepdim) }
-  public func any(dim: Int, keepdim: Bool = false) throws -> Tensor { try ATen.any_dim(self, dim: dim, keepdim: keepdim) }
+  public func all(dim: Int, keepdim: Bool = false) throws -> Tensor {
+    try ATen.all_dim(self, dim: dim, keepdim: keepdim)
+  }
+  public func any(dim: Int, keepdim: Bool = false) throws -> Tensor {
+    try ATen.any_dim(self, dim: dim, keepdim: keepdim)
+  }
   /// The p-norm over all elements or `dims`.
   public func norm(_ p: Double = 2, dims: [Int]? = nil, keepdim: Bool = false) throws -> Tensor {
     try ATen.linalg_vector_norm(self, ord: .double(p), dim: dims, keepdim: keepdim)

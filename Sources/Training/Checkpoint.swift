@@ -38,10 +38,13 @@ public struct Checkpointer {
     self.keep = max(1, keep)
   }
 
-  public func save(step: Int, model: Module, optimizer: Optimizer, scheduler: LambdaLR, state: TrainerState) throws -> String {
+  public func save(step: Int, model: Module, optimizer: Optimizer, scheduler: LambdaLR, state: TrainerState) throws
+    -> String
+  {
     let tmp = try stage(step: step)
-    try Self.write(to: tmp, model: try model.stateDict(), optimizer: try optimizer.stateDict(), rngFile: "rng.safetensors",
-                   scheduler: scheduler, state: state)
+    try Self.write(
+      to: tmp, model: try model.stateDict(), optimizer: try optimizer.stateDict(), rngFile: "rng.safetensors",
+      scheduler: scheduler, state: state)
     return try commit(step: step, staged: tmp)
   }
 
@@ -57,9 +60,11 @@ public struct Checkpointer {
 
   /// Writes model, optimizer (into `optimizerFile`), scheduler, this process's RNG (into `rngFile`) and state
   /// files into a staged folder; a nil argument leaves that file to another writer (another rank).
-  public static func write(to dir: String, model: [String: Tensor]?, optimizer: [String: Tensor]?,
-                           optimizerFile: String = "optimizer.safetensors", rngFile: String?, scheduler: LambdaLR?,
-                           state: TrainerState?) throws {
+  public static func write(
+    to dir: String, model: [String: Tensor]?, optimizer: [String: Tensor]?,
+    optimizerFile: String = "optimizer.safetensors", rngFile: String?, scheduler: LambdaLR?,
+    state: TrainerState?
+  ) throws {
     if let model { try Torch.saveSafetensors(model, to: dir + "/model.safetensors") }
     if let optimizer { try Torch.saveSafetensors(optimizer, to: dir + "/" + optimizerFile) }
     if let scheduler { try Torch.saveSafetensors(try scheduler.stateDict(), to: dir + "/scheduler.safetensors") }
@@ -78,7 +83,9 @@ public struct Checkpointer {
     // durable before it moves.
     try AtomicFile.syncDirectory(tmp)
     if FileManager.default.fileExists(atPath: final) { discard(final) }
-    guard rename(tmp, final) == 0 else { throw TrainingError("cannot move checkpoint into \(final): \(String(cString: strerror(errno)))") }
+    guard rename(tmp, final) == 0 else {
+      throw TrainingError("cannot move checkpoint into \(final): \(String(cString: strerror(errno)))")
+    }
     try AtomicFile.syncDirectory(directory)
     try prune()
     return final
@@ -114,7 +121,9 @@ public struct Checkpointer {
   }
 
   /// Restores model, optimizer, scheduler and RNG from `path`; returns the trainer state.
-  public static func load(_ path: String, model: Module, optimizer: Optimizer, scheduler: LambdaLR) throws -> TrainerState {
+  public static func load(_ path: String, model: Module, optimizer: Optimizer, scheduler: LambdaLR) throws
+    -> TrainerState
+  {
     let state = try loadState(path)
     try loadModel(path, into: model)
     try loadRest(path, optimizer: optimizer, scheduler: scheduler)
@@ -138,13 +147,17 @@ public struct Checkpointer {
 
   /// Optimizer (from `optimizerFile`), scheduler and RNG (from `rngFile`: each rank has its own, as dropout
   /// draws as many numbers as its batches have elements) from a checkpoint.
-  public static func loadRest(_ path: String, optimizer: Optimizer, optimizerFile: String = "optimizer.safetensors",
-                              rngFile: String = "rng.safetensors", scheduler: LambdaLR) throws {
+  public static func loadRest(
+    _ path: String, optimizer: Optimizer, optimizerFile: String = "optimizer.safetensors",
+    rngFile: String = "rng.safetensors", scheduler: LambdaLR
+  ) throws {
     let file = path + "/" + optimizerFile
     guard FileManager.default.fileExists(atPath: file) else { throw TrainingError("\(path) has no \(optimizerFile)") }
     try optimizer.load(stateDict: try Torch.loadSafetensors(file))
     try scheduler.load(stateDict: try Torch.loadSafetensors(path + "/scheduler.safetensors"))
-    guard FileManager.default.fileExists(atPath: path + "/" + rngFile) else { throw TrainingError("\(path) has no \(rngFile)") }
+    guard FileManager.default.fileExists(atPath: path + "/" + rngFile) else {
+      throw TrainingError("\(path) has no \(rngFile)")
+    }
     guard let rng = try Torch.loadSafetensors(path + "/" + rngFile)["cpu"] else {
       throw TrainingError("\(path)/\(rngFile) has no 'cpu' generator state")
     }

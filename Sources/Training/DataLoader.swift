@@ -36,9 +36,11 @@ public final class DataLoader {
   /// This rank's shard and order of the examples per epoch (nil: all examples, shuffled by `shuffle`).
   public let sampler: DistributedSampler?
 
-  public init(examples: [EncodedExample], batchSize: Int, shuffle: Bool = true, groupByLength: Bool = true,
-              dropLast: Bool = false, seed: UInt64 = 42, padId: Int32 = 0, device: Device = .cpu, prefetch: Int = 4,
-              sampler: DistributedSampler? = nil) throws {
+  public init(
+    examples: [EncodedExample], batchSize: Int, shuffle: Bool = true, groupByLength: Bool = true,
+    dropLast: Bool = false, seed: UInt64 = 42, padId: Int32 = 0, device: Device = .cpu, prefetch: Int = 4,
+    sampler: DistributedSampler? = nil
+  ) throws {
     guard batchSize > 0 else { throw TrainingError("batch size must be positive, got \(batchSize)") }
     if let sampler, sampler.datasetSize != examples.count {
       throw TrainingError("the sampler covers \(sampler.datasetSize) examples, the loader has \(examples.count)")
@@ -116,9 +118,10 @@ public final class DataLoader {
       tokens += e.count
     }
     let shape = [idx.count, t]
-    var batch = Batch(inputIds: try Tensor(ids, shape: shape), attentionMask: try Tensor(mask, shape: shape),
-                      tokenTypeIds: try Tensor(types, shape: shape), labels: try Tensor(labels), size: idx.count,
-                      tokens: tokens)
+    var batch = Batch(
+      inputIds: try Tensor(ids, shape: shape), attentionMask: try Tensor(mask, shape: shape),
+      tokenTypeIds: try Tensor(types, shape: shape), labels: try Tensor(labels), size: idx.count,
+      tokens: tokens)
     if device.isCUDA {
       batch.inputIds = try batch.inputIds.pinMemory()
       batch.attentionMask = try batch.attentionMask.pinMemory()
@@ -202,7 +205,9 @@ private final class PrefetchQueue: @unchecked Sendable {
   func produce() {
     while true {
       lock.lock()
-      while !cancelled && nextToProduce - nextToConsume >= loader.prefetch && nextToProduce < batches.count { lock.wait() }
+      while !cancelled && nextToProduce - nextToConsume >= loader.prefetch && nextToProduce < batches.count {
+        lock.wait()
+      }
       if cancelled || nextToProduce >= batches.count {
         lock.unlock()
         return

@@ -26,8 +26,10 @@ public struct TokenizationCache {
   }
 
   /// The examples' encodings, from the cache when present; `hit` tells which.
-  public func encode(_ examples: [TextExample], tokenizer: Tokenizer, tokenizerDir: String, maxLength: Int,
-                     fingerprint: String) throws -> (encoded: [EncodedExample], hit: Bool, path: String) {
+  public func encode(
+    _ examples: [TextExample], tokenizer: Tokenizer, tokenizerDir: String, maxLength: Int,
+    fingerprint: String
+  ) throws -> (encoded: [EncodedExample], hit: Bool, path: String) {
     var h = FNV1a()
     h.add("torchswift-tokenized-v1|\(maxLength)|\(fingerprint)|")
     for name in ["tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"] {
@@ -73,7 +75,9 @@ public struct TokenizationCache {
       pos += 4
       return Int32(littleEndian: v)
     }
-    guard bytes.count >= 12, Array(bytes[0..<8]) == magic else { throw TrainingError("\(path): not a tokenization cache") }
+    guard bytes.count >= 12, Array(bytes[0..<8]) == magic else {
+      throw TrainingError("\(path): not a tokenization cache")
+    }
     pos = 8
     let n = Int(try get32())
     guard n >= 0 else { throw TrainingError("\(path): corrupt cache header") }

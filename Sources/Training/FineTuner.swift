@@ -124,8 +124,9 @@ public final class FineTuner {
   /// Loads and splits the data, reporting bad rows.
   public func loadData() throws -> (train: TextClassificationDataset, eval: TextClassificationDataset) {
     let c = config
-    let full = try TextClassificationDataset.load(path: c.dataPath, textColumn: c.textColumn, labelColumn: c.labelColumn,
-                                                  strict: c.strict)
+    let full = try TextClassificationDataset.load(
+      path: c.dataPath, textColumn: c.textColumn, labelColumn: c.labelColumn,
+      strict: c.strict)
     if full.report.skippedRecords > 0 || full.report.replacementCharacters > 0 {
       log("data: \(full.report.description)")
     }
@@ -133,8 +134,9 @@ public final class FineTuner {
     var eval: TextClassificationDataset
     if let evalPath = c.evalDataPath {
       train = full
-      eval = try TextClassificationDataset.load(path: evalPath, textColumn: c.textColumn, labelColumn: c.labelColumn,
-                                                labels: full.labels.labels, strict: c.strict)
+      eval = try TextClassificationDataset.load(
+        path: evalPath, textColumn: c.textColumn, labelColumn: c.labelColumn,
+        labels: full.labels.labels, strict: c.strict)
       if eval.report.skippedRecords > 0 { log("eval data: \(eval.report.description)") }
     } else if let n = c.evalSize {
       (train, eval) = try full.split(validationCount: n, seed: c.seed)
@@ -142,7 +144,9 @@ public final class FineTuner {
       (train, eval) = try full.split(validationFraction: c.evalFraction, seed: c.seed)
     }
     if let n = c.trainSize, n < train.count { train = train.subset(random: n, seed: c.seed &+ 1) }
-    guard train.count > 0 else { throw TrainingError("\(c.dataPath): no training examples left after filtering and splitting") }
+    guard train.count > 0 else {
+      throw TrainingError("\(c.dataPath): no training examples left after filtering and splitting")
+    }
     guard eval.count > 0 else { throw TrainingError("\(c.evalDataPath ?? c.dataPath): no evaluation examples") }
     return (train, eval)
   }
@@ -150,10 +154,15 @@ public final class FineTuner {
   public func run() throws -> FineTuneResult {
     let c = config
     guard c.epochs > 0, c.batchSize > 0, c.gradAccumulation > 0, c.maxLength >= 2, c.lr > 0 else {
-      throw TrainingError("invalid settings: epochs, batch size and gradient accumulation must be positive, max length ≥ 2, lr > 0")
+      throw TrainingError(
+        "invalid settings: epochs, batch size and gradient accumulation must be positive, max length ≥ 2, lr > 0")
     }
-    guard c.warmupRatio >= 0, c.warmupRatio <= 1 else { throw TrainingError("invalid settings: warmup ratio must lie in [0, 1], got \(c.warmupRatio)") }
-    guard c.maxGradNorm >= 0, !c.maxGradNorm.isNaN else { throw TrainingError("invalid settings: max grad norm must be ≥ 0 (0: no clipping), got \(c.maxGradNorm)") }
+    guard c.warmupRatio >= 0, c.warmupRatio <= 1 else {
+      throw TrainingError("invalid settings: warmup ratio must lie in [0, 1], got \(c.warmupRatio)")
+    }
+    guard c.maxGradNorm >= 0, !c.maxGradNorm.isNaN else {
+      throw TrainingError("invalid settings: max grad norm must be ≥ 0 (0: no clipping), got \(c.maxGradNorm)")
+    }
     Torch.manualSeed(c.seed)
     let (trainSet, evalSet) = try loadData()
     let labels = trainSet.labels
@@ -170,13 +179,17 @@ public final class FineTuner {
     let isMain = rank == 0
     // Rank 0 encodes and fills the cache; the others then load it.
     if !isMain { try pg?.barrier() }
-    let (trainEnc, trainHit, _) = try cache.encode(trainSet.examples, tokenizer: tokenizer, tokenizerDir: c.modelDir,
-                                                   maxLength: c.maxLength, fingerprint: fp + "|train")
-    let (evalEnc, evalHit, _) = try cache.encode(evalSet.examples, tokenizer: tokenizer, tokenizerDir: c.modelDir,
-                                                 maxLength: c.maxLength, fingerprint: fp + "|eval")
+    let (trainEnc, trainHit, _) = try cache.encode(
+      trainSet.examples, tokenizer: tokenizer, tokenizerDir: c.modelDir,
+      maxLength: c.maxLength, fingerprint: fp + "|train")
+    let (evalEnc, evalHit, _) = try cache.encode(
+      evalSet.examples, tokenizer: tokenizer, tokenizerDir: c.modelDir,
+      maxLength: c.maxLength, fingerprint: fp + "|eval")
     if isMain { try pg?.barrier() }
-    log(String(format: "tokenize: %@ in %.2f s (cache: %@)", (trainHit && evalHit) ? "loaded" : "encoded",
-               Date().timeIntervalSince(t0), c.cacheDir))
+    log(
+      String(
+        format: "tokenize: %@ in %.2f s (cache: %@)", (trainHit && evalHit) ? "loaded" : "encoded",
+        Date().timeIntervalSince(t0), c.cacheDir))
 
     // Model, optimizer (no weight decay for biases and LayerNorm weights), schedule, scaler.
     let id2label = Dictionary(uniqueKeysWithValues: labels.labels.enumerated().map { ($0.offset, $0.element) })
@@ -185,23 +198,29 @@ public final class FineTuner {
     try model.to(device: c.device)
     model.train()
     let padId = Int32(tokenizer.tokenToId("[PAD]") ?? 0)
-    let sampler = try pg.map { try DistributedSampler(datasetSize: trainEnc.count, processGroup: $0, shuffle: true, seed: c.seed) }
-    let loader = try DataLoader(examples: trainEnc, batchSize: c.batchSize, shuffle: true, groupByLength: c.groupByLength,
-                                dropLast: c.dropLast, seed: c.seed, padId: padId, device: c.device, sampler: sampler)
+    let sampler = try pg.map {
+      try DistributedSampler(datasetSize: trainEnc.count, processGroup: $0, shuffle: true, seed: c.seed)
+    }
+    let loader = try DataLoader(
+      examples: trainEnc, batchSize: c.batchSize, shuffle: true, groupByLength: c.groupByLength,
+      dropLast: c.dropLast, seed: c.seed, padId: padId, device: c.device, sampler: sampler)
     guard loader.count > 0 else {
-      throw TrainingError("no training batches: \(loader.samplesPerEpoch) examples per rank with batch size \(c.batchSize) and drop-last")
+      throw TrainingError(
+        "no training batches: \(loader.samplesPerEpoch) examples per rank with batch size \(c.batchSize) and drop-last")
     }
     let mode: DistributedMode? = pg == nil ? nil : c.distributed
-    var fingerprint = "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)|\(c.lrSchedule.rawValue)|\(c.warmupRatio)|\(c.groupByLength)"
+    var fingerprint =
+      "\(fp)|\(trainEnc.count)|\(evalEnc.count)|\(c.modelDir)|\(c.batchSize)|\(c.lr)|\(c.maxLength)|\(c.seed)|\(c.epochs)|\(c.gradAccumulation)|\(c.precision)|\(c.lrSchedule.rawValue)|\(c.warmupRatio)|\(c.groupByLength)"
     if let mode { fingerprint += "|\(mode.rawValue)×\(world)" }
     let optimizerFile = mode == .fsdp ? "optimizer-rank\(rank)-of-\(world).safetensors" : "optimizer.safetensors"
     let rngFile = mode == nil ? "rng.safetensors" : "rng-rank\(rank)-of-\(world).safetensors"
 
     // Resume: every rank from the same checkpoint. The model's weights go in before DDP / FSDP take it over.
     let checkpointer = Checkpointer(directory: c.checkpointDir, keep: c.keepCheckpoints)
-    var state = TrainerState(globalStep: 0, epoch: 0, nextBatch: 0, bestMetric: nil, bestStep: nil, elapsedSeconds: 0,
-                             fingerprint: fingerprint, scaler: [:], samplesSeen: 0, distributed: mode?.rawValue,
-                             worldSize: pg == nil ? nil : world)
+    var state = TrainerState(
+      globalStep: 0, epoch: 0, nextBatch: 0, bestMetric: nil, bestStep: nil, elapsedSeconds: 0,
+      fingerprint: fingerprint, scaler: [:], samplesSeen: 0, distributed: mode?.rawValue,
+      worldSize: pg == nil ? nil : world)
     var resumePath: String? = nil
     var saved: TrainerState? = nil
     if let resume = c.resume {
@@ -216,7 +235,9 @@ public final class FineTuner {
         let step = Double(saved?.globalStep ?? -1)
         let seen = try pg.allReduce([step, -step], op: .max)
         guard seen[0] == -seen[1] else {
-          throw TrainingError("rank \(rank): the ranks see different checkpoints in \(c.checkpointDir) (newest step \(Int(seen[0])) on one rank, \(Int(-seen[1])) on another); --checkpoint-dir must be one folder all ranks share")
+          throw TrainingError(
+            "rank \(rank): the ranks see different checkpoints in \(c.checkpointDir) (newest step \(Int(seen[0])) on one rank, \(Int(-seen[1])) on another); --checkpoint-dir must be one folder all ranks share"
+          )
         }
       }
       if let unreadable { throw unreadable }
@@ -242,13 +263,14 @@ public final class FineTuner {
     let (decay, noDecay) = parallel.optimizerParameters()
     let optimizer = try AdamW([
       ParamGroup(params: decay, options: AdamOptions(lr: c.lr, weightDecay: c.weightDecay)),
-      ParamGroup(params: noDecay, options: AdamOptions(lr: c.lr, weightDecay: 0)),
+      ParamGroup(params: noDecay, options: AdamOptions(lr: c.lr, weightDecay: 0))
     ])
     let stepsPerEpoch = (loader.count + c.gradAccumulation - 1) / c.gradAccumulation
     let totalSteps = min(stepsPerEpoch * c.epochs, c.maxSteps ?? Int.max)
-    let scheduler = try getScheduler(c.lrSchedule, optimizer: optimizer,
-                                     numWarmupSteps: try warmupSteps(ratio: c.warmupRatio, numTrainingSteps: totalSteps),
-                                     numTrainingSteps: totalSteps)
+    let scheduler = try getScheduler(
+      c.lrSchedule, optimizer: optimizer,
+      numWarmupSteps: try warmupSteps(ratio: c.warmupRatio, numTrainingSteps: totalSteps),
+      numTrainingSteps: totalSteps)
     let scaler = GradScaler(enabled: c.precision == .fp16)
     if mode == .fsdp, let pg {
       // ShardedGradScaler: every rank skips the step when any shard overflowed.
@@ -256,7 +278,8 @@ public final class FineTuner {
     }
     let params = decay + noDecay
     if let path = resumePath, let saved {
-      try Checkpointer.loadRest(path, optimizer: optimizer, optimizerFile: optimizerFile, rngFile: rngFile, scheduler: scheduler)
+      try Checkpointer.loadRest(
+        path, optimizer: optimizer, optimizerFile: optimizerFile, rngFile: rngFile, scheduler: scheduler)
       state = saved
       if !state.scaler.isEmpty { try scaler.load(stateDict: state.scaler, device: c.device) }
       log("resume: from \(path) at step \(state.globalStep) (epoch \(state.epoch + 1), batch \(state.nextBatch))")
@@ -264,7 +287,9 @@ public final class FineTuner {
       log("resume: no checkpoint in \(c.checkpointDir); starting from the beginning")
     }
     if let pg {
-      log("distributed: \(mode!.rawValue) on \(world) ranks (\(pg.backend.rawValue)), batch \(c.batchSize) per rank × \(world) ranks × \(c.gradAccumulation) accumulation = \(c.batchSize * world * c.gradAccumulation) per step; \(loader.samplesPerEpoch) training examples per rank")
+      log(
+        "distributed: \(mode!.rawValue) on \(world) ranks (\(pg.backend.rawValue)), batch \(c.batchSize) per rank × \(world) ranks × \(c.gradAccumulation) accumulation = \(c.batchSize * world * c.gradAccumulation) per step; \(loader.samplesPerEpoch) training examples per rank"
+      )
     }
 
     // Monitoring (rank 0 only).
@@ -275,8 +300,9 @@ public final class FineTuner {
       try FileManager.default.createDirectory(atPath: c.logdir, withIntermediateDirectories: true)
       tb = try TensorBoardWriter(logdir: c.logdir)
       metricsLog = try MetricsLog(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
-      progress = ProgressBar(epochs: c.epochs, stepsPerEpoch: stepsPerEpoch,
-                             options: ProgressBar.Options(interactive: c.progress, logEverySteps: c.logEvery))
+      progress = ProgressBar(
+        epochs: c.epochs, stepsPerEpoch: stepsPerEpoch,
+        options: ProgressBar.Options(interactive: c.progress, logEverySteps: c.logEvery))
     }
     let previousInt = signal(SIGINT) { _ in stopRequested = SIGINT }
     let previousTerm = signal(SIGTERM) { _ in stopRequested = SIGTERM }
@@ -299,7 +325,9 @@ public final class FineTuner {
     func record(_ values: [String: Double]) throws {
       guard let tb, let metricsLog else { return }
       for (k, v) in values.sorted(by: { $0.key < $1.key }) { tb.addScalar(k, v, step: state.globalStep) }
-      try metricsLog.append(step: state.globalStep, epoch: Double(state.epoch) + Double(state.nextBatch) / Double(max(loader.count, 1)), values)
+      try metricsLog.append(
+        step: state.globalStep, epoch: Double(state.epoch) + Double(state.nextBatch) / Double(max(loader.count, 1)),
+        values)
     }
 
     var overheadSeconds = 0.0
@@ -308,8 +336,10 @@ public final class FineTuner {
       defer { overheadSeconds += Date().timeIntervalSince(started) }
       // Each rank evaluates its shard of the evaluation set with the full weights; the counts are summed.
       let (m, loss) = try parallel.withFullModel { () -> (ClassificationMetrics, Double) in
-        let result = try Evaluator(model: model, device: c.device, precision: c.precision, batchSize: c.evalBatchSize, padId: padId)
-          .evaluate(evalEnc, labelNames: labels.labels, processGroup: pg)
+        let result = try Evaluator(
+          model: model, device: c.device, precision: c.precision, batchSize: c.evalBatchSize, padId: padId
+        )
+        .evaluate(evalEnc, labelNames: labels.labels, processGroup: pg)
         model.train()
         lastMetrics = result.0
         lastEvalLoss = result.1
@@ -326,7 +356,10 @@ public final class FineTuner {
         values["eval/recall/\(pc.label)"] = pc.recall
       }
       try record(values)
-      progress?.log(String(format: "eval at step %d: loss %.4f, accuracy %.4f, macro-F1 %.4f", state.globalStep, loss, m.accuracy, m.macroF1))
+      progress?.log(
+        String(
+          format: "eval at step %d: loss %.4f, accuracy %.4f, macro-F1 %.4f", state.globalStep, loss, m.accuracy,
+          m.macroF1))
       try parallel.barrier()  // the export is complete before any rank goes on (or stops)
     }
 
@@ -345,8 +378,9 @@ public final class FineTuner {
       let tmp = isMain ? staged : c.checkpointDir + "/.checkpoint-\(state.globalStep).partial-\(stageTag)"
       let shardOptimizer = parallel.shardsOptimizer
       let optimizerState = isMain || shardOptimizer ? try optimizer.stateDict() : nil
-      try Checkpointer.write(to: tmp, model: isMain ? weights : nil, optimizer: optimizerState, optimizerFile: optimizerFile,
-                             rngFile: rngFile, scheduler: isMain ? scheduler : nil, state: nil)
+      try Checkpointer.write(
+        to: tmp, model: isMain ? weights : nil, optimizer: optimizerState, optimizerFile: optimizerFile,
+        rngFile: rngFile, scheduler: isMain ? scheduler : nil, state: nil)
       try parallel.barrier()
       if isMain {
         try Checkpointer.write(to: tmp, model: nil, optimizer: nil, rngFile: nil, scheduler: nil, state: state)
@@ -418,8 +452,10 @@ public final class FineTuner {
             state.epoch += 1
             state.nextBatch = 0
           }
-          var values: [String: Double] = ["train/loss": meanLoss, "train/learning_rate": optimizer.learningRates[0],
-                                          "train/grad_norm": gradNorm, "train/samples_per_second": throughput]
+          var values: [String: Double] = [
+            "train/loss": meanLoss, "train/learning_rate": optimizer.learningRates[0],
+            "train/grad_norm": gradNorm, "train/samples_per_second": throughput
+          ]
           if c.precision == .fp16 { values["train/loss_scale"] = scaler.scale }
           try record(values)
 
@@ -431,7 +467,8 @@ public final class FineTuner {
           if saved { try checkpoint() }
           if stop {
             if !saved { try checkpoint() }
-            progress?.log("interrupted: stopped at step \(state.globalStep) after writing a checkpoint; continue with --resume")
+            progress?.log(
+              "interrupted: stopped at step \(state.globalStep) after writing a checkpoint; continue with --resume")
             interrupted = true
             break training
           }
@@ -451,22 +488,27 @@ public final class FineTuner {
     let plotPath = c.logdir + "/curves.svg"
     if isMain {
       let entries = try MetricsLog.read(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
-      let modelName = (c.modelDir as NSString).lastPathComponent == "model"
-        ? ((c.modelDir as NSString).deletingLastPathComponent as NSString).lastPathComponent : (c.modelDir as NSString).lastPathComponent
-      try CurvePlot.write(TrainingCurves(entries: entries), to: URL(fileURLWithPath: plotPath),
-                          title: "Fine-tuning \(modelName) on \((c.dataPath as NSString).lastPathComponent)")
+      let modelName =
+        (c.modelDir as NSString).lastPathComponent == "model"
+        ? ((c.modelDir as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        : (c.modelDir as NSString).lastPathComponent
+      try CurvePlot.write(
+        TrainingCurves(entries: entries), to: URL(fileURLWithPath: plotPath),
+        title: "Fine-tuning \(modelName) on \((c.dataPath as NSString).lastPathComponent)")
     }
     let seconds = Date().timeIntervalSince(runStart) - overheadSeconds
-    return FineTuneResult(metrics: lastMetrics, evalLoss: lastEvalLoss, globalStep: state.globalStep, interrupted: interrupted,
-                          outputDir: c.outputDir, logdir: c.logdir, plotPath: plotPath,
-                          samplesPerSecond: seconds > 0 ? Double(state.samplesSeen - samplesBefore) / seconds : 0,
-                          worldSize: world, stopSignal: interrupted ? (stopRequested != 0 ? stopRequested : SIGTERM) : 0)
+    return FineTuneResult(
+      metrics: lastMetrics, evalLoss: lastEvalLoss, globalStep: state.globalStep, interrupted: interrupted,
+      outputDir: c.outputDir, logdir: c.logdir, plotPath: plotPath,
+      samplesPerSecond: seconds > 0 ? Double(state.samplesSeen - samplesBefore) / seconds : 0,
+      worldSize: world, stopSignal: interrupted ? (stopRequested != 0 ? stopRequested : SIGTERM) : 0)
   }
 
   /// Mean cross-entropy of a batch, under autocast for bf16/fp16.
   func forwardLoss(_ model: BertForSequenceClassification, _ b: Batch) throws -> Tensor {
     func run() throws -> Tensor {
-      let out = try model(inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels)
+      let out = try model(
+        inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels)
       return out.loss!
     }
     switch config.precision {
@@ -501,8 +543,10 @@ public struct Evaluator {
   public let batchSize: Int
   public let padId: Int32
 
-  public init(model: BertForSequenceClassification, device: Device, precision: FineTuneConfig.Precision = .fp32,
-              batchSize: Int = 64, padId: Int32 = 0) {
+  public init(
+    model: BertForSequenceClassification, device: Device, precision: FineTuneConfig.Precision = .fp32,
+    batchSize: Int = 64, padId: Int32 = 0
+  ) {
     self.model = model
     self.device = device
     self.precision = precision
@@ -513,12 +557,17 @@ public struct Evaluator {
   /// Metrics and mean loss over `examples`. With a process group each rank evaluates every `worldSize`-th
   /// example from its rank on (no padding, no collective inside the loop) and the confusion matrix and loss
   /// are summed over the ranks: every rank returns the metrics of the whole set.
-  public func evaluate(_ examples: [EncodedExample], labelNames: [String],
-                       processGroup: ProcessGroup? = nil) throws -> (ClassificationMetrics, Double) {
+  public func evaluate(
+    _ examples: [EncodedExample], labelNames: [String],
+    processGroup: ProcessGroup? = nil
+  ) throws -> (ClassificationMetrics, Double) {
     model.eval()
-    let shard = processGroup.map { pg in Array(stride(from: pg.rank, to: examples.count, by: pg.worldSize).map { examples[$0] }) }
-    let loader = try DataLoader(examples: shard ?? examples, batchSize: batchSize, shuffle: false, groupByLength: false,
-                                padId: padId, device: device)
+    let shard = processGroup.map { pg in
+      Array(stride(from: pg.rank, to: examples.count, by: pg.worldSize).map { examples[$0] })
+    }
+    let loader = try DataLoader(
+      examples: shard ?? examples, batchSize: batchSize, shuffle: false, groupByLength: false,
+      padId: padId, device: device)
     var predictions: [Int] = []
     var truth: [Int] = []
     var lossSum = 0.0
@@ -527,7 +576,8 @@ public struct Evaluator {
       defer { it.cancel() }
       while let b = try it.next() {
         func run() throws -> SequenceClassifierOutput {
-          try model(inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels)
+          try model(
+            inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels)
         }
         let out: SequenceClassifierOutput
         switch precision {
@@ -559,8 +609,9 @@ public struct Evaluator {
       }
       lossSum = total[k * k]
     }
-    let metrics = try ClassificationMetrics(predictions: predictions, labels: truth, numClasses: labelNames.count,
-                                            labelNames: labelNames)
+    let metrics = try ClassificationMetrics(
+      predictions: predictions, labels: truth, numClasses: labelNames.count,
+      labelNames: labelNames)
     return (metrics, lossSum / Double(max(truth.count, 1)))
   }
 }

@@ -64,8 +64,10 @@ final class ParallelModel {
   /// ranks' shards under FSDP).
   func gradNorm(parameters: [Tensor], maxNorm: Double) throws -> Double {
     if let fsdp { return try fsdp.clipGradNorm(maxNorm: maxNorm > 0 ? maxNorm : .infinity) }
-    return try (maxNorm > 0 ? clipGradNorm(parameters, maxNorm: maxNorm)
-                            : getTotalNorm(parameters.compactMap(\.grad))).item(Double.self)
+    return try
+      (maxNorm > 0
+      ? clipGradNorm(parameters, maxNorm: maxNorm)
+      : getTotalNorm(parameters.compactMap(\.grad))).item(Double.self)
   }
 
   /// Runs `body` with the model holding all of its weights (gathered under FSDP: a collective).
@@ -87,8 +89,11 @@ final class ParallelModel {
     guard let processGroup else { return error }
     // Collectives fail as DistributedError; DDP's Reducer fails inside backward, as a libtorch error from Gloo/NCCL.
     let text = "\(error)"
-    let communication = error is DistributedError
-      || ["gloo", "nccl", "NCCL", "c10d", "Connection", "connection", "Timed out", "timed out"].contains { text.contains($0) }
+    let communication =
+      error is DistributedError
+      || ["gloo", "nccl", "NCCL", "c10d", "Connection", "connection", "Timed out", "timed out"].contains {
+        text.contains($0)
+      }
     guard communication else { return error }
     return processGroup.explain(error, during: operation)
   }

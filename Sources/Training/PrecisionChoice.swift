@@ -18,7 +18,9 @@ public enum PrecisionChoice {
 
   /// Resolves a `--precision` value for `device`; `auto` reads the GPU's properties or the CPU's flags
   /// (this machine's `CPUFeatures.current()` unless `cpu` is given).
-  public static func resolve(_ name: String, device: Device, cpu: CPUFeatures? = CPUFeatures.current()) throws -> FineTuneConfig.Precision {
+  public static func resolve(_ name: String, device: Device, cpu: CPUFeatures? = CPUFeatures.current()) throws
+    -> FineTuneConfig.Precision
+  {
     if let p = FineTuneConfig.Precision(rawValue: name) { return p }
     guard name == "auto" else {
       throw TrainingError("--precision must be one of \(names.joined(separator: ", ")), got '\(name)'")
@@ -40,15 +42,18 @@ public enum PrecisionChoice {
   }
 
   /// The alternative the warning offers by default.
-  public static let defaultAlternative = "Use --precision fp32, or --precision auto to pick bf16 only where the hardware has it."
+  public static let defaultAlternative =
+    "Use --precision fp32, or --precision auto to pick bf16 only where the hardware has it."
 
   /// The warning due before a run with `precision` on `device`, or nil: bf16 autocast on a CPU whose flags show no
   /// native bfloat16 (AVX512_BF16, AMX-BF16), or fp16 autocast on one without native float16 (AVX512_FP16,
   /// AMX-FP16). It says what was detected, the expected slowdown and the `alternative`; `subject` names what asked
   /// for the precision (default: the `--precision` flag). Nothing is said on GPUs, for fp32, or when the CPU could
   /// not be identified.
-  public static func cpuWarning(_ precision: FineTuneConfig.Precision, device: Device, cpu: CPUFeatures?,
-                                subject: String? = nil, alternative: String = defaultAlternative) -> String? {
+  public static func cpuWarning(
+    _ precision: FineTuneConfig.Precision, device: Device, cpu: CPUFeatures?,
+    subject: String? = nil, alternative: String = defaultAlternative
+  ) -> String? {
     guard device == .cpu, let cpu else { return nil }
     let what = [cpu.modelName, cpu.vectorExtension].compactMap { $0 }.joined(separator: ", ")
     let thisCPU = "this CPU" + (what.isEmpty ? "" : " (\(what))")

@@ -39,7 +39,9 @@ extension Bench {
       for _ in 0..<10_000 { _ = a + b }
       let op = medianNanos(repeats: repeats, iterations: iterations) { _ = a + b }
       let named = try medianNanos(repeats: repeats, iterations: iterations) { _ = try a.add(b) }
-      print(#"{"benchmark": "op_overhead", "impl": "swift", "ns_per_op": \#(op), "ns_per_named_op": \#(named), "threads": \#(threads)}"#)
+      print(
+        #"{"benchmark": "op_overhead", "impl": "swift", "ns_per_op": \#(op), "ns_per_named_op": \#(named), "threads": \#(threads)}"#
+      )
     }
   }
 }

@@ -38,8 +38,12 @@ extension Bench {
         _ = try tok.encodeBatch(texts)
         batch = min(batch, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
       }
-      print(#"{"benchmark": "tokenizer", "variant": "1 thread", "impl": "swift", "tokens_per_s": \#(Double(tokens) / single), "tokens": \#(tokens)}"#)
-      print(#"{"benchmark": "tokenizer", "variant": "all cores", "impl": "swift", "tokens_per_s": \#(Double(tokens) / batch), "tokens": \#(tokens)}"#)
+      print(
+        #"{"benchmark": "tokenizer", "variant": "1 thread", "impl": "swift", "tokens_per_s": \#(Double(tokens) / single), "tokens": \#(tokens)}"#
+      )
+      print(
+        #"{"benchmark": "tokenizer", "variant": "all cores", "impl": "swift", "tokens_per_s": \#(Double(tokens) / batch), "tokens": \#(tokens)}"#
+      )
     }
   }
 
@@ -60,7 +64,9 @@ extension Bench {
       let emb = try st.encode(texts, batchSize: batchSize)
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       precondition(emb.shape == [texts.count, st.model.config.hiddenSize])
-      print(#"{"benchmark": "embed", "impl": "swift", "sentences_per_s": \#(Double(texts.count) / seconds), "threads": \#(Torch.numThreads)}"#)
+      print(
+        #"{"benchmark": "embed", "impl": "swift", "sentences_per_s": \#(Double(texts.count) / seconds), "threads": \#(Torch.numThreads)}"#
+      )
     }
   }
 }

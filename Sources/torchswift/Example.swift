@@ -14,7 +14,8 @@ struct Example: ParsableCommand {
   /// and with `--train-steps N` a timed training loop (forward + MSE + backward + fused AdamW).
   struct Transformer: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Run TransformerEncoder(TransformerEncoderLayer(dModel: 512, nhead: 8), numLayers: 6) on [10, 32, 512].")
+      abstract: "Run TransformerEncoder(TransformerEncoderLayer(dModel: 512, nhead: 8), numLayers: 6) on [10, 32, 512]."
+    )
 
     @Option(help: "cpu, cuda or cuda:N.")
     var device = "cpu"
@@ -35,7 +36,9 @@ struct Example: ParsableCommand {
     var seed: UInt64 = 0
 
     func validate() throws {
-      guard trainSteps >= 0, warmupSteps >= 0 else { throw ValidationError("--train-steps and --warmup-steps must be non-negative") }
+      guard trainSteps >= 0, warmupSteps >= 0 else {
+        throw ValidationError("--train-steps and --warmup-steps must be non-negative")
+      }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -73,9 +76,13 @@ struct Example: ParsableCommand {
         if i >= warmupSteps { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6) }
       }
       let sorted = times.sorted()
-      let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-      print(String(format: "Train step (forward + MSE + backward + AdamW fused): median %.1f ms over %d steps (min %.1f, max %.1f, %d threads)",
-                   median, times.count, sorted.first!, sorted.last!, Torch.numThreads))
+      let median =
+        sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+      print(
+        String(
+          format:
+            "Train step (forward + MSE + backward + AdamW fused): median %.1f ms over %d steps (min %.1f, max %.1f, %d threads)",
+          median, times.count, sorted.first!, sorted.last!, Torch.numThreads))
     }
   }
 }

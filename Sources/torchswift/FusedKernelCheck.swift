@@ -27,20 +27,25 @@ enum FusedKernelCheck {
   /// LayerNorm(residual + dropout(x)): fused vs eager with the fused kernel's mask. Under autocast the kernel
   /// also writes the bfloat16 copy of its output; it must equal the cast of the output, and gradients
   /// through both (as when a matmul takes the copy and the residual path the output) must match eager's.
-  static func dropoutAddLayerNorm(_ dev: Device, rows: Int, d: Int, x xType: DType, residual rType: DType,
-                                  weight wType: DType, autocast: Bool, p: Double, tolerance: (y: Double, grad: Double)) throws -> String {
+  static func dropoutAddLayerNorm(
+    _ dev: Device, rows: Int, d: Int, x xType: DType, residual rType: DType,
+    weight wType: DType, autocast: Bool, p: Double, tolerance: (y: Double, grad: Double)
+  ) throws -> String {
     let x = try Tensor.randn([rows, d], device: dev).to(dtype: xType).requiresGrad_()
     let r = try Tensor.randn([rows, d], device: dev).to(dtype: rType).requiresGrad_()
     let w = try Tensor.randn([d], device: dev).mul(.double(0.5)).add(.double(1)).to(dtype: wType).requiresGrad_()
     let b = try Tensor.randn([d], device: dev).mul(.double(0.1)).to(dtype: wType).requiresGrad_()
-    let fused = try autocast
+    let fused =
+      try autocast
       ? withAutocast(.bfloat16, device: dev) {
-        try FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: w, bias: b, eps: 1e-5, p: p, training: true,
-                                             copy: .bfloat16)
+        try FusedKernels.dropoutAddLayerNorm(
+          x, residual: r, weight: w, bias: b, eps: 1e-5, p: p, training: true,
+          copy: .bfloat16)
       }
       : FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: w, bias: b, eps: 1e-5, p: p, training: true)
     let y = fused.output
-    let keep = p > 0
+    let keep =
+      p > 0
       ? try FusedKernels.unpackMask(fused.mask, rows: rows, columns: d)  // [rows, d]
       : try Tensor.ones([rows, d], dtype: .bool, device: dev)
     let g = try Tensor.randn([rows, d], device: dev), g2 = try Tensor.randn([rows, d], device: dev)
@@ -55,10 +60,13 @@ enum FusedKernelCheck {
     }
     try loss.backward()
 
-    let (x2, r2, w2, b2) = (try x.detach().requiresGrad_(), try r.detach().requiresGrad_(),
-                            try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
+    let (x2, r2, w2, b2) = (
+      try x.detach().requiresGrad_(), try r.detach().requiresGrad_(),
+      try w.detach().requiresGrad_(), try b.detach().requiresGrad_()
+    )
     let sum = try FusedKernels.eagerResidualSum(x2, residual: r2, p: p, keep: keep)
-    let yRef = autocast
+    let yRef =
+      autocast
       ? try F.layerNorm(sum.float(), normalizedShape: [d], weight: w2.float(), bias: b2.float(), eps: 1e-5)
       : try F.layerNorm(sum, normalizedShape: [d], weight: w2, bias: b2, eps: 1e-5)
     var lossRef = try yRef.float().mul(g).sum()
@@ -72,13 +80,17 @@ enum FusedKernelCheck {
       try expect(name, try relativeError(ga, ge), tolerance.grad)
     }
     let rate = try keepRate(keep)
-    guard abs(rate - (1 - p)) < 0.01 else { throw SelftestError(String(format: "kept %.4f of elements, expected %.2f", rate, 1 - p)) }
+    guard abs(rate - (1 - p)) < 0.01 else {
+      throw SelftestError(String(format: "kept %.4f of elements, expected %.2f", rate, 1 - p))
+    }
     return String(format: "keep %.3f", rate)
   }
 
   /// dropout(activation(x)): fused vs eager with the fused kernel's mask.
-  static func activationDropout(_ dev: Device, shape: [Int], dtype: DType, activation: FusedKernels.Activation, p: Double,
-                                tolerance: Double) throws -> String {
+  static func activationDropout(
+    _ dev: Device, shape: [Int], dtype: DType, activation: FusedKernels.Activation, p: Double,
+    tolerance: Double
+  ) throws -> String {
     let x = try Tensor.randn(shape, device: dev).to(dtype: dtype).requiresGrad_()
     let (y, words) = try FusedKernels.activationDropout(x, activation: activation, p: p)
     let n = shape.reduce(1, *)
@@ -101,7 +113,9 @@ enum FusedKernelCheck {
     } else {
       rate = try keepRate(bits)
     }
-    guard abs(rate - (1 - p)) < 0.01 else { throw SelftestError(String(format: "kept %.4f, expected %.2f", rate, 1 - p)) }
+    guard abs(rate - (1 - p)) < 0.01 else {
+      throw SelftestError(String(format: "kept %.4f, expected %.2f", rate, 1 - p))
+    }
     return String(format: "keep %.3f", rate)
   }
 
@@ -114,9 +128,13 @@ enum FusedKernelCheck {
     func step(fused: Bool) throws -> [Tensor] {
       FusedKernels.isEnabled = fused
       defer { FusedKernels.isEnabled = true }
-      let (xa, wa, ba) = (try x.detach().requiresGrad_(), try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
-      let y = autocast ? try withAutocast(.bfloat16, device: dev) { try F.linear(xa, weight: wa, bias: ba) }
-                       : try F.linear(xa, weight: wa, bias: ba)
+      let (xa, wa, ba) = (
+        try x.detach().requiresGrad_(), try w.detach().requiresGrad_(), try b.detach().requiresGrad_()
+      )
+      let y =
+        autocast
+        ? try withAutocast(.bfloat16, device: dev) { try F.linear(xa, weight: wa, bias: ba) }
+        : try F.linear(xa, weight: wa, bias: ba)
       guard (y.gradFnName ?? "").contains("Linear") == fused else {
         throw SelftestError("F.linear (fused kernels \(fused ? "on" : "off")) recorded \(y.gradFnName ?? "no node")")
       }
@@ -133,26 +151,52 @@ enum FusedKernelCheck {
 
   /// All checks; returns a one-line summary.
   static func run(_ dev: Device) throws -> String {
-    guard FusedKernels.status.available else { throw SelftestError("fused kernels unavailable: \(FusedKernels.status.detail)") }
+    guard FusedKernels.status.available else {
+      throw SelftestError("fused kernels unavailable: \(FusedKernels.status.detail)")
+    }
     var parts: [String] = [FusedKernels.status.detail]
     let f32 = (y: 1e-5, grad: 1e-4), half = (y: 1e-2, grad: 2e-2)
-    parts.append("LN f32 " + (try dropoutAddLayerNorm(dev, rows: 4096, d: 512, x: .float32, residual: .float32,
-                                                     weight: .float32, autocast: false, p: 0.1, tolerance: f32)))
-    parts.append("LN autocast bf16+f32 " + (try dropoutAddLayerNorm(dev, rows: 4096, d: 768, x: .bfloat16, residual: .float32,
-                                                                    weight: .float32, autocast: true, p: 0.1,
-                                                                    tolerance: (y: 1e-5, grad: 1e-2))))
-    parts.append("LN bf16 " + (try dropoutAddLayerNorm(dev, rows: 1000, d: 384, x: .bfloat16, residual: .bfloat16,
-                                                      weight: .bfloat16, autocast: false, p: 0.1, tolerance: half)))
-    parts.append("LN f16 d=1000 " + (try dropoutAddLayerNorm(dev, rows: 333, d: 1000, x: .float16, residual: .float16,
-                                                            weight: .float16, autocast: false, p: 0.3, tolerance: half)))
-    parts.append("LN f32 p=0 d=33 " + (try dropoutAddLayerNorm(dev, rows: 77, d: 33, x: .float32, residual: .float32,
-                                                              weight: .float32, autocast: false, p: 0, tolerance: f32)))
-    parts.append("relu f32 " + (try activationDropout(dev, shape: [4096, 2048], dtype: .float32, activation: .relu, p: 0.1,
-                                                      tolerance: 1e-6)))
-    parts.append("relu bf16 odd " + (try activationDropout(dev, shape: [37, 1001], dtype: .bfloat16, activation: .relu, p: 0.1,
-                                                           tolerance: 1e-2)))
-    parts.append("gelu f16 " + (try activationDropout(dev, shape: [2048, 3072], dtype: .float16, activation: .gelu, p: 0.1,
-                                                      tolerance: 1e-2)))
+    parts.append(
+      "LN f32 "
+        + (try dropoutAddLayerNorm(
+          dev, rows: 4096, d: 512, x: .float32, residual: .float32,
+          weight: .float32, autocast: false, p: 0.1, tolerance: f32)))
+    parts.append(
+      "LN autocast bf16+f32 "
+        + (try dropoutAddLayerNorm(
+          dev, rows: 4096, d: 768, x: .bfloat16, residual: .float32,
+          weight: .float32, autocast: true, p: 0.1,
+          tolerance: (y: 1e-5, grad: 1e-2))))
+    parts.append(
+      "LN bf16 "
+        + (try dropoutAddLayerNorm(
+          dev, rows: 1000, d: 384, x: .bfloat16, residual: .bfloat16,
+          weight: .bfloat16, autocast: false, p: 0.1, tolerance: half)))
+    parts.append(
+      "LN f16 d=1000 "
+        + (try dropoutAddLayerNorm(
+          dev, rows: 333, d: 1000, x: .float16, residual: .float16,
+          weight: .float16, autocast: false, p: 0.3, tolerance: half)))
+    parts.append(
+      "LN f32 p=0 d=33 "
+        + (try dropoutAddLayerNorm(
+          dev, rows: 77, d: 33, x: .float32, residual: .float32,
+          weight: .float32, autocast: false, p: 0, tolerance: f32)))
+    parts.append(
+      "relu f32 "
+        + (try activationDropout(
+          dev, shape: [4096, 2048], dtype: .float32, activation: .relu, p: 0.1,
+          tolerance: 1e-6)))
+    parts.append(
+      "relu bf16 odd "
+        + (try activationDropout(
+          dev, shape: [37, 1001], dtype: .bfloat16, activation: .relu, p: 0.1,
+          tolerance: 1e-2)))
+    parts.append(
+      "gelu f16 "
+        + (try activationDropout(
+          dev, shape: [2048, 3072], dtype: .float16, activation: .gelu, p: 0.1,
+          tolerance: 1e-2)))
     // TF32 off for float32 (both sides use the same cuBLAS call, but compare at float32 precision).
     let savedTF32 = Backends.allowTF32Matmul
     Backends.allowTF32Matmul = false
@@ -175,7 +219,9 @@ enum FusedKernelCheck {
     let step = try CUDAGraphStep(example: [x], warmup: 2) { batch in
       [try FusedKernels.activationDropout(batch[0], activation: .relu, p: 0.5).output]
     }
-    guard step.mode == .graph else { throw SelftestError("capturing the fused kernel fell back to eager: \(step.mode)") }
+    guard step.mode == .graph else {
+      throw SelftestError("capturing the fused kernel fell back to eager: \(step.mode)")
+    }
     let r1 = try step([x])[0].clone(), r2 = try step([x])[0].clone()
     let rate = try keepRate(r1.ne(.double(0)))
     guard try !r1.equal(r2), abs(rate - 0.5) < 0.02 else {

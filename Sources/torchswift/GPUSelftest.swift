@@ -9,7 +9,9 @@ import Torch
 struct GPUSelftest: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gpu-selftest",
-    abstract: "GPU checks: transfers, matmul vs CPU, autocast, GradScaler, memory stats, pinned memory, CUDA graphs, fused kernels, the example.")
+    abstract:
+      "GPU checks: transfers, matmul vs CPU, autocast, GradScaler, memory stats, pinned memory, CUDA graphs, fused kernels, the example."
+  )
 
   @Option(help: "CUDA device index.")
   var device = 0
@@ -70,7 +72,9 @@ struct GPUSelftest: ParsableCommand {
       for dt in [DType.float16, .bfloat16] {
         let (mm, sm) = try withAutocast(dt, device: dev) { (try a.matmul(b), try a.softmax(dim: -1)) }
         guard mm.dtype == dt else { throw SelftestError("matmul under \(dt) autocast gave \(mm.dtype)") }
-        guard sm.dtype == .float32 else { throw SelftestError("softmax under \(dt) autocast gave \(sm.dtype), expected float32") }
+        guard sm.dtype == .float32 else {
+          throw SelftestError("softmax under \(dt) autocast gave \(sm.dtype), expected float32")
+        }
         seen.append("\(dt): matmul \(mm.dtype), softmax \(sm.dtype)")
       }
       return seen.joined(separator: "; ")
@@ -86,7 +90,9 @@ struct GPUSelftest: ParsableCommand {
       try scaler.step(opt)  // fused AdamW: scale and overflow flag stay on the GPU
       try scaler.update()
       guard !scaler.lastStepSkipped, !(try w.equal(before)) else { throw SelftestError("a clean step was skipped") }
-      guard scaler.scale == 2048 else { throw SelftestError("scale after a clean step is \(scaler.scale), expected 2048") }
+      guard scaler.scale == 2048 else {
+        throw SelftestError("scale after a clean step is \(scaler.scale), expected 2048")
+      }
       // An overflowing gradient: the step is skipped and the scale backs off.
       try opt.zeroGrad()
       let frozen = try w.detach().clone()
@@ -94,8 +100,12 @@ struct GPUSelftest: ParsableCommand {
       try scaler.scale(bad).backward()
       try scaler.step(opt)
       try scaler.update()
-      guard scaler.lastStepSkipped, try w.equal(frozen) else { throw SelftestError("the optimizer stepped on inf gradients") }
-      guard scaler.scale == 1024 else { throw SelftestError("scale after an overflow is \(scaler.scale), expected 1024") }
+      guard scaler.lastStepSkipped, try w.equal(frozen) else {
+        throw SelftestError("the optimizer stepped on inf gradients")
+      }
+      guard scaler.scale == 1024 else {
+        throw SelftestError("scale after an overflow is \(scaler.scale), expected 1024")
+      }
       return "fp16 step taken (scale 1024 → 2048), inf step skipped (scale → 1024)"
     }
     check("memory stats") {
@@ -114,7 +124,8 @@ struct GPUSelftest: ParsableCommand {
       guard after.allocated <= before.allocated, during.peakAllocated >= during.allocated else {
         throw SelftestError("stats after freeing: \(after)")
       }
-      return "256 MiB tensor: allocated +\((during.allocated - before.allocated) >> 20) MiB, back to \(after.allocated >> 20) MiB after free; reserved \(after.reserved >> 20) MiB after emptyCache"
+      return
+        "256 MiB tensor: allocated +\((during.allocated - before.allocated) >> 20) MiB, back to \(after.allocated >> 20) MiB after free; reserved \(after.reserved >> 20) MiB after emptyCache"
     }
     check("pinned memory") {
       let host = try Tensor.randn([1024, 1024]).pinMemory()
@@ -174,16 +185,23 @@ struct GPUSelftest: ParsableCommand {
     let scale = try reference.abs().max().item(Double.self)
     try end.synchronize()
     let ms = try start.elapsedTime(to: end)
-    guard try end.query(), try side.query() else { throw SelftestError("the side stream has work left after synchronize") }
+    guard try end.query(), try side.query() else {
+      throw SelftestError("the side stream has work left after synchronize")
+    }
     guard ms > 0 else { throw SelftestError("elapsed time between the events is \(ms) ms") }
     guard diff <= 1e-5 * max(scale, 1e-30) else { throw SelftestError("side-stream result differs by \(diff)") }
-    return String(format: "8 matmuls [1024²] on a side stream: %.3f ms by events, main stream waited on the event, result = main stream's", ms)
+    return String(
+      format:
+        "8 matmuls [1024²] on a side stream: %.3f ms by events, main stream waited on the event, result = main stream's",
+      ms)
   }
 
   /// A small MLP trained 5 steps eagerly and 5 steps by replaying one captured step (fused AdamW with its
   /// step counts on the GPU): the parameters must agree.
   func graphMatchesEager(_ dev: Device) throws -> String {
-    guard CUDA.hasCUDAExtensions else { throw SelftestError("the C layer was built without CUDA headers (no CUDA graphs)") }
+    guard CUDA.hasCUDAExtensions else {
+      throw SelftestError("the C layer was built without CUDA headers (no CUDA graphs)")
+    }
     let saved = Backends.allowTF32Matmul
     Backends.allowTF32Matmul = false
     defer { Backends.allowTF32Matmul = saved }
@@ -194,7 +212,9 @@ struct GPUSelftest: ParsableCommand {
       return m
     }
     Torch.manualSeed(11)
-    let data = try (0..<5).map { _ in (try Tensor.randn([8, 16]).to(device: dev), try Tensor.randn([8, 1]).to(device: dev)) }
+    let data = try (0..<5).map { _ in
+      (try Tensor.randn([8, 16]).to(device: dev), try Tensor.randn([8, 1]).to(device: dev))
+    }
     // Eager reference: 3 warm-up steps on the first batch (as the capture does), then the 5 batches.
     let eager = try makeModel()
     let eagerOpt = try AdamW(eager.parameters(), lr: 1e-2, fused: true)
@@ -218,7 +238,8 @@ struct GPUSelftest: ParsableCommand {
     guard step.mode == .graph else { throw SelftestError("CUDAGraphStep fell back to eager: \(step.mode)") }
     for (x, y) in data { try step([x, y]) }
     guard step.replays == 5, step.eagerCalls == 0 else {
-      throw SelftestError("\(step.replays) replays and \(step.eagerCalls) eager calls for 5 batches of the captured shape")
+      throw SelftestError(
+        "\(step.replays) replays and \(step.eagerCalls) eager calls for 5 batches of the captured shape")
     }
     try CUDA.synchronize(device)
     var maxDiff = 0.0
@@ -231,7 +252,9 @@ struct GPUSelftest: ParsableCommand {
     guard step.eagerCalls == 1, try other[0].isfinite().all().item(Bool.self) else {
       throw SelftestError("a batch of another shape did not fall back to an eager step")
     }
-    return String(format: "MLP + fused AdamW, 3 warm-up + 5 replays vs eager: max |Δparam| = %.1e; another shape ran eagerly", maxDiff)
+    return String(
+      format: "MLP + fused AdamW, 3 warm-up + 5 replays vs eager: max |Δparam| = %.1e; another shape ran eagerly",
+      maxDiff)
   }
 }
 

@@ -4,11 +4,14 @@ import Torch
 import Training
 
 /// `--precision` as the commands document it.
-let precisionHelp = "fp32, bf16, fp16 (autocast) or auto: bf16 on GPUs that support it and on CPUs with AVX512_BF16 or AMX-BF16, else fp32."
+let precisionHelp =
+  "fp32, bf16, fp16 (autocast) or auto: bf16 on GPUs that support it and on CPUs with AVX512_BF16 or AMX-BF16, else fp32."
 
 /// A command's `--precision` value resolved for `device` (`auto` included); prints the warning for bf16 on a CPU
 /// without native bfloat16 to stderr, once per process however often it is asked.
-func precisionOption(_ text: String, device: Device, cpu: CPUFeatures? = CPUFeatures.current()) throws -> FineTuneConfig.Precision {
+func precisionOption(_ text: String, device: Device, cpu: CPUFeatures? = CPUFeatures.current()) throws
+  -> FineTuneConfig.Precision
+{
   let precision: FineTuneConfig.Precision
   do {
     precision = try PrecisionChoice.resolve(text, device: device, cpu: cpu)

@@ -25,7 +25,8 @@ struct Predict: ParsableCommand {
     let autocast = try precisionOption(precision, device: dev)
     let (clf, _) = try BertForSequenceClassification.fromPretrained(model, device: dev)
     let texts = try input.load()
-    let classifier = Classifier(model: clf, tokenizer: try Tokenizer(directory: model), maxLength: maxLength, device: dev)
+    let classifier = Classifier(
+      model: clf, tokenizer: try Tokenizer(directory: model), maxLength: maxLength, device: dev)
     let results = try autocast.run(on: dev) { try classifier.logits(texts, batchSize: batchSize) }
     let names = (0..<clf.config.numLabels).map { clf.config.id2label[$0] ?? "LABEL_\($0)" }
     var out = ""
@@ -39,7 +40,9 @@ struct Predict: ParsableCommand {
         let p = "{" + names.enumerated().map { "\(jsonString($1)): \(probs[$0])" }.joined(separator: ", ") + "}"
         out += "{\"label\": \(jsonString(names[best])), \"probabilities\": \(p), \"logits\": \(jsonNumbers(logits))}\n"
       } else {
-        out += names[best] + "\t" + names.enumerated().map { "\($1)=\(String(format: "%.4f", probs[$0]))" }.joined(separator: " ") + "\n"
+        out +=
+          names[best] + "\t"
+          + names.enumerated().map { "\($1)=\(String(format: "%.4f", probs[$0]))" }.joined(separator: " ") + "\n"
       }
     }
     FileHandle.standardOutput.write(Data(out.utf8))

@@ -34,7 +34,8 @@ func jsonNumbers<T: BinaryFloatingPoint & LosslessStringConvertible>(_ xs: [T]) 
 func jsonInts(_ xs: [Int]) -> String { "[" + xs.map(String.init).joined(separator: ", ") + "]" }
 
 func jsonString(_ s: String) -> String {
-  let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
+  let data =
+    (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
   let arr = String(decoding: data, as: UTF8.self)
   return String(arr.dropFirst().dropLast())
 }

@@ -24,7 +24,8 @@ struct Tokenize: ParsableCommand {
     let texts = try input.load()
     var out = ""
     for e in try tok.encodeBatch(texts) {
-      out += "{\"input_ids\": \(jsonInts(e.ids)), \"token_type_ids\": \(jsonInts(e.typeIds)), \"attention_mask\": \(jsonInts(e.attentionMask))}\n"
+      out +=
+        "{\"input_ids\": \(jsonInts(e.ids)), \"token_type_ids\": \(jsonInts(e.typeIds)), \"attention_mask\": \(jsonInts(e.attentionMask))}\n"
       if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
     }
     FileHandle.standardOutput.write(Data(out.utf8))

@@ -8,7 +8,10 @@ struct TorchSwiftCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "torchswift",
     abstract: "TorchSwift: Swift tensors, models and training on libtorch.",
-    subcommands: [Doctor.self, FineTune.self, Eval.self, Predict.self, Embed.self, Tokenize.self, Example.self, Bench.self, GPUSelftest.self])
+    subcommands: [
+      Doctor.self, FineTune.self, Eval.self, Predict.self, Embed.self, Tokenize.self, Example.self, Bench.self,
+      GPUSelftest.self
+    ])
 
   /// Shows the library's log messages as the CLI's own lines, and stops (exit 70) when the libtorch loaded is
   /// not the one TorchSwift was built for, except for `doctor`, which reports it.

@@ -18,7 +18,9 @@ final class ReferenceRunnerTests: XCTestCase {
     let out = try XCTUnwrap(box.result).get()
     XCTAssertEqual(String(decoding: out, as: UTF8.self), "done\n")
 
-    XCTAssertThrowsError(try ReferenceTools.runPython(["-c", "import sys; sys.stderr.write('boom ' * 30000); sys.exit(3)"])) {
+    XCTAssertThrowsError(
+      try ReferenceTools.runPython(["-c", "import sys; sys.stderr.write('boom ' * 30000); sys.exit(3)"])
+    ) {
       XCTAssertTrue("\($0)".contains("exit 3") && "\($0)".contains("boom boom"), String("\($0)".prefix(200)))
     }
   }

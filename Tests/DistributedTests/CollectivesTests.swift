@@ -7,7 +7,7 @@ final class CollectivesTests: XCTestCase {
   static let keys = [
     "all_reduce_sum", "all_reduce_avg", "all_reduce_max", "all_reduce_min", "all_reduce_product", "all_reduce_int_max",
     "all_reduce_coalesced", "broadcast_from_1", "all_gather", "all_gather_into_tensor",
-    "reduce_scatter_sum", "reduce_scatter_avg", "reduce_scatter_max", "reduce_scatter_min",
+    "reduce_scatter_sum", "reduce_scatter_avg", "reduce_scatter_max", "reduce_scatter_min"
   ]
 
   static func flatten(_ any: Any?) -> [Double]? {
@@ -22,12 +22,15 @@ final class CollectivesTests: XCTestCase {
   }
 
   /// Asserts that each rank's results equal PyTorch's bit for bit (float32 values printed as float64).
-  static func assertSame(_ swift: [[[String: Any]]], _ torch: [[[String: Any]]], _ what: String,
-                         file: StaticString = #filePath, line: UInt = #line) {
+  static func assertSame(
+    _ swift: [[[String: Any]]], _ torch: [[[String: Any]]], _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
     XCTAssertEqual(swift.count, 2, file: file, line: line)
     for rank in 0..<min(swift.count, torch.count) {
       guard let s = swift[rank].first(where: { $0["all_reduce_sum"] != nil }),
-            let t = torch[rank].first(where: { $0["all_reduce_sum"] != nil }) else {
+        let t = torch[rank].first(where: { $0["all_reduce_sum"] != nil })
+      else {
         XCTFail("\(what): rank \(rank) printed no results", file: file, line: line)
         continue
       }
@@ -35,7 +38,9 @@ final class CollectivesTests: XCTestCase {
       XCTAssertEqual(s["world_size"] as? Int, 2, file: file, line: line)
       for key in keys {
         guard let a = flatten(s[key]), let b = flatten(t[key]) else {
-          XCTFail("\(what): rank \(rank) lacks \(key) (swift: \(s[key] != nil), torch: \(t[key] != nil))", file: file, line: line)
+          XCTFail(
+            "\(what): rank \(rank) lacks \(key) (swift: \(s[key] != nil), torch: \(t[key] != nil))", file: file,
+            line: line)
           continue
         }
         XCTAssertEqual(a, b, "\(what): rank \(rank) \(key)", file: file, line: line)

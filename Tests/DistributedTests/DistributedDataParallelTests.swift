@@ -62,11 +62,14 @@ final class DistributedDataParallelTests: XCTestCase {
     // synchronised second one averaged them (equal on both ranks).
     for step in 0..<3 {
       for rank in 0..<2 {
-        let d = Compare.maxDiff(s[rank].gradSums[step], t[rank].gradSums[step], "step \(step) rank \(rank) gradient sums")
+        let d = Compare.maxDiff(
+          s[rank].gradSums[step], t[rank].gradSums[step], "step \(step) rank \(rank) gradient sums")
         XCTAssertLessThanOrEqual(d, Self.tolerance, "step \(step) rank \(rank): gradients differ from PyTorch's")
       }
-      XCTAssertNotEqual(s[0].gradSums[step][0], s[1].gradSums[step][0], "step \(step): gradients were synchronised under noSync")
-      XCTAssertEqual(s[0].gradSums[step][1], s[1].gradSums[step][1], "step \(step): gradients not synchronised after noSync")
+      XCTAssertNotEqual(
+        s[0].gradSums[step][0], s[1].gradSums[step][0], "step \(step): gradients were synchronised under noSync")
+      XCTAssertEqual(
+        s[0].gradSums[step][1], s[1].gradSums[step][1], "step \(step): gradients not synchronised after noSync")
     }
     // The accumulated gradient over both micro-batches of both ranks is the full batches' gradient.
     let weightDiff = one.params.keys.map { Compare.maxDiff(one.params[$0]!, s[0].params[$0] ?? [], $0) }.max()!

@@ -29,7 +29,7 @@ final class DistributedSamplerTests: XCTestCase {
     Case(n: 3, world: 7, shuffle: false, seed: 0, epoch: 0, drop_last: false),  // padding > n: repeated twice
     Case(n: 0, world: 2, shuffle: true, seed: 0, epoch: 0, drop_last: false),
     Case(n: 1000, world: 7, shuffle: true, seed: 123_456_789, epoch: 4, drop_last: false),
-    Case(n: 1000, world: 7, shuffle: true, seed: 2, epoch: 0, drop_last: true),
+    Case(n: 1000, world: 7, shuffle: true, seed: 2, epoch: 0, drop_last: true)
   ]
 
   func testIndicesPerRankEqualPyTorch() throws {
@@ -40,8 +40,9 @@ final class DistributedSamplerTests: XCTestCase {
     XCTAssertEqual(reference.count, Self.cases.count)
     for (c, torch) in zip(Self.cases, reference) {
       for rank in 0..<c.world {
-        let s = try DistributedSampler(datasetSize: c.n, numReplicas: c.world, rank: rank, shuffle: c.shuffle,
-                                       seed: c.seed, dropLast: c.drop_last)
+        let s = try DistributedSampler(
+          datasetSize: c.n, numReplicas: c.world, rank: rank, shuffle: c.shuffle,
+          seed: c.seed, dropLast: c.drop_last)
         let indices = try s.indices(epoch: c.epoch)
         XCTAssertEqual(indices, torch[rank], "\(c), rank \(rank)")
         XCTAssertEqual(s.numSamples, torch[rank].count, "\(c): numSamples (len(sampler))")

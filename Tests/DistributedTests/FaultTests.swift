@@ -23,16 +23,23 @@ final class FaultTests: XCTestCase {
     throw LaunchFailure("rank 1 never reached its fault:\n\(rank1.transcript)")
   }
 
-  private func assertRank0Failed(_ job: Job, since fault: Date, limit: TimeInterval, _ what: String,
-                                 file: StaticString = #filePath, line: UInt = #line) throws {
+  private func assertRank0Failed(
+    _ job: Job, since fault: Date, limit: TimeInterval, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+  ) throws {
     let rank0 = job.ranks[0]
     try job.wait(for: [rank0])
     let seconds = rank0.ended!.timeIntervalSince(fault)
     let message = rank0.stderr
-    print("\(what): rank 0 exited \(rank0.exitDescription) \(String(format: "%.1f", seconds)) s after the fault: \(message.split(separator: "\n").last ?? "")")
-    XCTAssertFalse(rank0.signaled, "\(what): rank 0 crashed (\(rank0.exitDescription)) instead of exiting:\n\(message)", file: file, line: line)
+    print(
+      "\(what): rank 0 exited \(rank0.exitDescription) \(String(format: "%.1f", seconds)) s after the fault: \(message.split(separator: "\n").last ?? "")"
+    )
+    XCTAssertFalse(
+      rank0.signaled, "\(what): rank 0 crashed (\(rank0.exitDescription)) instead of exiting:\n\(message)", file: file,
+      line: line)
     XCTAssertNotEqual(rank0.status, 0, "\(what): rank 0 exited 0", file: file, line: line)
-    XCTAssertTrue(message.contains("rank 1"), "\(what): the error does not name rank 1:\n\(message)", file: file, line: line)
+    XCTAssertTrue(
+      message.contains("rank 1"), "\(what): the error does not name rank 1:\n\(message)", file: file, line: line)
     XCTAssertLessThanOrEqual(seconds, limit, "\(what): rank 0 took \(seconds) s", file: file, line: line)
   }
 

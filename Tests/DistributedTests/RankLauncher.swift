@@ -46,8 +46,11 @@ final class RankLauncher {
   /// thread per process, loopback Gloo, the package's libtorch on the library path.
   static func baseEnvironment() -> [String: String] {
     var env = ProcessInfo.processInfo.environment
-    for key in env.keys where ["RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK", "MASTER_ADDR",
-                                "MASTER_PORT"].contains(key) || key.hasPrefix("TORCHELASTIC_") {
+    for key in env.keys
+    where [
+      "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK", "MASTER_ADDR",
+      "MASTER_PORT"
+    ].contains(key) || key.hasPrefix("TORCHELASTIC_") {
       env[key] = nil
     }
     env["OMP_NUM_THREADS"] = "1"
@@ -60,8 +63,10 @@ final class RankLauncher {
 
   /// Starts `world` ranks of `program` with `arguments` on a fresh port (RANK, WORLD_SIZE, LOCAL_RANK,
   /// LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT set; `env` added, `rankEnv` per rank on top).
-  func start(_ program: Program, _ arguments: [String], world: Int = 2, env: [String: String] = [:],
-             rankEnv: [Int: [String: String]] = [:]) throws -> Job {
+  func start(
+    _ program: Program, _ arguments: [String], world: Int = 2, env: [String: String] = [:],
+    rankEnv: [Int: [String: String]] = [:]
+  ) throws -> Job {
     let job = Job(launcher: self, name: "\(program)-\(arguments.first ?? "")") { [self] job, port in
       try (0..<world).map { rank in
         var e = env
@@ -86,9 +91,13 @@ final class RankLauncher {
   }
 
   /// Starts one process of an arbitrary executable (torchrun); `arguments` may use the port it is given.
-  func startCommand(_ executable: String?, program: Program = .worker, _ arguments: [String],
-                    env: [String: String] = [:], usesPort: ((Int) -> [String])? = nil) throws -> Job {
-    let job = Job(launcher: self, name: "\((executable as NSString?)?.lastPathComponent ?? "\(program)")-\(arguments.first ?? "")") {
+  func startCommand(
+    _ executable: String?, program: Program = .worker, _ arguments: [String],
+    env: [String: String] = [:], usesPort: ((Int) -> [String])? = nil
+  ) throws -> Job {
+    let job = Job(
+      launcher: self, name: "\((executable as NSString?)?.lastPathComponent ?? "\(program)")-\(arguments.first ?? "")"
+    ) {
       [self] job, port in
       let args = usesPort.map { $0(port) } ?? arguments
       if let executable {
@@ -100,12 +109,15 @@ final class RankLauncher {
     return job
   }
 
-  private func spawn(_ program: Program, _ arguments: [String], env: [String: String], label: String) throws -> RankProcess {
+  private func spawn(_ program: Program, _ arguments: [String], env: [String: String], label: String) throws
+    -> RankProcess
+  {
     switch program {
     case .worker: return try spawn(path: try Self.workerPath(), arguments, env: env, label: label)
     case .reference:
-      return try spawn(path: try ReferenceTools.python(), [Self.fixtures.appendingPathComponent("reference.py").path] + arguments,
-                       env: env, label: label)
+      return try spawn(
+        path: try ReferenceTools.python(), [Self.fixtures.appendingPathComponent("reference.py").path] + arguments,
+        env: env, label: label)
     }
   }
 
@@ -174,11 +186,15 @@ final class Job {
       let running = processes.filter { $0.process.isRunning }
       if running.isEmpty { return }
       if stopOnPortClash && attempts < 3
-        && processes.contains(where: { !$0.process.isRunning && $0.status != 0 && $0.portClash }) { return }
+        && processes.contains(where: { !$0.process.isRunning && $0.status != 0 && $0.portClash })
+      {
+        return
+      }
       if let late = running.first(where: { Date().timeIntervalSince($0.started) > launcher.deadline }) {
         ranks.forEach { $0.kill() }
-        throw LaunchFailure("\(late.label) still running after \(Int(launcher.deadline)) s: killed the job.\n"
-          + ranks.map { $0.transcript }.joined(separator: "\n"))
+        throw LaunchFailure(
+          "\(late.label) still running after \(Int(launcher.deadline)) s: killed the job.\n"
+            + ranks.map { $0.transcript }.joined(separator: "\n"))
       }
       Thread.sleep(forTimeInterval: 0.02)
     }
@@ -189,7 +205,8 @@ final class Job {
   func succeed() throws -> [[[String: Any]]] {
     try wait()
     for r in ranks where r.status != 0 || r.signaled {
-      throw LaunchFailure("\(r.label) failed (\(r.exitDescription)).\n" + ranks.map { $0.transcript }.joined(separator: "\n"))
+      throw LaunchFailure(
+        "\(r.label) failed (\(r.exitDescription)).\n" + ranks.map { $0.transcript }.joined(separator: "\n"))
     }
     return ranks.map(\.jsonLines)
   }
@@ -273,7 +290,9 @@ enum Compare {
   }
 
   /// The largest absolute difference; fails the test (naming `what`) when shapes differ.
-  static func maxDiff(_ a: [Double], _ b: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) -> Double {
+  static func maxDiff(_ a: [Double], _ b: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line)
+    -> Double
+  {
     XCTAssertEqual(a.count, b.count, "\(what): lengths differ", file: file, line: line)
     guard a.count == b.count else { return .infinity }
     return zip(a, b).map { abs($0 - $1) }.max() ?? 0

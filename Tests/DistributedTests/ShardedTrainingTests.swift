@@ -29,7 +29,8 @@ final class ShardedTrainingTests: XCTestCase {
     for rank in 0..<2 {
       let d = ddp[rank], f = fsdp[rank], z = zero[rank]
       for (name, r) in [("DDP", d), ("FSDP", f), ("ZeRO", z)] {
-        print("""
+        print(
+          """
           memory rank \(rank) \(name): parameters \(r.paramElements), gradients \(r.gradElements), \
           optimizer \(r.optimizerElements) = \(r.memoryElements) elements (\(r.memoryElements * 4) bytes)
           """)
@@ -48,8 +49,12 @@ final class ShardedTrainingTests: XCTestCase {
       XCTAssertEqual(z.gradElements, full)
       XCTAssertLessThan(z.optimizerElements, d.optimizerElements)
       XCTAssertLessThan(z.memoryElements, d.memoryElements)
-      let saved = { (r: TrainRun) in String(format: "%.0f %%", 100 * (1 - Double(r.memoryElements) / Double(d.memoryElements))) }
-      print("memory rank \(rank): FSDP saves \(saved(f)), ZeRO saves \(saved(z)) of DDP's per-rank parameter+gradient+optimizer memory")
+      let saved = { (r: TrainRun) in
+        String(format: "%.0f %%", 100 * (1 - Double(r.memoryElements) / Double(d.memoryElements)))
+      }
+      print(
+        "memory rank \(rank): FSDP saves \(saved(f)), ZeRO saves \(saved(z)) of DDP's per-rank parameter+gradient+optimizer memory"
+      )
     }
     // ZeRO's partitions cover every parameter exactly once.
     XCTAssertEqual(zero[0].optimizerElements + zero[1].optimizerElements, 2 * full)

@@ -7,16 +7,23 @@ import XCTest
 final class TorchrunTests: XCTestCase {
   func testCollectivesUnderTorchrun() throws {
     let torchrun = ReferenceTools.packageRoot.appendingPathComponent(".venv/bin/torchrun").path
-    guard FileManager.default.isExecutableFile(atPath: torchrun) else { throw XCTSkip("torchrun not found at \(torchrun)") }
+    guard FileManager.default.isExecutableFile(atPath: torchrun) else {
+      throw XCTSkip("torchrun not found at \(torchrun)")
+    }
     let launcher = try RankLauncher(self)
     let worker = try RankLauncher.workerPath()
     let job = try launcher.startCommand(torchrun, []) { port in
-      ["--no-python", "--nproc-per-node", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:\(port)",
-       worker, "collectives", "--timeout", "30"]
+      [
+        "--no-python", "--nproc-per-node", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:\(port)",
+        worker, "collectives", "--timeout", "30"
+      ]
     }
     let reference = try launcher.start(.reference, ["collectives"])
     let env = try launcher.startCommand(torchrun, []) { port in
-      ["--no-python", "--nproc-per-node", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:\(port)", worker, "env"]
+      [
+        "--no-python", "--nproc-per-node", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:\(port)",
+        worker, "env"
+      ]
     }
     // Both workers print into torchrun's stdout: one result line each, told apart by "rank".
     let lines = try job.succeed()[0]

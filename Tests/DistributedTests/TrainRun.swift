@@ -26,7 +26,9 @@ struct TrainRun {
         optimizerElements = line["optimizer_elements"] as? Int ?? 0
       }
     }
-    guard !losses.isEmpty, !params.isEmpty else { throw LaunchFailure("\(label): no steps or no final parameters in its output") }
+    guard !losses.isEmpty, !params.isEmpty else {
+      throw LaunchFailure("\(label): no steps or no final parameters in its output")
+    }
   }
 
   /// Per-rank parameter + gradient + optimizer-state elements.
@@ -43,8 +45,12 @@ struct TrainRun {
   {
     XCTAssertEqual(a.losses.count, b.losses.count, "\(what): step counts", file: file, line: line)
     XCTAssertEqual(a.params.keys.sorted(), b.params.keys.sorted(), "\(what): parameter names", file: file, line: line)
-    let l = zip(a.losses, b.losses).map { Compare.maxDiff($0, $1, "\(what) losses", file: file, line: line) }.max() ?? .infinity
-    let p = a.params.keys.map { k in Compare.maxDiff(a.params[k]!, b.params[k] ?? [], "\(what) \(k)", file: file, line: line) }
+    let l =
+      zip(a.losses, b.losses).map { Compare.maxDiff($0, $1, "\(what) losses", file: file, line: line) }.max()
+      ?? .infinity
+    let p =
+      a.params.keys.map { k in Compare.maxDiff(a.params[k]!, b.params[k] ?? [], "\(what) \(k)", file: file, line: line)
+      }
       .max() ?? .infinity
     return (l, p)
   }

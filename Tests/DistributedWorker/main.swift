@@ -85,15 +85,19 @@ func parameterDump(_ named: [(String, Tensor)]) throws -> [String: [Double]] {
 }
 
 func stateElements(_ optimizer: Optimizer) throws -> Int {
-  try optimizer.stateDict().filter { $0.key.hasPrefix("state.") && !$0.key.hasSuffix(".step") }.values.reduce(0) { $0 + $1.numel }
+  try optimizer.stateDict().filter { $0.key.hasPrefix("state.") && !$0.key.hasSuffix(".step") }.values.reduce(0) {
+    $0 + $1.numel
+  }
 }
 
 do {
   switch scenario {
   case "env":
     let env = try DistributedEnvironment.read()
-    emit(["rank": env.rank, "world_size": env.worldSize, "local_rank": env.localRank, "agent_store": env.useAgentStore,
-          "restart": env.restartCount])
+    emit([
+      "rank": env.rank, "world_size": env.worldSize, "local_rank": env.localRank, "agent_store": env.useAgentStore,
+      "restart": env.restartCount
+    ])
 
   case "collectives":
     let pg = try ProcessGroup.initFromEnvironment(timeout: timeout)
@@ -161,8 +165,10 @@ do {
       optimizer = try AdamW(net.parameters(), lr: 0.01)
     case "zero":
       ddp = try DistributedDataParallel(net, processGroup: pg!, findUnusedParameters: unused)
-      optimizer = try ZeroRedundancyOptimizer([ParamGroup(params: net.parameters(), options: AdamOptions(lr: 0.01, weightDecay: 0.01))],
-                                              processGroup: pg!) { try AdamW($0) }
+      optimizer = try ZeroRedundancyOptimizer(
+        [ParamGroup(params: net.parameters(), options: AdamOptions(lr: 0.01, weightDecay: 0.01))],
+        processGroup: pg!
+      ) { try AdamW($0) }
     case "fsdp":
       fsdp = try FullyShardedDataParallel(net, processGroup: pg!, units: [net.fc1, net.fc2])
       optimizer = try AdamW(fsdp!.shardedParameters, lr: 0.01)
@@ -210,8 +216,10 @@ do {
     // the last backward) and optimizer state (exp_avg, exp_avg_sq of the parameters this rank updates), in
     // elements of float32.
     let paramElements = net.parameters().reduce(0) { $0 + $1.numel } + (fsdp?.localParameterCount ?? 0)
-    emit(["rank": rank, "params": try parameterDump(finalParams), "param_elements": paramElements,
-          "optimizer_elements": try stateElements(optimizer), "grad_elements": gradElements])
+    emit([
+      "rank": rank, "params": try parameterDump(finalParams), "param_elements": paramElements,
+      "optimizer_elements": try stateElements(optimizer), "grad_elements": gradElements
+    ])
 
   case "fault":
     let victim = Int(option("--rank") ?? "1")!
@@ -254,9 +262,11 @@ do {
     Torch.manualSeed(0)
     let pg = mode == "ddp" ? try ProcessGroup.initFromEnvironment(timeout: timeout) : nil
     let world = pg?.worldSize ?? 1
-    let net = try Sequential([try Linear(inFeatures: 256, outFeatures: 1024), ReLU(),
-                              try Linear(inFeatures: 1024, outFeatures: 1024), ReLU(),
-                              try Linear(inFeatures: 1024, outFeatures: 16)])
+    let net = try Sequential([
+      try Linear(inFeatures: 256, outFeatures: 1024), ReLU(),
+      try Linear(inFeatures: 1024, outFeatures: 1024), ReLU(),
+      try Linear(inFeatures: 1024, outFeatures: 16)
+    ])
     let ddp = try pg.map { try DistributedDataParallel(net, processGroup: $0) }
     let optimizer = try AdamW(net.parameters(), lr: 1e-3)
     let x = try Tensor.randn([globalBatch / world, 256])
@@ -275,9 +285,11 @@ do {
     try pg?.barrier()
     let seconds = Date().timeIntervalSince(start)
     if (pg?.rank ?? 0) == 0 {
-      emit(["impl": "swift", "mode": mode, "world_size": world, "threads": threads, "steps": steps,
-            "batch": globalBatch / world * world, "seconds": seconds,
-            "samples_per_s": Double(globalBatch / world * world * steps) / seconds])
+      emit([
+        "impl": "swift", "mode": mode, "world_size": world, "threads": threads, "steps": steps,
+        "batch": globalBatch / world * world, "seconds": seconds,
+        "samples_per_s": Double(globalBatch / world * world * steps) / seconds
+      ])
     }
 
   default:

@@ -103,10 +103,11 @@ final class FileIOTests: XCTestCase {
     let path = dir + "/out.txt"
     try AtomicFile.write("old", to: path)
     struct Stop: Error {}
-    XCTAssertThrowsError(try AtomicFile.write(to: path) { sink in
-      try sink.append(Array("new, half written".utf8))
-      throw Stop()
-    })
+    XCTAssertThrowsError(
+      try AtomicFile.write(to: path) { sink in
+        try sink.append(Array("new, half written".utf8))
+        throw Stop()
+      })
     XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "old")
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["out.txt"])
     XCTAssertThrowsError(try AtomicFile.write("x", to: dir + "/missing/out.txt")) { error in

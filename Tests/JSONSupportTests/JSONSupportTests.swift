@@ -11,15 +11,19 @@ final class JSONSupportTests: XCTestCase {
     let value = try JSONValue.parse(text)
     guard case let .object(o) = value else { return XCTFail("not an object") }
     // Integers stay exact (2^53 + 1 is not a Double); numbers with a fraction or exponent are doubles.
-    XCTAssertEqual(o["a"], .array([.int(1), .double(-2500), .bool(true), .bool(false), .null, .int(9_007_199_254_740_993), .double(1)]))
+    XCTAssertEqual(
+      o["a"],
+      .array([.int(1), .double(-2500), .bool(true), .bool(false), .null, .int(9_007_199_254_740_993), .double(1)]))
     XCTAssertEqual(o["s"], .string("xé😀\n\""))
     XCTAssertEqual(o["e"], .object([:]))
     XCTAssertEqual(try JSONValue.parse(value.serialized), value)
   }
 
   func testJSONErrors() {
-    for (text, problem) in [("{\"a\": 1", "truncated"), ("[1, 2,]", "unexpected character"), ("\"\\ud800\"", "unpaired surrogate"),
-                            ("{} x", "trailing"), ("01", "invalid number"), ("[\"a\nb\"]", "control character"), ("", "truncated")] {
+    for (text, problem) in [
+      ("{\"a\": 1", "truncated"), ("[1, 2,]", "unexpected character"), ("\"\\ud800\"", "unpaired surrogate"),
+      ("{} x", "trailing"), ("01", "invalid number"), ("[\"a\nb\"]", "control character"), ("", "truncated")
+    ] {
       XCTAssertThrowsError(try JSONValue.parse(text), text) { error in
         XCTAssertTrue("\(error)".hasPrefix("malformed JSON at line"), "\(error)")
         XCTAssertTrue("\(error)".contains(problem), "\(text): \(error)")

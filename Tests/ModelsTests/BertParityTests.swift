@@ -16,7 +16,9 @@ final class BertParityTests: XCTestCase {
     let scratch = try ModelsEnv.scratch("minilm")
     try ModelsEnv.writeJSON(texts, to: scratch + "/texts.json")
     let (batch, maxLen) = (32, 128)
-    try ModelsEnv.reference(["minilm", dir, scratch + "/texts.json", scratch + "/ref.safetensors", "\(batch)", "\(maxLen)"])
+    try ModelsEnv.reference([
+      "minilm", dir, scratch + "/texts.json", scratch + "/ref.safetensors", "\(batch)", "\(maxLen)"
+    ])
     let ref = try SafeTensorsFile(path: scratch + "/ref.safetensors")
 
     let (model, report) = try BertModel.fromPretrained(dir)
@@ -42,7 +44,9 @@ final class BertParityTests: XCTestCase {
         if p.rel > worstPooler.1 { worstPooler = p }
       }
     }
-    print("MiniLM last_hidden_state worst: abs \(worstHidden.0), rel \(worstHidden.1); pooler worst: abs \(worstPooler.0), rel \(worstPooler.1)")
+    print(
+      "MiniLM last_hidden_state worst: abs \(worstHidden.0), rel \(worstHidden.1); pooler worst: abs \(worstPooler.0), rel \(worstPooler.1)"
+    )
     XCTAssertLessThanOrEqual(worstHidden.1, 1e-5)
     XCTAssertLessThanOrEqual(worstPooler.1, 1e-5)
 
@@ -105,7 +109,8 @@ final class BertParityTests: XCTestCase {
     let (model, _) = try BertForSequenceClassification.fromPretrained(modelDir)
     _ = model.eval()
     let out = try withAutocast(.bfloat16, device: .cpu) {
-      try model(inputIds: ref.tensor("input_ids"), attentionMask: ref.tensor("attention_mask"), labels: ref.tensor("labels"))
+      try model(
+        inputIds: ref.tensor("input_ids"), attentionMask: ref.tensor("attention_mask"), labels: ref.tensor("labels"))
     }
     XCTAssertEqual(out.logits.dtype, .bfloat16, "the classifier runs in bfloat16 under autocast")
     try out.loss!.backward()
@@ -136,8 +141,9 @@ final class BertParityTests: XCTestCase {
       if w.rel > worstVsHF.rel { worstVsHF = (name, w.rel) }
     }
     let swiftRel = (swiftErr / norm).squareRoot(), hfRel = (hfErr / norm).squareRoot()
-    print("autocast gradients: \(checked) tensors; worst vs transformers rel \(worstVsHF.rel) (\(worstVsHF.name)); "
-          + "distance to float32: TorchSwift \(swiftRel), transformers \(hfRel)")
+    print(
+      "autocast gradients: \(checked) tensors; worst vs transformers rel \(worstVsHF.rel) (\(worstVsHF.name)); "
+        + "distance to float32: TorchSwift \(swiftRel), transformers \(hfRel)")
     XCTAssertEqual(checked, ref.names.filter { $0.hasPrefix("grad.") }.count)
     XCTAssertLessThanOrEqual(worstVsHF.rel, 4 * 0.00390625, "gradients within four bfloat16 roundings of transformers'")
     XCTAssertGreaterThan(hfRel, 0, "the reference's autocast gradients differ from float32 (autocast was on)")
@@ -165,8 +171,10 @@ final class BertParityTests: XCTestCase {
     XCTAssertThrowsError(try BertModel.fromPretrained(scratch)) { e in
       XCTAssertTrue("\(e)".contains("not a multiple of num_attention_heads"), "\(e)")
     }
-    try #"{"model_type": "bert", "hidden_size": 12, "num_attention_heads": 3, "num_hidden_layers": 1, "intermediate_size": 8, "vocab_size": 20}"#.write(
-      toFile: scratch + "/config.json", atomically: true, encoding: .utf8)
+    try
+      #"{"model_type": "bert", "hidden_size": 12, "num_attention_heads": 3, "num_hidden_layers": 1, "intermediate_size": 8, "vocab_size": 20}"#
+      .write(
+        toFile: scratch + "/config.json", atomically: true, encoding: .utf8)
     XCTAssertThrowsError(try BertModel.fromPretrained(scratch)) { e in
       XCTAssertTrue("\(e)".contains("no model weights"), "\(e)")
     }

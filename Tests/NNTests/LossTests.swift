@@ -15,9 +15,13 @@ final class LossTests: XCTestCase {
     "ce_ignore_custom": { try CrossEntropyLoss(ignoreIndex: 3)($0, try f("labels")) },
     "ce_smooth": { try CrossEntropyLoss(labelSmoothing: 0.1)($0, try f("labels")) },
     "ce_weight": { try CrossEntropyLoss(weight: try f("weight"))($0, try f("labels")) },
-    "ce_weight_smooth_ignore": { try CrossEntropyLoss(weight: try f("weight"), labelSmoothing: 0.2)($0, try f("labels_ignore")) },
+    "ce_weight_smooth_ignore": {
+      try CrossEntropyLoss(weight: try f("weight"), labelSmoothing: 0.2)($0, try f("labels_ignore"))
+    },
     "ce_probs": { try CrossEntropyLoss()($0, try f("probs")) },
-    "ce_probs_smooth_weight": { try CrossEntropyLoss(weight: try f("weight"), labelSmoothing: 0.1)($0, try f("probs")) },
+    "ce_probs_smooth_weight": {
+      try CrossEntropyLoss(weight: try f("weight"), labelSmoothing: 0.1)($0, try f("probs"))
+    },
     "mse_mean": { try MSELoss()($0, try f("reg_target")) },
     "mse_sum": { try MSELoss(reduction: .sum)($0, try f("reg_target")) },
     "mse_none": { try MSELoss(reduction: .none)($0, try f("reg_target")) },
@@ -29,12 +33,17 @@ final class LossTests: XCTestCase {
     "kl_mean": { try KLDivLoss()(try $0.logSoftmax(dim: -1), try f("probs")) },
     "kl_sum": { try KLDivLoss(reduction: .sum)(try $0.logSoftmax(dim: -1), try f("probs")) },
     "kl_none": { try KLDivLoss(reduction: .none)(try $0.logSoftmax(dim: -1), try f("probs")) },
-    "kl_log_target": { try KLDivLoss(reduction: .batchmean, logTarget: true)(try $0.logSoftmax(dim: -1), try f("probs").log()) },
-    "distill": { try F.distillationLoss(student: $0, teacher: try f("teacher"), labels: try f("labels"), temperature: 2, alpha: 0.7) },
+    "kl_log_target": {
+      try KLDivLoss(reduction: .batchmean, logTarget: true)(try $0.logSoftmax(dim: -1), try f("probs").log())
+    },
+    "distill": {
+      try F.distillationLoss(
+        student: $0, teacher: try f("teacher"), labels: try f("labels"), temperature: 2, alpha: 0.7)
+    }
   ]
 
   static let inputs: [String: String] = [
-    "mse": "reg_in", "bce": "reg_in", "ce": "logits", "kl": "logits", "distill": "logits",
+    "mse": "reg_in", "bce": "reg_in", "ce": "logits", "kl": "logits", "distill": "logits"
   ]
 
   func testEveryLossAndOptionMatchesPyTorch() throws {
@@ -50,13 +59,18 @@ final class LossTests: XCTestCase {
 
   func testDistillationModuleAndErrors() throws {
     let student = try Self.f("logits")
-    let loss = try DistillationLoss(temperature: 2, alpha: 0.7)(student: student, teacher: try Self.f("teacher"), labels: try Self.f("labels"))
+    let loss = try DistillationLoss(temperature: 2, alpha: 0.7)(
+      student: student, teacher: try Self.f("teacher"), labels: try Self.f("labels"))
     try assertRelative(loss, try Self.f("distill.value"), 1e-6, "DistillationLoss")
     XCTAssertThrowsError(try DistillationLoss(temperature: 0))
-    XCTAssertThrowsError(try F.distillationLoss(student: student, teacher: try Tensor.zeros([2, 2]), labels: try Self.f("labels"),
-                                                temperature: 1, alpha: 0.5))
+    XCTAssertThrowsError(
+      try F.distillationLoss(
+        student: student, teacher: try Tensor.zeros([2, 2]), labels: try Self.f("labels"),
+        temperature: 1, alpha: 0.5))
     XCTAssertThrowsError(try MSELoss()(try Tensor.zeros([2]), try Tensor.zeros([3])))
     XCTAssertThrowsError(try CrossEntropyLoss(labelSmoothing: 1.5))
-    XCTAssertThrowsError(try CrossEntropyLoss()(student, try Tensor([9, 0, 0, 0, 0, 0] as [Int64]))) { print("  error:", $0) }
+    XCTAssertThrowsError(try CrossEntropyLoss()(student, try Tensor([9, 0, 0, 0, 0, 0] as [Int64]))) {
+      print("  error:", $0)
+    }
   }
 }

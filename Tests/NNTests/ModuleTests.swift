@@ -12,8 +12,9 @@ final class ModuleTests: XCTestCase {
   override func tearDown() { Torch.numThreads = savedThreads }
 
   func testNamesMatchPyTorchStateDictKeys() throws {
-    let model = try TransformerEncoder(encoderLayer: TransformerEncoderLayer(dModel: 32, nhead: 4, dimFeedforward: 64),
-                                       numLayers: 2, norm: LayerNorm(32))
+    let model = try TransformerEncoder(
+      encoderLayer: TransformerEncoderLayer(dModel: 32, nhead: 4, dimFeedforward: 64),
+      numLayers: 2, norm: LayerNorm(32))
     let expected = try NNFixtures.dict("base.sd.").keys.sorted()
     XCTAssertEqual(try model.stateDict().keys.sorted(), expected)
     XCTAssertEqual(try model.orderedStateDict().first?.0, "layers.0.self_attn.in_proj_weight")
@@ -30,11 +31,15 @@ final class ModuleTests: XCTestCase {
       XCTAssertTrue(error is StateDictError)
       XCTAssertTrue(text.contains("Missing key(s) in state_dict: \"bias\""), text)
       XCTAssertTrue(text.contains("Unexpected key(s) in state_dict: \"extra.weight\""), text)
-      XCTAssertTrue(text.contains("size mismatch for weight: copying a param with shape [3, 4] from checkpoint, the shape in current model is [5, 4]"), text)
+      XCTAssertTrue(
+        text.contains(
+          "size mismatch for weight: copying a param with shape [3, 4] from checkpoint, the shape in current model is [5, 4]"
+        ), text)
     }
     XCTAssertTrue(try lin.weight.equal(before), "nothing is copied when loading fails")
     // Non-strict: missing / unexpected keys are reported, shape mismatches still throw.
-    let (missing, unexpected) = try lin.load(stateDict: ["weight": try Tensor.ones([5, 4]), "foo": try Tensor.zeros([1])], strict: false)
+    let (missing, unexpected) = try lin.load(
+      stateDict: ["weight": try Tensor.ones([5, 4]), "foo": try Tensor.zeros([1])], strict: false)
     XCTAssertEqual(missing, ["bias"])
     XCTAssertEqual(unexpected, ["foo"])
     XCTAssertTrue(try lin.weight.equal(try Tensor.ones([5, 4])))
@@ -103,7 +108,10 @@ final class ModuleTests: XCTestCase {
     try model(try Tensor.randn([5, 3])).sum().backward()
     try model.to(dtype: .float64)
     XCTAssertTrue(zip(params, model.parameters()).allSatisfy { $0 === $1 })
-    XCTAssertTrue(model.parameters().allSatisfy { $0.dtype == .float64 && $0.grad?.dtype == .float64 && $0.isLeaf && $0.requiresGrad })
+    XCTAssertTrue(
+      model.parameters().allSatisfy {
+        $0.dtype == .float64 && $0.grad?.dtype == .float64 && $0.isLeaf && $0.requiresGrad
+      })
     let y = try model(try Tensor.randn([2, 3], dtype: .float64))
     XCTAssertEqual(y.dtype, .float64)
     XCTAssertThrowsError(try model.to(dtype: .int64))
@@ -131,9 +139,12 @@ final class ModuleTests: XCTestCase {
   }
 
   func testDescriptionsMatchPyTorch() throws {
-    XCTAssertEqual(try Embedding(numEmbeddings: 10, embeddingDim: 3, paddingIdx: 0).description, try NNFixtures.text("repr.embedding"))
-    let seq = try Sequential(Linear(inFeatures: 4, outFeatures: 5), ReLU(), Dropout(p: 0.1), GELU(approximate: "tanh"),
-                             LayerNorm(5, eps: 1e-6), Tanh(), SiLU(), Linear(inFeatures: 5, outFeatures: 2, bias: false))
+    XCTAssertEqual(
+      try Embedding(numEmbeddings: 10, embeddingDim: 3, paddingIdx: 0).description,
+      try NNFixtures.text("repr.embedding"))
+    let seq = try Sequential(
+      Linear(inFeatures: 4, outFeatures: 5), ReLU(), Dropout(p: 0.1), GELU(approximate: "tanh"),
+      LayerNorm(5, eps: 1e-6), Tanh(), SiLU(), Linear(inFeatures: 5, outFeatures: 2, bias: false))
     XCTAssertEqual(seq.description, try NNFixtures.text("repr.sequential"))
     XCTAssertEqual(try MultiheadAttention(embedDim: 8, numHeads: 2).description, try NNFixtures.text("repr.mha"))
   }
@@ -141,7 +152,8 @@ final class ModuleTests: XCTestCase {
   /// With the same seed, libtorch's generator draws PyTorch's numbers, and the layers draw in PyTorch's order.
   func testSeededConstructionEqualsPyTorch() throws {
     Torch.manualSeed(1234)
-    let enc = try TransformerEncoder(encoderLayer: TransformerEncoderLayer(dModel: 32, nhead: 4, dimFeedforward: 64), numLayers: 2)
+    let enc = try TransformerEncoder(
+      encoderLayer: TransformerEncoderLayer(dModel: 32, nhead: 4, dimFeedforward: 64), numLayers: 2)
     for (k, v) in try enc.orderedStateDict() {
       XCTAssertTrue(try v.equal(try NNFixtures.get("seeded.encoder.\(k)")), "seeded encoder \(k)")
     }
@@ -157,7 +169,10 @@ final class ModuleTests: XCTestCase {
   func testDefaultInitialisationDistributions() throws {
     Torch.manualSeed(2024)
     func stats(_ t: Tensor) throws -> (min: Double, max: Double, mean: Double, std: Double) {
-      (try t.min().item(Double.self), try t.max().item(Double.self), try t.mean().item(Double.self), try t.std().item(Double.self))
+      (
+        try t.min().item(Double.self), try t.max().item(Double.self), try t.mean().item(Double.self),
+        try t.std().item(Double.self)
+      )
     }
     // Linear(1024 -> 2048): weight and bias ~ U(-1/√1024, 1/√1024), std = bound/√3.
     let lin = try Linear(inFeatures: 1024, outFeatures: 2048)
@@ -223,6 +238,8 @@ final class ModuleTests: XCTestCase {
     XCTAssertEqual(try list.module(at: -1).outFeatures, 3)
     XCTAssertThrowsError(try list.module(at: 2))
     XCTAssertEqual(try list.stateDict().keys.sorted(), ["0.bias", "0.weight", "1.bias", "1.weight"])
-    XCTAssertTrue(list.description.hasPrefix("ModuleList(\n  (0): Linear(in_features=2, out_features=2, bias=True)\n  (1): Linear"), list.description)
+    XCTAssertTrue(
+      list.description.hasPrefix("ModuleList(\n  (0): Linear(in_features=2, out_features=2, bias=True)\n  (1): Linear"),
+      list.description)
   }
 }

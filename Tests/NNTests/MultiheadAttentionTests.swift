@@ -12,7 +12,7 @@ final class MultiheadAttentionTests: XCTestCase {
     "attn_bool": (false, false, false, true),
     "attn_bool_weights": (true, false, true, false),
     "attn3d_float_kpm_float": (true, true, false, true),
-    "plain_weights": (false, true, true, true),
+    "plain_weights": (false, true, true, true)
   ]
 
   private var savedThreads = 0
@@ -29,8 +29,9 @@ final class MultiheadAttentionTests: XCTestCase {
       let q = try NNFixtures.get(p + "q").clone().requiresGrad_()
       let k = selfAttention ? q : try NNFixtures.get(p + "k").clone().requiresGrad_()
       let v = selfAttention ? q : try NNFixtures.get(p + "v").clone().requiresGrad_()
-      let (out, weights) = try mha(q, k, v, keyPaddingMask: try? NNFixtures.get(p + "kpm"), needWeights: needWeights,
-                                   attnMask: try? NNFixtures.get(p + "mask"), averageAttnWeights: average)
+      let (out, weights) = try mha(
+        q, k, v, keyPaddingMask: try? NNFixtures.get(p + "kpm"), needWeights: needWeights,
+        attnMask: try? NNFixtures.get(p + "mask"), averageAttnWeights: average)
       var loss = try out.mul(try NNFixtures.get(p + "w")).sum()
       XCTAssertEqual(weights != nil, needWeights)
       if let weights {
@@ -60,7 +61,8 @@ final class MultiheadAttentionTests: XCTestCase {
     let weights = try w!.toArray(Float.self)  // [1, 3, 3]
     for row in 0..<3 { XCTAssertEqual(weights[row * 3 + 2], 0) }
     let (outMasked, _) = try mha(x, x, x, keyPaddingMask: kpm, needWeights: false)
-    let (outFloat, _) = try mha(x, x, x, keyPaddingMask: try Tensor([0, 0, -Float.infinity], shape: [1, 3]), needWeights: false)
+    let (outFloat, _) = try mha(
+      x, x, x, keyPaddingMask: try Tensor([0, 0, -Float.infinity], shape: [1, 3]), needWeights: false)
     XCTAssertTrue(try outMasked.allclose(outFloat, rtol: 1e-6, atol: 1e-6))
   }
 

@@ -65,8 +65,10 @@ func relativeError(_ actual: Tensor, _ expected: Tensor) throws -> RelativeError
 
 /// Asserts equal shapes and a relative error ≤ `tolerance`; prints the worst element either way.
 @discardableResult
-func assertRelative(_ actual: Tensor, _ expected: Tensor, _ tolerance: Double, _ what: String,
-                    file: StaticString = #filePath, line: UInt = #line) throws -> Double {
+func assertRelative(
+  _ actual: Tensor, _ expected: Tensor, _ tolerance: Double, _ what: String,
+  file: StaticString = #filePath, line: UInt = #line
+) throws -> Double {
   XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
   guard actual.shape == expected.shape else { return .infinity }
   let err = try relativeError(actual, expected)

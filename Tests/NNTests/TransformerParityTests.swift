@@ -21,12 +21,13 @@ final class TransformerParityTests: XCTestCase {
     "gelu": Variant(normFirst: false, activation: .gelu, batchFirst: false, finalNorm: true),
     "batch_first": Variant(normFirst: false, activation: .relu, batchFirst: true, finalNorm: true),
     "masked_bool": Variant(normFirst: false, activation: .relu, batchFirst: false, finalNorm: true),
-    "masked_float": Variant(normFirst: true, activation: .gelu, batchFirst: true, finalNorm: true),
+    "masked_float": Variant(normFirst: true, activation: .gelu, batchFirst: true, finalNorm: true)
   ]
 
   static func build(_ v: Variant) throws -> TransformerEncoder {
-    let layer = try TransformerEncoderLayer(dModel: dModel, nhead: nhead, dimFeedforward: ff, dropout: 0,
-                                            activation: v.activation, batchFirst: v.batchFirst, normFirst: v.normFirst)
+    let layer = try TransformerEncoderLayer(
+      dModel: dModel, nhead: nhead, dimFeedforward: ff, dropout: 0,
+      activation: v.activation, batchFirst: v.batchFirst, normFirst: v.normFirst)
     return try TransformerEncoder(encoderLayer: layer, numLayers: layers, norm: v.finalNorm ? LayerNorm(dModel) : nil)
   }
 
@@ -95,7 +96,9 @@ final class TransformerParityTests: XCTestCase {
     XCTAssertThrowsError(try TransformerEncoderLayer(dModel: 8, nhead: 2, activation: "swish"))
     let layer = try TransformerEncoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0)
     XCTAssertThrowsError(try layer(try Tensor.rand([4, 2, 6]))) { print("  error:", $0) }
-    XCTAssertThrowsError(try layer(try Tensor.rand([4, 2, 8]), srcKeyPaddingMask: try Tensor.zeros([2, 5], dtype: .bool))) {
+    XCTAssertThrowsError(
+      try layer(try Tensor.rand([4, 2, 8]), srcKeyPaddingMask: try Tensor.zeros([2, 5], dtype: .bool))
+    ) {
       print("  error:", $0)
     }
     XCTAssertThrowsError(try layer(try Tensor.rand([4, 2, 8]), srcMask: try Tensor.zeros([4, 4], dtype: .int64))) {

@@ -13,10 +13,14 @@ final class LRSchedulerTests: XCTestCase {
     // (100 × 0.07 = 7.000000000000001 → 8 warmup steps), no warmup, all warmup, a single step.
     var cases: [(SchedulerType, Int, Double)] = []
     for name in SchedulerType.allCases {
-      for (steps, ratio) in [(125, 0.1), (100, 0.07), (20, 0.0), (10, 1.0), (1, 0.5)] { cases.append((name, steps, ratio)) }
+      for (steps, ratio) in [(125, 0.1), (100, 0.07), (20, 0.0), (10, 1.0), (1, 0.5)] {
+        cases.append((name, steps, ratio))
+      }
     }
     let spec = cases.map { "[\"\($0.0.rawValue)\", \($0.1), \($0.2)]" }.joined(separator: ", ")
-    let out = try ReferenceTools.runPython(["-c", """
+    let out = try ReferenceTools.runPython([
+      "-c",
+      """
       import json, sys
       from types import SimpleNamespace
       import torch
@@ -35,7 +39,8 @@ final class LRSchedulerTests: XCTestCase {
               lrs.append(sched.get_last_lr()[0])
           result.append({'warmup': warmup, 'lrs': lrs})
       print(json.dumps(result))
-      """, "[\(spec)]"])
+      """, "[\(spec)]"
+    ])
     let reference = try JSONSerialization.jsonObject(with: out) as! [[String: Any]]
     XCTAssertEqual(reference.count, cases.count)
     for ((name, steps, ratio), ref) in zip(cases, reference) {
@@ -57,7 +62,9 @@ final class LRSchedulerTests: XCTestCase {
       }
       XCTAssertEqual(opt.learningRates, [lrs.last!], "\(what): the optimizer runs at the scheduled lr")
     }
-    XCTAssertThrowsError(try warmupSteps(ratio: 1.5, numTrainingSteps: 10)) { XCTAssertTrue("\($0)".contains("[0, 1]"), "\($0)") }
+    XCTAssertThrowsError(try warmupSteps(ratio: 1.5, numTrainingSteps: 10)) {
+      XCTAssertTrue("\($0)".contains("[0, 1]"), "\($0)")
+    }
     XCTAssertEqual(SchedulerType(rawValue: "constant_with_warmup"), .constantWithWarmup)
     XCTAssertFalse(SchedulerType.constant.usesWarmup)
   }

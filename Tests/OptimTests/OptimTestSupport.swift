@@ -31,8 +31,10 @@ final class FixtureFile: @unchecked Sendable {
 
 /// Largest |a - e| over the largest |e|, with the worst element; asserts ≤ tolerance and prints it.
 @discardableResult
-func assertRelative(_ actual: Tensor, _ expected: Tensor, _ tolerance: Double, _ what: String,
-                    file: StaticString = #filePath, line: UInt = #line) throws -> Double {
+func assertRelative(
+  _ actual: Tensor, _ expected: Tensor, _ tolerance: Double, _ what: String,
+  file: StaticString = #filePath, line: UInt = #line
+) throws -> Double {
   XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
   guard actual.shape == expected.shape else { return .infinity }
   let a = try actual.toArray(Double.self)
@@ -44,8 +46,9 @@ func assertRelative(_ actual: Tensor, _ expected: Tensor, _ tolerance: Double, _
     if d > worst { worst = d; index = i }
   }
   let rel = worst == 0 ? 0 : worst / Swift.max(scale, 1e-30)
-  let msg = String(format: "%@: rel %.3e (worst element #%d: got %.9g, expected %.9g)", what, rel, index,
-                   a.isEmpty ? 0 : a[index], e.isEmpty ? 0 : e[index])
+  let msg = String(
+    format: "%@: rel %.3e (worst element #%d: got %.9g, expected %.9g)", what, rel, index,
+    a.isEmpty ? 0 : a[index], e.isEmpty ? 0 : e[index])
   print("  " + msg)
   XCTAssertLessThanOrEqual(rel, tolerance, msg, file: file, line: line)
   return rel

@@ -26,7 +26,7 @@ final class OptimizerTests: XCTestCase {
     "adam_weight_decay": { try Adam($0, lr: 0.01, weightDecay: 0.1, fused: $1) },
     "adam_amsgrad": { try Adam($0, lr: 0.01, betas: (0.8, 0.99), amsgrad: true, fused: $1) },
     "adamw": { try AdamW($0, lr: 0.01, fused: $1) },
-    "adamw_amsgrad": { try AdamW($0, lr: 0.02, eps: 1e-6, weightDecay: 0.1, amsgrad: true, fused: $1) },
+    "adamw_amsgrad": { try AdamW($0, lr: 0.02, eps: 1e-6, weightDecay: 0.1, amsgrad: true, fused: $1) }
   ]
 
   /// The fixture's least-squares loss.
@@ -93,7 +93,8 @@ final class OptimizerTests: XCTestCase {
     for (name, p) in [("w", w), ("b", b)] {
       try assertRelative(p, try Self.fx("scaled.\(name)"), 1e-5, "\(name) after 12 scaled steps")
       let st = try XCTUnwrap(opt.state[ObjectIdentifier(p)])
-      XCTAssertEqual(try st["step"]!.item(Double.self), try Self.fx("scaled.\(name).step").item(Double.self), "\(name) step count")
+      XCTAssertEqual(
+        try st["step"]!.item(Double.self), try Self.fx("scaled.\(name).step").item(Double.self), "\(name) step count")
       try assertRelative(st["exp_avg"]!, try Self.fx("scaled.\(name).exp_avg"), 1e-5, "\(name) exp_avg")
       try assertRelative(st["exp_avg_sq"]!, try Self.fx("scaled.\(name).exp_avg_sq"), 1e-5, "\(name) exp_avg_sq")
     }
@@ -126,13 +127,16 @@ final class OptimizerTests: XCTestCase {
     XCTAssertEqual(scales, try Self.fx("two.scales").toArray(Double.self), "scale after each update")
     try assertRelative(w, try Self.fx("two.w"), 1e-5, "w (AdamW, skipped at its own overflows only)")
     try assertRelative(b, try Self.fx("two.b"), 1e-5, "b (SGD, skipped at its own overflows only)")
-    XCTAssertEqual(try optW.state[ObjectIdentifier(w)]!["step"]!.item(Double.self), try Self.fx("two.w.step").item(Double.self))
+    XCTAssertEqual(
+      try optW.state[ObjectIdentifier(w)]!["step"]!.item(Double.self), try Self.fx("two.w.step").item(Double.self))
   }
 
   func testStateDictRoundTripThroughTorchSave() throws {
     for fused in [true, false] {
-      for make in [{ try AdamW($0, lr: 0.01, amsgrad: true, fused: fused) as Optimizer },
-                   { try SGD($0, lr: 0.05, momentum: 0.9, fused: fused) as Optimizer }] {
+      for make in [
+        { try AdamW($0, lr: 0.01, amsgrad: true, fused: fused) as Optimizer },
+        { try SGD($0, lr: 0.05, momentum: 0.9, fused: fused) as Optimizer }
+      ] {
         let w = try Self.fx("w0").clone().requiresGrad_()
         let b = try Self.fx("b0").clone().requiresGrad_()
         let opt = try make([w, b])
@@ -158,7 +162,11 @@ final class OptimizerTests: XCTestCase {
       }
     }
     let adam = try AdamW([try Tensor.zeros([2]).requiresGrad_()])
-    XCTAssertThrowsError(try adam.load(stateDict: try AdamW([try Tensor.zeros([2]).requiresGrad_(), try Tensor.zeros([1]).requiresGrad_()]).stateDict())) {
+    XCTAssertThrowsError(
+      try adam.load(
+        stateDict: try AdamW([try Tensor.zeros([2]).requiresGrad_(), try Tensor.zeros([1]).requiresGrad_()]).stateDict()
+      )
+    ) {
       print("  error:", $0)
     }
   }
@@ -170,8 +178,10 @@ final class OptimizerTests: XCTestCase {
     let (decay, noDecay) = splitByDimension(model)
     XCTAssertEqual(decay.count, 1)
     XCTAssertEqual(noDecay.count, 3)
-    let opt = try AdamW([ParamGroup(params: decay, options: AdamOptions(lr: 0.1, weightDecay: 0.5)),
-                         ParamGroup(params: noDecay, options: AdamOptions(lr: 0.01, weightDecay: 0))])
+    let opt = try AdamW([
+      ParamGroup(params: decay, options: AdamOptions(lr: 0.1, weightDecay: 0.5)),
+      ParamGroup(params: noDecay, options: AdamOptions(lr: 0.01, weightDecay: 0))
+    ])
     XCTAssertEqual(opt.learningRates, [0.1, 0.01])
     // Zero gradients: only decoupled weight decay moves the decayed group.
     for p in model.parameters() { p.grad = try p.zerosLike() }
@@ -180,10 +190,15 @@ final class OptimizerTests: XCTestCase {
     try opt.step()
     try assertRelative(lin.weight, try w.mul(.double(1 - 0.1 * 0.5)), 1e-7, "decayed weight")
     XCTAssertTrue(try lin.bias!.equal(bias), "no decay, no gradient: bias unchanged")
-    XCTAssertThrowsError(try AdamW([lin.weight], lr: -1)) { XCTAssertTrue("\($0)".contains("Invalid learning rate"), "\($0)") }
+    XCTAssertThrowsError(try AdamW([lin.weight], lr: -1)) {
+      XCTAssertTrue("\($0)".contains("Invalid learning rate"), "\($0)")
+    }
     XCTAssertThrowsError(try Adam([lin.weight], betas: (1.0, 0.9))) { XCTAssertTrue("\($0)".contains("beta"), "\($0)") }
     XCTAssertThrowsError(try SGD([lin.weight], nesterov: true)) { print("  error:", $0) }
-    XCTAssertThrowsError(try SGD([ParamGroup(params: [lin.weight], options: SGDOptions()), ParamGroup(params: [lin.weight], options: SGDOptions())]))
+    XCTAssertThrowsError(
+      try SGD([
+        ParamGroup(params: [lin.weight], options: SGDOptions()), ParamGroup(params: [lin.weight], options: SGDOptions())
+      ]))
     XCTAssertThrowsError(try SGD([]))
     try opt.zeroGrad()
     XCTAssertNil(lin.weight.grad)
@@ -193,8 +208,10 @@ final class OptimizerTests: XCTestCase {
     let cases: [String: (Optimizer) throws -> LambdaLR] = [
       "linear": { try getLinearScheduleWithWarmup(optimizer: $0, numWarmupSteps: 3, numTrainingSteps: 10) },
       "cosine": { try getCosineScheduleWithWarmup(optimizer: $0, numWarmupSteps: 2, numTrainingSteps: 12) },
-      "cosine_cycles": { try getCosineScheduleWithWarmup(optimizer: $0, numWarmupSteps: 2, numTrainingSteps: 12, numCycles: 1.5) },
-      "constant": { try getConstantScheduleWithWarmup(optimizer: $0, numWarmupSteps: 4) },
+      "cosine_cycles": {
+        try getCosineScheduleWithWarmup(optimizer: $0, numWarmupSteps: 2, numTrainingSteps: 12, numCycles: 1.5)
+      },
+      "constant": { try getConstantScheduleWithWarmup(optimizer: $0, numWarmupSteps: 4) }
     ]
     for (name, make) in cases.sorted(by: { $0.key < $1.key }) {
       let opt = try SGD([try Tensor.zeros([1]).requiresGrad_()], lr: 0.1)

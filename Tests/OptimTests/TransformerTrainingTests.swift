@@ -20,8 +20,10 @@ final class TransformerTrainingTests: XCTestCase {
     let x = try fx.get("train.input")
     let target = try fx.get("train.target")
     let (decay, noDecay) = splitByDimension(model)
-    let opt = try AdamW([ParamGroup(params: decay, options: AdamOptions(lr: 3e-3, weightDecay: 0.1)),
-                         ParamGroup(params: noDecay, options: AdamOptions(lr: 3e-3, weightDecay: 0))])
+    let opt = try AdamW([
+      ParamGroup(params: decay, options: AdamOptions(lr: 3e-3, weightDecay: 0.1)),
+      ParamGroup(params: noDecay, options: AdamOptions(lr: 3e-3, weightDecay: 0))
+    ])
     let sched = try getLinearScheduleWithWarmup(optimizer: opt, numWarmupSteps: 3, numTrainingSteps: 10)
     var losses: [Double] = []
     var norms: [Double] = []
@@ -46,8 +48,9 @@ final class TransformerTrainingTests: XCTestCase {
       let expected = try fx.get("train.final.\(key)")
       if key.hasSuffix("in_proj_bias") {
         for (start, part) in [(0, "query"), (64, "value")] {
-          try assertRelative(try t.narrow(dim: 0, start: start, length: 32), try expected.narrow(dim: 0, start: start, length: 32),
-                             1e-4, "final \(key) (\(part) part)")
+          try assertRelative(
+            try t.narrow(dim: 0, start: start, length: 32), try expected.narrow(dim: 0, start: start, length: 32),
+            1e-4, "final \(key) (\(part) part)")
         }
       } else {
         try assertRelative(t, expected, 1e-4, "final \(key)")

@@ -36,7 +36,8 @@ public enum ChildProcesses {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     for e in entries {
       guard let pid = pid_t(e), let stat = try? String(contentsOfFile: "/proc/\(e)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")") else { continue }
+        let close = stat.lastIndex(of: ")")
+      else { continue }
       let fields = stat[stat.index(after: close)...].split(separator: " ")
       if fields.count > 1, let ppid = pid_t(fields[1]) { children[ppid, default: []].append(pid) }
     }

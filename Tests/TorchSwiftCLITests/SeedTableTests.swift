@@ -14,15 +14,19 @@ final class SeedTableReportTests: XCTestCase {
       date: "2026-01-02", machine: "16 cores", torchVersion: "2.11.0+cu130", gpuName: "NVIDIA H100 80GB HBM3",
       steps: 10, warmup: 3, comparePyTorch: true,
       entries: [
-        TableEntry(scenario: "encoder", shape: "[10, 32, 512]", row: .cpuFP32, batch: 32, flopsPerStep: flops,
-                   swift: .ok(ok), pytorchEager: .ok(pyEager), pytorchCompile: .skipped("not in --compile-rows")),
-        TableEntry(scenario: "encoder", shape: "[10, 32, 512]", row: .gpuAMPBF16, batch: 32, flopsPerStep: flops,
-                   swift: .ok(ok), pytorchEager: .ok(pyEager), pytorchCompile: .ok(pyCompile)),
-        TableEntry(scenario: "minilm", shape: "B=32 T=128", row: .gpuGraph, batch: 32, flopsPerStep: flops,
-                   swift: .skipped("no CUDA device"), pytorchEager: .skipped("not run"), pytorchCompile: .skipped("not run")),
-        TableEntry(scenario: "encoder", shape: "[10, 32, 512]", row: .gpuFP32, batch: 32, flopsPerStep: flops,
-                   swift: .ok(Measurement(medianMs: 200, p90Ms: 210, peakMemBytes: 4_000_000_000, samplesPerS: 160)),
-                   pytorchEager: .ok(pyEager), pytorchCompile: .skipped("not in --compile-rows")),
+        TableEntry(
+          scenario: "encoder", shape: "[10, 32, 512]", row: .cpuFP32, batch: 32, flopsPerStep: flops,
+          swift: .ok(ok), pytorchEager: .ok(pyEager), pytorchCompile: .skipped("not in --compile-rows")),
+        TableEntry(
+          scenario: "encoder", shape: "[10, 32, 512]", row: .gpuAMPBF16, batch: 32, flopsPerStep: flops,
+          swift: .ok(ok), pytorchEager: .ok(pyEager), pytorchCompile: .ok(pyCompile)),
+        TableEntry(
+          scenario: "minilm", shape: "B=32 T=128", row: .gpuGraph, batch: 32, flopsPerStep: flops,
+          swift: .skipped("no CUDA device"), pytorchEager: .skipped("not run"), pytorchCompile: .skipped("not run")),
+        TableEntry(
+          scenario: "encoder", shape: "[10, 32, 512]", row: .gpuFP32, batch: 32, flopsPerStep: flops,
+          swift: .ok(Measurement(medianMs: 200, p90Ms: 210, peakMemBytes: 4_000_000_000, samplesPerS: 160)),
+          pytorchEager: .ok(pyEager), pytorchCompile: .skipped("not in --compile-rows"))
       ],
       notes: ["minilm: built-in config"])
   }
@@ -42,7 +46,10 @@ final class SeedTableReportTests: XCTestCase {
     XCTAssertTrue(bf16.contains("2.60"), bf16)  // PyTorch eager's peak GB
     XCTAssertTrue(lines[0].contains("mem vs FP32") && lines[0].contains("PyTorch eager peak GB"))
     // 320 / 160 samples/s, 2.5 / 4.0 GB; PyTorch eager 290.9 / 290.9, 2.6 / 2.6 GB.
-    XCTAssertTrue(text.contains("encoder [10, 32, 512]: GPU AMP BF16 vs GPU FP32: 2.00× samples/s, peak memory −38% (PyTorch eager: 1.00×, ±0%)"), text)
+    XCTAssertTrue(
+      text.contains(
+        "encoder [10, 32, 512]: GPU AMP BF16 vs GPU FP32: 2.00× samples/s, peak memory −38% (PyTorch eager: 1.00×, ±0%)"
+      ), text)
     let cpu = lines.first { $0.contains("CPU FP32") }!
     XCTAssertTrue(cpu.contains("n/a"), cpu)  // no MFU on the CPU
     XCTAssertTrue(cpu.contains("skipped"), cpu)  // compile not run
@@ -56,7 +63,9 @@ final class SeedTableReportTests: XCTestCase {
     let table = md.split(separator: "\n").filter { $0.hasPrefix("|") }
     XCTAssertEqual(table.count, 2 + 4)  // header, separator, four rows
     let columns = table[0].split(separator: "|", omittingEmptySubsequences: false).count
-    for row in table { XCTAssertEqual(row.split(separator: "|", omittingEmptySubsequences: false).count, columns, String(row)) }
+    for row in table {
+      XCTAssertEqual(row.split(separator: "|", omittingEmptySubsequences: false).count, columns, String(row))
+    }
     XCTAssertTrue(table[1].hasPrefix("|---|---|---:|"))
     XCTAssertTrue(md.contains("| minilm B=32 T=128 | GPU AMP BF16 + CUDA graph | skipped: no CUDA device |"))
   }
@@ -87,7 +96,8 @@ final class SeedTableReportTests: XCTestCase {
   func testTheGPURunSaysWhetherTheFusedKernelsRan() throws {
     var report = sampleReport()
     report.fusedKernels = "fused kernels on (NVRTC 13.0)"
-    XCTAssertTrue(report.summaryLine.contains("GPU NVIDIA H100 80GB HBM3, fused kernels on (NVRTC 13.0);"), report.summaryLine)
+    XCTAssertTrue(
+      report.summaryLine.contains("GPU NVIDIA H100 80GB HBM3, fused kernels on (NVRTC 13.0);"), report.summaryLine)
     let obj = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as! [String: Any]
     XCTAssertEqual(obj["fused_kernels"] as? String, "fused kernels on (NVRTC 13.0)")
   }
@@ -113,7 +123,8 @@ final class SeedTableReportTests: XCTestCase {
       {"row": "cpu-bf16", "mode": "eager", "status": "ok"}
       """
     let r = PyTorchTwin.parse(out)
-    XCTAssertEqual(r["cpu-fp32"]?["eager"], .ok(Measurement(medianMs: 10.5, p90Ms: 12, peakMemBytes: nil, samplesPerS: 3047.6)))
+    XCTAssertEqual(
+      r["cpu-fp32"]?["eager"], .ok(Measurement(medianMs: 10.5, p90Ms: 12, peakMemBytes: nil, samplesPerS: 3047.6)))
     XCTAssertEqual(r["cpu-fp32"]?["compile"], .failed("RuntimeError: boom"))
     XCTAssertEqual(r["cpu-bf16"]?["compile"], .skipped("not in --compile-rows"))
     XCTAssertEqual(r["cpu-bf16"]?["eager"], .failed("malformed result line from the PyTorch script"))
@@ -126,11 +137,14 @@ final class SeedTableWithoutGPUTests: XCTestCase {
     try XCTSkipIf(CUDA.isAvailable, "this machine has a GPU")
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("seed-table-test-\(getpid())").path
     defer { try? FileManager.default.removeItem(atPath: out) }
-    let cmd = try Bench.Table.parse(["--device-rows", "gpu", "--scenarios", "encoder,minilm", "--seq-lens", "128,512",
-                                     "--compare-pytorch", "--out", out, "--name", "t"])
+    let cmd = try Bench.Table.parse([
+      "--device-rows", "gpu", "--scenarios", "encoder,minilm", "--seq-lens", "128,512",
+      "--compare-pytorch", "--out", out, "--name", "t"
+    ])
     let plan = try cmd.makePlan()
     // encoder: the seed's shape and the large one; minilm: two sequence lengths.
-    XCTAssertEqual(plan.configs.map { $0.config.shape }, ["[10, 32, 512]", "[128, 64, 512]", "B=32 T=128", "B=32 T=512"])
+    XCTAssertEqual(
+      plan.configs.map { $0.config.shape }, ["[10, 32, 512]", "[128, 64, 512]", "B=32 T=128", "B=32 T=512"])
     let report = try cmd.execute(plan)
     XCTAssertEqual(report.entries.count, 4 * 5)
     for e in report.entries {
@@ -149,17 +163,21 @@ final class SeedTableWithoutGPUTests: XCTestCase {
   func testProfileDirHoldsBothSidesProfiles() throws {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("seed-table-profile-\(getpid())").path
     defer { try? FileManager.default.removeItem(atPath: root) }
-    let cmd = try Bench.Table.parse(["--device-rows", "cpu-fp32", "--scenarios", "minilm", "--cpu-seq-lens", "16",
-                                     "--cpu-batch", "2", "--steps", "1", "--warmup", "1", "--compare-pytorch",
-                                     "--compile-rows", "none", "--out", root, "--name", "t", "--profile-dir", root + "/p"])
+    let cmd = try Bench.Table.parse([
+      "--device-rows", "cpu-fp32", "--scenarios", "minilm", "--cpu-seq-lens", "16",
+      "--cpu-batch", "2", "--steps", "1", "--warmup", "1", "--compare-pytorch",
+      "--compile-rows", "none", "--out", root, "--name", "t", "--profile-dir", root + "/p"
+    ])
     try cmd.run()
     let stem = root + "/p/minilm-16x2-cpu-fp32"
     func addmmCalls(_ path: String) throws -> Int {
-      let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+      let json =
+        try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
       let events = try XCTUnwrap(json?["traceEvents"] as? [[String: Any]], path)
       return events.filter { $0["name"] as? String == "aten::addmm" }.count
     }
-    let swiftCalls = try addmmCalls(stem + "-torchswift.json"), torchCalls = try addmmCalls(stem + "-pytorch-eager.json")
+    let swiftCalls = try addmmCalls(stem + "-torchswift.json"),
+      torchCalls = try addmmCalls(stem + "-pytorch-eager.json")
     XCTAssertGreaterThan(swiftCalls, 0)
     XCTAssertEqual(swiftCalls, torchCalls, "aten::addmm calls in 3 profiled steps, TorchSwift vs PyTorch")
     let table = try String(contentsOfFile: stem + "-torchswift.txt", encoding: .utf8)
@@ -175,14 +193,17 @@ final class SeedTableWithoutGPUTests: XCTestCase {
     let quick = try Bench.Table.parse(["--quick", "--device-rows", "cpu"]).makePlan()
     XCTAssertEqual(quick.steps, 5)
     XCTAssertEqual(quick.warmup, 2)
-    XCTAssertEqual(quick.configs.map { "\($0.config.scenario) \($0.config.shape)" }, ["encoder [10, 32, 512]", "minilm B=4 T=128"])
+    XCTAssertEqual(
+      quick.configs.map { "\($0.config.scenario) \($0.config.shape)" }, ["encoder [10, 32, 512]", "minilm B=4 T=128"])
     XCTAssertEqual(quick.configs[0].rows, [.cpuFP32, .cpuBF16])
-    let full = try Bench.Table.parse(["--device-rows", "cpu,gpu-graph", "--cpu-batch", "2", "--compile-rows", "none"]).makePlan()
+    let full = try Bench.Table.parse(["--device-rows", "cpu,gpu-graph", "--cpu-batch", "2", "--compile-rows", "none"])
+      .makePlan()
     XCTAssertEqual(full.configs.count, 1 + 2 + 1 + 2 + 1 + 2)  // encoder ×(1 CPU + 2 GPU), minilm, bert-base ×(1 + 2)
     XCTAssertTrue(full.compileRows.isEmpty)
     XCTAssertThrowsError(try Bench.Table.parse(["--scenarios", "gpt2"]).makePlan())
     XCTAssertThrowsError(try Bench.Table.parse(["--device-rows", "tpu"]).makePlan())
-    XCTAssertThrowsError(try Bench.Table.parse(["--seq-lens", "1024", "--device-rows", "gpu", "--scenarios", "minilm"]).makePlan())
+    XCTAssertThrowsError(
+      try Bench.Table.parse(["--seq-lens", "1024", "--device-rows", "gpu", "--scenarios", "minilm"]).makePlan())
     XCTAssertThrowsError(try Bench.Table.parse(["--steps", "0"]))
   }
 }
@@ -192,9 +213,11 @@ final class GPUSelftestWithoutGPUTests: XCTestCase {
   func testSkipsCleanly() throws {
     try XCTSkipIf(CUDA.isAvailable, "this machine has a GPU")
     let candidates = [
-      URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("torchswift").path,
-      URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/torchswift").path,
+      URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("torchswift")
+        .path,
+      URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/torchswift").path
     ]
     guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
       return XCTFail("the torchswift binary was not built (looked in \(candidates))")

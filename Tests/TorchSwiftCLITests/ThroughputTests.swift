@@ -37,7 +37,8 @@ final class ThroughputTests: XCTestCase {
     XCTAssertEqual(PeakThroughput.tflops(deviceName: "NVIDIA A100 80GB PCIe", precision: .fp32), 19.5)
     XCTAssertNil(PeakThroughput.tflops(deviceName: "Tesla T4", precision: .fp16))
     // 494.5 TFLOP in a 1 s step on a 989 TFLOP/s part: 50 %.
-    let mfu = PeakThroughput.mfu(flopsPerStep: 494.5e12, stepMs: 1000, deviceName: "NVIDIA H100 80GB HBM3", precision: .bf16)
+    let mfu = PeakThroughput.mfu(
+      flopsPerStep: 494.5e12, stepMs: 1000, deviceName: "NVIDIA H100 80GB HBM3", precision: .bf16)
     XCTAssertEqual(mfu!, 0.5, accuracy: 1e-12)
     XCTAssertNil(PeakThroughput.mfu(flopsPerStep: 1e12, stepMs: 10, deviceName: "Tesla T4", precision: .fp16))
     XCTAssertNil(PeakThroughput.mfu(flopsPerStep: 1e12, stepMs: 0, deviceName: "NVIDIA H200", precision: .bf16))

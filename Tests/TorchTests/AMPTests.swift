@@ -66,7 +66,9 @@ final class AMPTests: XCTestCase {
     try Backends.useDeterministicAlgorithms(false)
     XCTAssertTrue(CUDA.hasCUDAExtensions, "the C layer was compiled with CUDA headers (graphs, streams, memory stats)")
     if !CUDA.isAvailable {
-      print("GPU tests skipped: no CUDA device on this machine (CUDAGraph, memory stats are exercised by scripts/gpu-check)")
+      print(
+        "GPU tests skipped: no CUDA device on this machine (CUDAGraph, memory stats are exercised by scripts/gpu-check)"
+      )
       XCTAssertThrowsError(try CUDAGraph())
       XCTAssertThrowsError(try CUDA.memoryStats())
     }

@@ -37,10 +37,13 @@ final class CUDAGraphStepTests: XCTestCase {
   }
 
   func testReplaysMatchEagerStepsOnAGPU() throws {
-    try XCTSkipUnless(CUDA.isAvailable && CUDA.hasCUDAExtensions, "needs a CUDA device and the C layer's CUDA extensions")
+    try XCTSkipUnless(
+      CUDA.isAvailable && CUDA.hasCUDAExtensions, "needs a CUDA device and the C layer's CUDA extensions")
     let dev = Device.cuda(0)
     Torch.manualSeed(3)
-    let batches = try (0..<4).map { _ in [try Tensor.randn([16, 4], device: dev), try Tensor.randn([16, 1], device: dev)] }
+    let batches = try (0..<4).map { _ in
+      [try Tensor.randn([16, 4], device: dev), try Tensor.randn([16, 1], device: dev)]
+    }
     let w = try Tensor.zeros([4, 1], device: dev).requiresGrad_()
     let v = try Tensor.zeros([4, 1], device: dev).requiresGrad_()
     let reference = makeStep(v)

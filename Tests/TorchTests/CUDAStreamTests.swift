@@ -7,10 +7,12 @@ import XCTest
 final class CUDAStreamTests: XCTestCase {
   func testWithoutCUDAEveryEntryPointThrowsAClearError() throws {
     try XCTSkipIf(CUDA.isAvailable, "this machine has CUDA")
-    for (what, make) in [("CUDAStream()", { _ = try CUDAStream() }),
-                         ("CUDAStream.current()", { _ = try CUDAStream.current() }),
-                         ("CUDAStream.defaultStream()", { _ = try CUDAStream.defaultStream() }),
-                         ("CUDAEvent()", { _ = try CUDAEvent(enableTiming: true) })] as [(String, () throws -> Void)] {
+    for (what, make) in [
+      ("CUDAStream()", { _ = try CUDAStream() }),
+      ("CUDAStream.current()", { _ = try CUDAStream.current() }),
+      ("CUDAStream.defaultStream()", { _ = try CUDAStream.defaultStream() }),
+      ("CUDAEvent()", { _ = try CUDAEvent(enableTiming: true) })
+    ] as [(String, () throws -> Void)] {
       XCTAssertThrowsError(try make(), what) { error in
         let text = "\(error)"
         XCTAssertTrue(text.contains("CUDA is not available") || text.contains("built without CUDA"), "\(what): \(text)")
@@ -19,7 +21,8 @@ final class CUDAStreamTests: XCTestCase {
   }
 
   func testStreamsOrderWorkAndEventsTimeIt() throws {
-    try XCTSkipUnless(CUDA.isAvailable && CUDA.hasCUDAExtensions, "needs a CUDA device and the C layer's CUDA extensions")
+    try XCTSkipUnless(
+      CUDA.isAvailable && CUDA.hasCUDAExtensions, "needs a CUDA device and the C layer's CUDA extensions")
     let main = try CUDAStream.current()
     let side = try CUDAStream(highPriority: true)
     XCTAssertNotEqual(side.id, main.id)

@@ -10,7 +10,8 @@ import XCTest
 final class FusedKernelEmulationTests: XCTestCase {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
-  static let work = FileManager.default.temporaryDirectory.appendingPathComponent("torchswift-kernel-emulation-\(getpid())")
+  static let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "torchswift-kernel-emulation-\(getpid())")
 
   override class func tearDown() { try? FileManager.default.removeItem(at: work) }
 
@@ -36,14 +37,19 @@ final class FusedKernelEmulationTests: XCTestCase {
     guard let start = header.range(of: "R\"CUDA("), let end = header.range(of: ")CUDA\"") else {
       throw TorchError("fused_kernels.h: no R\"CUDA( … )CUDA\" source")
     }
-    try String(header[start.upperBound..<end.lowerBound]).write(to: Self.work.appendingPathComponent("kernels.cu"),
-                                                              atomically: true, encoding: .utf8)
+    try String(header[start.upperBound..<end.lowerBound]).write(
+      to: Self.work.appendingPathComponent("kernels.cu"),
+      atomically: true, encoding: .utf8)
     let name = macros.keys.sorted().map { "\($0)\(macros[$0]!)" }.joined(separator: "_")
     let binary = Self.work.appendingPathComponent("driver_\(name)")
     let flags = macros.keys.sorted().map { "-D\($0)=\(macros[$0]!)" }
-    let result = try run("g++", ["-std=c++20", "-O1", "-pthread", "-Wno-unknown-pragmas", "-DTS_HOST_EMULATION"] + flags
-      + ["-I", Self.root.appendingPathComponent("Tests/TorchTests/KernelEmulator").path, "-I", Self.work.path,
-         Self.root.appendingPathComponent("Tests/TorchTests/KernelEmulator/driver.cpp").path, "-o", binary.path])
+    let result = try run(
+      "g++",
+      ["-std=c++20", "-O1", "-pthread", "-Wno-unknown-pragmas", "-DTS_HOST_EMULATION"] + flags
+        + [
+          "-I", Self.root.appendingPathComponent("Tests/TorchTests/KernelEmulator").path, "-I", Self.work.path,
+          Self.root.appendingPathComponent("Tests/TorchTests/KernelEmulator/driver.cpp").path, "-o", binary.path
+        ])
     guard result.status == 0 else { throw TorchError("g++ failed for \(flags):\n\(result.output)") }
     return binary
   }
@@ -66,7 +72,9 @@ final class FusedKernelEmulationTests: XCTestCase {
   }
 
   /// Five standard deviations of the kept fraction of `count` independent draws.
-  static func keepRateTolerance(p: Double, count: Int) -> Double { 5 * (p * (1 - p) / Double(max(count, 1))).squareRoot() }
+  static func keepRateTolerance(p: Double, count: Int) -> Double {
+    5 * (p * (1 - p) / Double(max(count, 1))).squareRoot()
+  }
 
   /// torch.promote_types over float32, float16, bfloat16.
   func promoteTypes(_ a: DType, _ b: DType) -> DType { a == b ? a : .float32 }
@@ -88,10 +96,12 @@ final class FusedKernelEmulationTests: XCTestCase {
 
   func checkLayerNorm(_ c: LayerNormCase, seed: UInt64 = 42, offset: UInt64 = 8) throws {
     let sum = promoteTypes(c.x, c.residual)
-    let binary = try build(["TX": Self.code(c.x), "TR": Self.code(c.residual), "TS": Self.code(sum),
-                            "TO": Self.code(c.out), "TL": Self.code(c.copy ?? c.out), "TW": Self.code(c.weight),
-                            "D": "\(c.d)", "HAS_W": c.affine ? "1" : "0", "HAS_B": c.affine ? "1" : "0",
-                            "DROPOUT": c.p > 0 ? "1" : "0"])
+    let binary = try build([
+      "TX": Self.code(c.x), "TR": Self.code(c.residual), "TS": Self.code(sum),
+      "TO": Self.code(c.out), "TL": Self.code(c.copy ?? c.out), "TW": Self.code(c.weight),
+      "D": "\(c.d)", "HAS_W": c.affine ? "1" : "0", "HAS_B": c.affine ? "1" : "0",
+      "DROPOUT": c.p > 0 ? "1" : "0"
+    ])
     let dir = Self.work.appendingPathComponent("case-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let shape = [c.rows, c.d]
@@ -101,38 +111,50 @@ final class FusedKernelEmulationTests: XCTestCase {
     let b = try Tensor.randn([c.d]).mul(.double(0.2)).to(dtype: c.weight)
     let dy = try Tensor.randn(shape).to(dtype: c.out), dy2 = try Tensor.randn(shape).to(dtype: c.copy ?? c.out)
     for (t, n) in [(x, "x"), (r, "r"), (w, "w"), (b, "b"), (dy, "dy"), (dy2, "dy2")] { try write(t, n, in: dir) }
-    let result = try run(binary.path, [dir.path, "\(c.rows)", "\(c.p)", "1e-5", "\(seed)", "\(offset)",
-                                       c.copy != nil ? "1" : "0", c.copy != nil ? "1" : "0", "2", "3"])
+    let result = try run(
+      binary.path,
+      [
+        dir.path, "\(c.rows)", "\(c.p)", "1e-5", "\(seed)", "\(offset)",
+        c.copy != nil ? "1" : "0", c.copy != nil ? "1" : "0", "2", "3"
+      ])
     XCTAssertEqual(result.status, 0, result.output)
 
-    let keep = c.p > 0
+    let keep =
+      c.p > 0
       ? try FusedKernels.unpackMask(try readWords("bits", in: dir), rows: c.rows, columns: c.d)
       : try Tensor.ones(shape, dtype: .bool)
     let (xg, rg) = (try x.detach().requiresGrad_(), try r.detach().requiresGrad_())
     let (wg, bg) = (try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
     let s = try FusedKernels.eagerResidualSum(xg, residual: rg, p: c.p, keep: keep)  // [rows, d] in the promoted dtype
-    let y = c.out == .float32 && sum != .float32
-      ? try F.layerNorm(s.float(), normalizedShape: [c.d], weight: c.affine ? wg.float() : nil,
-                        bias: c.affine ? bg.float() : nil)  // LayerNorm under autocast
+    let y =
+      c.out == .float32 && sum != .float32
+      ? try F.layerNorm(
+        s.float(), normalizedShape: [c.d], weight: c.affine ? wg.float() : nil,
+        bias: c.affine ? bg.float() : nil)  // LayerNorm under autocast
       : try F.layerNorm(s, normalizedShape: [c.d], weight: c.affine ? wg : nil, bias: c.affine ? bg : nil)
     var loss = try y.float().mul(dy.float()).sum()
     if let copy = c.copy { loss = try loss.add(try y.to(dtype: copy).float().mul(dy2.float()).sum()) }
     try loss.backward()
 
-    XCTAssertTrue(try read("s", shape: shape, in: dir).equal(s.detach().float()), "s = residual + dropout(x), rounded as eager")
+    XCTAssertTrue(
+      try read("s", shape: shape, in: dir).equal(s.detach().float()), "s = residual + dropout(x), rounded as eager")
     let yKernel = try read("y", shape: shape, in: dir)
     XCTAssertLessThanOrEqual(try relative(yKernel, y.detach()), c.tolerance, "output")
     if let copy = c.copy {
-      XCTAssertTrue(try read("y2", shape: shape, in: dir).equal(yKernel.to(dtype: copy).float()), "the copy is the output's cast")
+      XCTAssertTrue(
+        try read("y2", shape: shape, in: dir).equal(yKernel.to(dtype: copy).float()), "the copy is the output's cast")
     }
     // Gradients: float32 within 10× the output's tolerance; a half-precision gradient within about one unit in the
     // last place of its largest value (eager rounds dx twice — the add's cast, then dropout — the kernel once).
     func gradTolerance(_ t: DType) -> Double { t == .bfloat16 ? 1e-2 : t == .float16 ? 2e-3 : c.tolerance * 10 }
     XCTAssertLessThanOrEqual(try relative(try read("dx", shape: shape, in: dir), xg.grad!), gradTolerance(c.x), "dx")
-    XCTAssertLessThanOrEqual(try relative(try read("dr", shape: shape, in: dir), rg.grad!), gradTolerance(c.residual), "dresidual")
+    XCTAssertLessThanOrEqual(
+      try relative(try read("dr", shape: shape, in: dir), rg.grad!), gradTolerance(c.residual), "dresidual")
     if c.affine {
-      XCTAssertLessThanOrEqual(try relative(try read("dw", shape: [c.d], in: dir), wg.grad!), gradTolerance(c.weight), "dweight")
-      XCTAssertLessThanOrEqual(try relative(try read("db", shape: [c.d], in: dir), bg.grad!), gradTolerance(c.weight), "dbias")
+      XCTAssertLessThanOrEqual(
+        try relative(try read("dw", shape: [c.d], in: dir), wg.grad!), gradTolerance(c.weight), "dweight")
+      XCTAssertLessThanOrEqual(
+        try relative(try read("db", shape: [c.d], in: dir), bg.grad!), gradTolerance(c.weight), "dbias")
     }
     if c.p > 0 {
       let rate = try keep.to(dtype: .float64).mean().item(Double.self)
@@ -144,17 +166,25 @@ final class FusedKernelEmulationTests: XCTestCase {
 
   func testLayerNormKernelsMatchEagerOps() throws {
     // float32 everywhere; a ragged row (100 = 3 full words + 4 columns); 37 rows over 8 and 12 warps.
-    try checkLayerNorm(LayerNormCase(rows: 37, d: 100, x: .float32, residual: .float32, weight: .float32, out: .float32,
-                                     p: 0.2, tolerance: 1e-5))
+    try checkLayerNorm(
+      LayerNormCase(
+        rows: 37, d: 100, x: .float32, residual: .float32, weight: .float32, out: .float32,
+        p: 0.2, tolerance: 1e-5))
     // BERT under bfloat16 autocast: bf16 matmul output on a float32 residual, float32 output and its bf16 copy.
-    try checkLayerNorm(LayerNormCase(rows: 40, d: 768, x: .bfloat16, residual: .float32, weight: .float32, out: .float32,
-                                     copy: .bfloat16, p: 0.1, tolerance: 1e-5))
+    try checkLayerNorm(
+      LayerNormCase(
+        rows: 40, d: 768, x: .bfloat16, residual: .float32, weight: .float32, out: .float32,
+        copy: .bfloat16, p: 0.1, tolerance: 1e-5))
     // All half precision without affine parameters; a row shorter than a warp.
-    try checkLayerNorm(LayerNormCase(rows: 29, d: 33, x: .float16, residual: .float16, weight: .float16, out: .float16,
-                                     affine: false, p: 0.3, tolerance: 2e-3))
+    try checkLayerNorm(
+      LayerNormCase(
+        rows: 29, d: 33, x: .float16, residual: .float16, weight: .float16, out: .float16,
+        affine: false, p: 0.3, tolerance: 2e-3))
     // bfloat16 model, no dropout (evaluation): residual + x, LayerNorm.
-    try checkLayerNorm(LayerNormCase(rows: 16, d: 64, x: .bfloat16, residual: .bfloat16, weight: .bfloat16, out: .bfloat16,
-                                     p: 0, tolerance: 1e-2))
+    try checkLayerNorm(
+      LayerNormCase(
+        rows: 16, d: 64, x: .bfloat16, residual: .bfloat16, weight: .bfloat16, out: .bfloat16,
+        p: 0, tolerance: 1e-2))
   }
 
   func checkActivation(n: Int, dtype: DType, gelu: Bool, p: Double, tolerance: Double) throws {
@@ -212,18 +242,22 @@ final class FusedKernelEmulationTests: XCTestCase {
 
     // BERT's case under bfloat16 autocast: a bf16 matmul output on a float32 residual; float32 output and its copy.
     let fused = try withAutocast(.bfloat16, device: .cpu) {
-      try FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: w, bias: b, eps: 1e-5, p: 0.1, training: true,
-                                           copy: .bfloat16)
+      try FusedKernels.dropoutAddLayerNorm(
+        x, residual: r, weight: w, bias: b, eps: 1e-5, p: 0.1, training: true,
+        copy: .bfloat16)
     }
     XCTAssertEqual(fused.output.dtype, .float32, "LayerNorm runs in float32 under autocast")
     let copy = try XCTUnwrap(fused.copy)
     XCTAssertTrue(try copy.equal(try fused.output.detach().to(dtype: .bfloat16)), "the copy is the output's cast")
     try fused.output.mul(g).sum().add(try copy.float().mul(g2).sum()).backward()
     let keep = try FusedKernels.unpackMask(fused.mask, rows: 40, columns: 96).view(shape)
-    let (x2, r2, w2, b2) = (try x.detach().requiresGrad_(), try r.detach().requiresGrad_(),
-                            try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
-    let y = try F.layerNorm(FusedKernels.eagerResidualSum(x2, residual: r2, p: 0.1, keep: keep), normalizedShape: [96],
-                            weight: w2, bias: b2)
+    let (x2, r2, w2, b2) = (
+      try x.detach().requiresGrad_(), try r.detach().requiresGrad_(),
+      try w.detach().requiresGrad_(), try b.detach().requiresGrad_()
+    )
+    let y = try F.layerNorm(
+      FusedKernels.eagerResidualSum(x2, residual: r2, p: 0.1, keep: keep), normalizedShape: [96],
+      weight: w2, bias: b2)
     try y.mul(g).sum().add(try y.to(dtype: .bfloat16).float().mul(g2).sum()).backward()
     XCTAssertLessThanOrEqual(try relative(fused.output, y), 1e-5, "output")
     XCTAssertLessThanOrEqual(try relative(x.grad!, x2.grad!), 1e-2, "dx (bfloat16)")
@@ -235,8 +269,9 @@ final class FusedKernelEmulationTests: XCTestCase {
     // No rows: zero weight and bias gradients (the kernel writes no partial sums).
     do {
       let (w0, b0) = (try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
-      let empty = try FusedKernels.dropoutAddLayerNorm(try Tensor.randn([0, 96]), residual: try Tensor.randn([0, 96]),
-                                                       weight: w0, bias: b0, eps: 1e-5, p: 0.1, training: true)
+      let empty = try FusedKernels.dropoutAddLayerNorm(
+        try Tensor.randn([0, 96]), residual: try Tensor.randn([0, 96]),
+        weight: w0, bias: b0, eps: 1e-5, p: 0.1, training: true)
       try empty.output.sum().backward()
       XCTAssertTrue(try w0.grad!.equal(try Tensor.zeros([96])), "dweight of no rows")
       XCTAssertTrue(try b0.grad!.equal(try Tensor.zeros([96])), "dbias of no rows")
@@ -293,9 +328,13 @@ final class FusedKernelEmulationTests: XCTestCase {
         func step(fused: Bool) throws -> (y: Tensor, dx: Tensor, dw: Tensor, db: Tensor, node: String?) {
           FusedKernels.isEnabled = fused
           defer { FusedKernels.isEnabled = true }
-          let (xa, wa, ba) = (try x.detach().requiresGrad_(), try w.detach().requiresGrad_(), try b.detach().requiresGrad_())
-          let y = autocast ? try withAutocast(.bfloat16, device: .cpu) { try F.linear(xa, weight: wa, bias: ba) }
-                           : try F.linear(xa, weight: wa, bias: ba)
+          let (xa, wa, ba) = (
+            try x.detach().requiresGrad_(), try w.detach().requiresGrad_(), try b.detach().requiresGrad_()
+          )
+          let y =
+            autocast
+            ? try withAutocast(.bfloat16, device: .cpu) { try F.linear(xa, weight: wa, bias: ba) }
+            : try F.linear(xa, weight: wa, bias: ba)
           try y.float().mul(dy).sum().backward()
           return (try y.detach(), xa.grad!, wa.grad!, ba.grad!, y.gradFnName)
         }

@@ -36,7 +36,8 @@ final class FusedKernelTests: XCTestCase {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try Torch.save(["x": x, "r": r, "w": w, "b": b], to: dir + "/in.pt")
-    _ = try pythonOutput("""
+    _ = try pythonOutput(
+      """
       import torch, torch.nn.functional as F
       d = torch.load('\(dir)/in.pt', weights_only=False)
       x, r, w, b = d['x'], d['r'], d['w'], d['b']
@@ -88,19 +89,23 @@ final class FusedKernelTests: XCTestCase {
 
   func testAKernelThatCannotBeBuiltFallsBackToEagerOpsOtherErrorsAreThrown() throws {
     defer { FusedKernels.buildFailure = nil }
-    let failure = FusedKernels.buildFailurePrefix
+    let failure =
+      FusedKernels.buildFailurePrefix
       + "NVRTC could not compile TorchSwift's fused kernels for sm_120: NVRTC_ERROR_INVALID_OPTION"
     let result: Int? = try FusedKernels.attempt { throw TorchError(failure) }
     XCTAssertNil(result, "a build failure means: run the eager ops")
     XCTAssertEqual(FusedKernels.buildFailure, failure)
     XCTAssertFalse(FusedKernels.isAvailable)
-    XCTAssertThrowsError(try FusedKernels.attempt { () throws -> Int in throw TorchError("launching dropout_add_ln_fwd failed") })
+    XCTAssertThrowsError(
+      try FusedKernels.attempt { () throws -> Int in throw TorchError("launching dropout_add_ln_fwd failed") })
     XCTAssertEqual(try FusedKernels.attempt { 7 }, 7)
     // The messages it recognises are the ones the C layer raises.
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
     let jit = try String(contentsOf: root.appendingPathComponent("csrc/core/jit.h"), encoding: .utf8)
-    XCTAssertTrue(jit.contains("kBuildFailure = \"\(FusedKernels.buildFailurePrefix)\""),
-                  "csrc/core/jit.h's kBuildFailure is not \"\(FusedKernels.buildFailurePrefix)\"")
+    XCTAssertTrue(
+      jit.contains("kBuildFailure = \"\(FusedKernels.buildFailurePrefix)\""),
+      "csrc/core/jit.h's kBuildFailure is not \"\(FusedKernels.buildFailurePrefix)\"")
   }
 
   func testMaskUnpacking() throws {
@@ -120,8 +125,11 @@ final class FusedKernelTests: XCTestCase {
     FusedKernels.isEnabled = false
     XCTAssertTrue(FusedKernels.summary.hasPrefix("off: disabled"), FusedKernels.summary)
     FusedKernels.isEnabled = true
-    XCTAssertThrowsError(try FusedKernels.dropoutAddLayerNorm(try Tensor.randn([2, 4]), residual: try Tensor.randn([2, 4]),
-                                                              weight: nil, bias: nil, eps: 1e-5, p: 0.1, training: true)) {
+    XCTAssertThrowsError(
+      try FusedKernels.dropoutAddLayerNorm(
+        try Tensor.randn([2, 4]), residual: try Tensor.randn([2, 4]),
+        weight: nil, bias: nil, eps: 1e-5, p: 0.1, training: true)
+    ) {
       XCTAssertTrue("\($0)".contains("CUDA"), "\($0)")
     }
   }
@@ -130,11 +138,13 @@ final class FusedKernelTests: XCTestCase {
     try XCTSkipUnless(CUDA.isAvailable && FusedKernels.status.available, "needs a CUDA device and NVRTC")
     let dev = Device.cuda(0)
     let x = try Tensor.randn([64, 768], device: dev).requiresGrad_(), r = try Tensor.randn([64, 768], device: dev)
-    let (y, words, _) = try FusedKernels.dropoutAddLayerNorm(x, residual: r, weight: nil, bias: nil, eps: 1e-5, p: 0.1,
-                                                             training: true)
+    let (y, words, _) = try FusedKernels.dropoutAddLayerNorm(
+      x, residual: r, weight: nil, bias: nil, eps: 1e-5, p: 0.1,
+      training: true)
     let keep = try FusedKernels.unpackMask(words, rows: 64, columns: 768)
     let x2 = try x.detach().requiresGrad_()
-    let reference = try F.layerNorm(FusedKernels.eagerResidualSum(x2, residual: r, p: 0.1, keep: keep), normalizedShape: [768])
+    let reference = try F.layerNorm(
+      FusedKernels.eagerResidualSum(x2, residual: r, p: 0.1, keep: keep), normalizedShape: [768])
     try assertClose(y, reference, rtol: 1e-5, atol: 1e-5)
     try y.sum().backward()
     try reference.sum().backward()

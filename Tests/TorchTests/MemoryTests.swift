@@ -26,8 +26,10 @@ final class MemoryTests: XCTestCase {
       try big.fill_(1)
     }
     let afterLarge = residentMB()
-    print(String(format: "resident memory: %.1f MB before, %.1f MB after 1M small, %.1f MB after 1000 x 16 MB",
-                 before, afterSmall, afterLarge))
+    print(
+      String(
+        format: "resident memory: %.1f MB before, %.1f MB after 1M small, %.1f MB after 1000 x 16 MB",
+        before, afterSmall, afterLarge))
     // Bound: growth under 64 MB (a leak of 1M small tensors would be hundreds of MB; of 1000 large, 16 GB).
     XCTAssertLessThan(afterSmall - before, 64)
     XCTAssertLessThan(afterLarge - before, 64)

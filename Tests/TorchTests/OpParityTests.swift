@@ -184,7 +184,7 @@ final class OpParityTests: XCTestCase {
     "bce_with_logits": { try F.binaryCrossEntropyWithLogits($0[0], $0[1]) },
     "kl_div_batchmean": { try F.klDiv($0[0].logSoftmax(dim: 1), $0[1].softmax(dim: 1), reduction: .batchmean) },
     "to_float64": { try $0[0].double() },
-    "to_int": { try ($0[0] * 10).long() },
+    "to_int": { try ($0[0] * 10).long() }
   ]
 
   struct Case {
@@ -202,11 +202,16 @@ final class OpParityTests: XCTestCase {
       let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
       var c = cases[parts[0]] ?? Case(name: parts[0])
       let field = parts[1]
-      if field == "out" { c.out = t } else if field == "w" { c.w = t }
-      else if field.hasPrefix("in"), let i = Int(field.dropFirst(2)) {
+      if field == "out" {
+        c.out = t
+      } else if field == "w" {
+        c.w = t
+      } else if field.hasPrefix("in"), let i = Int(field.dropFirst(2)) {
         while c.inputs.count <= i { c.inputs.append(t) }
         c.inputs[i] = t
-      } else if field.hasPrefix("grad"), let i = Int(field.dropFirst(4)) { c.grads[i] = t }
+      } else if field.hasPrefix("grad"), let i = Int(field.dropFirst(4)) {
+        c.grads[i] = t
+      }
       cases[parts[0]] = c
     }
     return cases.values.sorted { $0.name < $1.name }

@@ -43,7 +43,8 @@ final class ProfilerTests: XCTestCase {
       ["aten::mm", "aten::matmul", "aten::t", "aten::relu", "aten::sum", "aten::threshold_backward"].contains($0)
         || $0.hasPrefix("autograd::engine::evaluate_function: ")
     }
-    XCTAssertTrue(names.contains("aten::mm") && names.contains("aten::relu"), "torch.profiler recorded \(expected.keys.sorted())")
+    XCTAssertTrue(
+      names.contains("aten::mm") && names.contains("aten::relu"), "torch.profiler recorded \(expected.keys.sorted())")
     XCTAssertGreaterThanOrEqual(names.count, 8, "torch.profiler recorded \(expected.keys.sorted())")
     for name in names.sorted() {
       XCTAssertEqual(counts[name], expected[name], "calls of \(name) (TorchSwift recorded \(counts.keys.sorted()))")
@@ -72,7 +73,8 @@ final class ProfilerTests: XCTestCase {
     XCTAssertEqual(rules.last! - rules[1] - 1, 5, "rows: \(table)")
     // Sorted by total CPU time, largest first.
     let totals = stats.filter { $0.kind == .cpuOp }.map(\.totalUs).sorted(by: >)
-    XCTAssertTrue(lines[rules[1] + 1].contains(String(format: "%.3f", totals[0] >= 1000 ? totals[0] / 1000 : totals[0])), table)
+    XCTAssertTrue(
+      lines[rules[1] + 1].contains(String(format: "%.3f", totals[0] >= 1000 ? totals[0] / 1000 : totals[0])), table)
     XCTAssertTrue(table.contains("Self CPU time total:"), table)
   }
 
@@ -109,7 +111,8 @@ final class ProfilerTests: XCTestCase {
     XCTAssertTrue(name.hasPrefix("worker0.") && name.hasSuffix(".pt.trace.json"), name)
     let stamp = name.dropFirst("worker0.".count).dropLast(".pt.trace.json".count)
     XCTAssertNotNil(UInt64(stamp), "time stamp in \(name)")
-    let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+    let json =
+      try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
     XCTAssertNotNil(json?["traceEvents"] as? [[String: Any]])
     let defaultName = (try profile.exportTensorBoardTrace(logdir: logdir) as NSString).lastPathComponent
     XCTAssertTrue(defaultName.hasPrefix("\(ProcessInfo.processInfo.hostName)_\(getpid())."), defaultName)
@@ -120,10 +123,14 @@ final class ProfilerTests: XCTestCase {
     XCTAssertThrowsError(try Profiler.stop()) { XCTAssertTrue("\($0)".contains("not running"), "\($0)") }
     try Profiler.start(activities: .cpu)
     XCTAssertTrue(Profiler.isRunning)
-    XCTAssertThrowsError(try Profiler.start(activities: .cpu)) { XCTAssertTrue("\($0)".contains("already running"), "\($0)") }
+    XCTAssertThrowsError(try Profiler.start(activities: .cpu)) {
+      XCTAssertTrue("\($0)".contains("already running"), "\($0)")
+    }
     _ = try Profiler.stop()
     XCTAssertFalse(Profiler.isRunning)
-    XCTAssertThrowsError(try Profiler.start(activities: [])) { XCTAssertTrue("\($0)".contains("at least one"), "\($0)") }
+    XCTAssertThrowsError(try Profiler.start(activities: [])) {
+      XCTAssertTrue("\($0)".contains("at least one"), "\($0)")
+    }
     if !CUDA.isAvailable {
       XCTAssertThrowsError(try Profiler.start(activities: .cuda)) { XCTAssertTrue("\($0)".contains("CUDA"), "\($0)") }
       XCTAssertFalse(Profiler.isRunning)
@@ -134,7 +141,9 @@ final class ProfilerTests: XCTestCase {
     let thread = Thread { do { _ = try Profiler.stop() } catch { elsewhere = error } }
     thread.start()
     while !thread.isFinished { usleep(1000) }
-    XCTAssertTrue("\(elsewhere.map { "\($0)" } ?? "no error")".contains("thread that started it"), "\(String(describing: elsewhere))")
+    XCTAssertTrue(
+      "\(elsewhere.map { "\($0)" } ?? "no error")".contains("thread that started it"),
+      "\(String(describing: elsewhere))")
     XCTAssertTrue(Profiler.isRunning)
     _ = try Profiler.stop()
     // An error inside the block stops the recording.
@@ -147,11 +156,14 @@ final class ProfilerTests: XCTestCase {
 /// `ProfilerSchedule` and `ProfilerSession` against torch.profiler.schedule and profile(schedule=…).step().
 final class ProfilerScheduleTests: XCTestCase {
   /// (wait, warmup, active, repeat, skip_first, skip_first_wait)
-  static let schedules = [(1, 1, 2, 2, 0, 0), (0, 0, 1, 0, 0, 0), (2, 1, 3, 1, 3, 0), (5, 1, 2, 0, 2, 1), (0, 2, 1, 3, 1, 0)]
+  static let schedules = [
+    (1, 1, 2, 2, 0, 0), (0, 0, 1, 0, 0, 0), (2, 1, 3, 1, 3, 0), (5, 1, 2, 0, 2, 1), (0, 2, 1, 3, 1, 0)
+  ]
 
   func testActionsMatchTorchProfilerSchedule() throws {
     let list = Self.schedules.map { "(\($0.0), \($0.1), \($0.2), \($0.3), \($0.4), \($0.5))" }.joined(separator: ", ")
-    let data = try pythonOutput("""
+    let data = try pythonOutput(
+      """
       import json, warnings
       warnings.simplefilter("ignore")
       from torch.profiler import schedule
@@ -164,18 +176,22 @@ final class ProfilerScheduleTests: XCTestCase {
     let expected = try JSONDecoder().decode([[String]].self, from: data)
     XCTAssertEqual(expected.count, Self.schedules.count)
     for (params, actions) in zip(Self.schedules, expected) {
-      let s = try ProfilerSchedule(wait: params.0, warmup: params.1, active: params.2, repeat: params.3,
-                                   skipFirst: params.4, skipFirstWait: params.5 != 0)
+      let s = try ProfilerSchedule(
+        wait: params.0, warmup: params.1, active: params.2, repeat: params.3,
+        skipFirst: params.4, skipFirstWait: params.5 != 0)
       XCTAssertEqual((0..<40).map { s.action(at: $0).rawValue }, actions, "schedule \(params)")
     }
-    XCTAssertThrowsError(try ProfilerSchedule(wait: 0, warmup: 0, active: 0)) { XCTAssertTrue("\($0)".contains("active"), "\($0)") }
+    XCTAssertThrowsError(try ProfilerSchedule(wait: 0, warmup: 0, active: 0)) {
+      XCTAssertTrue("\($0)".contains("active"), "\($0)")
+    }
     XCTAssertThrowsError(try ProfilerSchedule(wait: -1, warmup: 0, active: 1))
   }
 
   /// Ten training-like steps under schedule(wait=1, warmup=1, active=2, repeat=2) and one with the last cycle cut by
   /// the end: which ProfilerStep#N ranges and how many aten::mm calls each handed-over recording holds, as PyTorch's.
   func testSessionHandsOverTheSameCyclesAsTorchProfiler() throws {
-    let data = try pythonOutput("""
+    let data = try pythonOutput(
+      """
       import json, tempfile, torch
       from torch.profiler import profile, schedule, ProfilerActivity
       x = torch.randn(8, 16).requires_grad_()
@@ -205,13 +221,18 @@ final class ProfilerScheduleTests: XCTestCase {
     let x = try Tensor.randn([8, 16]).requiresGrad_(), w = try Tensor.randn([4, 16]).requiresGrad_()
     for (i, (steps, params)) in [(10, (1, 1, 2, 2)), (6, (0, 1, 3, 0))].enumerated() {
       var handed: [Handed] = []
-      let session = ProfilerSession(activities: .cpu, schedule: try ProfilerSchedule(
-        wait: params.0, warmup: params.1, active: params.2, repeat: params.3)) { result in
+      let session = ProfilerSession(
+        activities: .cpu,
+        schedule: try ProfilerSchedule(
+          wait: params.0, warmup: params.1, active: params.2, repeat: params.3)
+      ) { result in
         let names = result.events.map(\.name)
         let marks = Set(names.filter { $0.hasPrefix("ProfilerStep#") })
           .sorted { Int($0.split(separator: "#")[1])! < Int($1.split(separator: "#")[1])! }
-        handed.append(Handed(steps: marks, mm: names.filter { $0 == "aten::mm" }.count,
-                             ranges: names.filter { $0 == "train_step" }.count))
+        handed.append(
+          Handed(
+            steps: marks, mm: names.filter { $0 == "aten::mm" }.count,
+            ranges: names.filter { $0 == "train_step" }.count))
         // key_averages groups the step ranges as PyTorch's does.
         XCTAssertEqual(result.keyAverages().first { $0.name == "ProfilerStep*" }?.count, marks.count)
       }
@@ -227,12 +248,16 @@ final class ProfilerScheduleTests: XCTestCase {
       XCTAssertFalse(Profiler.isRunning)
       XCTAssertEqual(handed, expected[i], "run \(i): TorchSwift handed over \(handed), PyTorch \(expected[i])")
     }
-    let session = ProfilerSession(activities: .cpu, schedule: try ProfilerSchedule(wait: 0, warmup: 0, active: 1)) { _ in }
+    let session = ProfilerSession(activities: .cpu, schedule: try ProfilerSchedule(wait: 0, warmup: 0, active: 1)) {
+      _ in
+    }
     XCTAssertThrowsError(try session.step()) { XCTAssertTrue("\($0)".contains("start()"), "\($0)") }
     // A session that cannot start (another recording runs) leaves that recording alone.
     try Profiler.start(activities: .cpu)
     var handedOver = 0
-    let blocked = ProfilerSession(activities: .cpu, schedule: try ProfilerSchedule(wait: 0, warmup: 0, active: 2)) { _ in handedOver += 1 }
+    let blocked = ProfilerSession(activities: .cpu, schedule: try ProfilerSchedule(wait: 0, warmup: 0, active: 2)) {
+      _ in handedOver += 1
+    }
     XCTAssertThrowsError(try blocked.start()) { XCTAssertTrue("\($0)".contains("already running"), "\($0)") }
     try blocked.stop()
     XCTAssertTrue(Profiler.isRunning)
@@ -240,7 +265,9 @@ final class ProfilerScheduleTests: XCTestCase {
     let outer = try Profiler.stop()
     XCTAssertFalse(outer.events.contains { $0.name.hasPrefix("ProfilerStep#") }, "the failed session recorded no step")
     // A session dropped in the middle of its warm-up or recording leaves the profiler free.
-    for schedule in [try ProfilerSchedule(wait: 0, warmup: 3, active: 1), try ProfilerSchedule(wait: 0, warmup: 0, active: 3)] {
+    for schedule in [
+      try ProfilerSchedule(wait: 0, warmup: 3, active: 1), try ProfilerSchedule(wait: 0, warmup: 0, active: 3)
+    ] {
       var dropped: ProfilerSession? = ProfilerSession(activities: .cpu, schedule: schedule) { _ in }
       try dropped!.start()
       try dropped!.step()

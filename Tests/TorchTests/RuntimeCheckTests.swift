@@ -22,7 +22,9 @@ final class RuntimeCheckTests: XCTestCase {
       try fm.createSymbolicLink(atPath: root + "/torch/lib/" + name, withDestinationPath: lib.path + "/" + name)
     }
     let nvidia = sitePackages.appendingPathComponent("nvidia").path
-    if fm.fileExists(atPath: nvidia) { try fm.createSymbolicLink(atPath: root + "/nvidia", withDestinationPath: nvidia) }
+    if fm.fileExists(atPath: nvidia) {
+      try fm.createSymbolicLink(atPath: root + "/nvidia", withDestinationPath: nvidia)
+    }
     try "__version__ = '2.7.1'\n".write(toFile: root + "/torch/version.py", atomically: true, encoding: .utf8)
     return root + "/torch/lib"
   }
@@ -62,7 +64,10 @@ final class RuntimeCheckTests: XCTestCase {
     let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
     XCTAssertEqual(p.terminationStatus, 0, out)
-    XCTAssertTrue(out.contains("CHILD verifyRuntime threw: TorchSwift was built against libtorch \(Torch.builtVersion) but loaded libtorch 2.7.1"), out)
+    XCTAssertTrue(
+      out.contains(
+        "CHILD verifyRuntime threw: TorchSwift was built against libtorch \(Torch.builtVersion) but loaded libtorch 2.7.1"
+      ), out)
     XCTAssertTrue(out.contains("CHILD ones threw: TorchSwift was built against"), out)
     XCTAssertTrue(out.contains("CHILD still running"), out)
   }

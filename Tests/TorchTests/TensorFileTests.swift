@@ -66,7 +66,8 @@ final class TensorFileTests: XCTestCase {
       XCTAssertTrue(m.contains("'step' is not a tensor"), m)
     }
     let after = residentMB()
-    print(String(format: "resident memory: %.1f MB before, %.1f MB after 40 failed loads of a 32 MB tensor", before, after))
+    print(
+      String(format: "resident memory: %.1f MB before, %.1f MB after 40 failed loads of a 32 MB tensor", before, after))
     XCTAssertLessThan(after - before, 128)
   }
 
@@ -79,8 +80,10 @@ final class TensorFileTests: XCTestCase {
     XCTAssertEqual(try Torch.load(path)["a"]?.floats(), [2, 4, 6])
     let left = try FileManager.default.contentsOfDirectory(atPath: dir)
     XCTAssertEqual(left, ["state.pt"], "no temporary file left beside the result")
-    let out = try pythonOutput("import torch; print(torch.load(\(String(reflecting: path)), weights_only=False)['a'].tolist())")
-    XCTAssertEqual(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), "[2.0, 4.0, 6.0]")
+    let out = try pythonOutput(
+      "import torch; print(torch.load(\(String(reflecting: path)), weights_only=False)['a'].tolist())")
+    XCTAssertEqual(
+      String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), "[2.0, 4.0, 6.0]")
     let m = message { try Torch.save(["a": a], to: dir + "/missing/state.pt") }
     XCTAssertTrue(m.contains(dir + "/missing"), m)
   }

@@ -48,8 +48,10 @@ func difference(_ a: Tensor, _ b: Tensor) throws -> Difference {
 }
 
 /// Asserts same shape, dtype and |a - b| <= atol + rtol·|b| element-wise; reports the worst element.
-func assertClose(_ a: Tensor, _ b: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6, checkDType: Bool = true,
-                 _ what: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) throws {
+func assertClose(
+  _ a: Tensor, _ b: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6, checkDType: Bool = true,
+  _ what: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line
+) throws {
   XCTAssertEqual(a.shape, b.shape, "\(what()): shape", file: file, line: line)
   if checkDType { XCTAssertEqual(a.dtype, b.dtype, "\(what()): dtype", file: file, line: line) }
   guard a.shape == b.shape else { return }

@@ -6,8 +6,10 @@ import XCTest
 
 /// `torchswift tokenize` and `torchswift embed` against HF tokenizers and sentence-transformers.
 final class CLITests: XCTestCase {
-  let texts = ["Hello, World!", "Ünïcödé façade — 東京 🚀 naïve", "", "[MASK] is special", String(repeating: "word ", count: 200),
-               "tab\tand\u{200B}zero-width", "I can't believe it's 2026!!! #swift"]
+  let texts = [
+    "Hello, World!", "Ünïcödé façade — 東京 🚀 naïve", "", "[MASK] is special", String(repeating: "word ", count: 200),
+    "tab\tand\u{200B}zero-width", "I can't believe it's 2026!!! #swift"
+  ]
 
   func testTokenizeMatchesHFTokenizers() throws {
     let s = try TrainEnv.scratch("cli-tokenize")
@@ -15,14 +17,17 @@ final class CLITests: XCTestCase {
     let r = try TrainEnv.torchswift(["tokenize", "--max-length", "32", "--input", s + "/in.txt"], cache: s)
     XCTAssertEqual(r.status, 0, r.output)
     let swiftLines = r.output.split(separator: "\n").filter { $0.hasPrefix("{") }.map(String.init)
-    let ref = try TrainEnv.pythonRun(["-c", """
+    let ref = try TrainEnv.pythonRun([
+      "-c",
+      """
       import json, sys
       from tokenizers import Tokenizer
       t = Tokenizer.from_file(sys.argv[1] + '/tokenizer.json'); t.no_padding(); t.enable_truncation(32)
       for line in open(sys.argv[2], encoding='utf-8').read().split('\\n'):
           e = t.encode(line)
           print(json.dumps({'input_ids': e.ids, 'token_type_ids': e.type_ids, 'attention_mask': e.attention_mask}))
-      """, try BundledModel.directory(), s + "/in.txt"])
+      """, try BundledModel.directory(), s + "/in.txt"
+    ])
     let refLines = ref.split(separator: "\n").map(String.init)
     XCTAssertEqual(swiftLines.count, texts.count)
     for (a, b) in zip(swiftLines, refLines) {
@@ -39,11 +44,15 @@ final class CLITests: XCTestCase {
     let s = try TrainEnv.scratch("cli-embed")
     let input = texts.filter { !$0.isEmpty }
     try input.joined(separator: "\n").write(toFile: s + "/in.txt", atomically: true, encoding: .utf8)
-    let r = try TrainEnv.torchswift(["embed", "--input", s + "/in.txt", "--output", s + "/out.jsonl", "--batch-size", "3"], cache: s)
+    let r = try TrainEnv.torchswift(
+      ["embed", "--input", s + "/in.txt", "--output", s + "/out.jsonl", "--batch-size", "3"], cache: s)
     XCTAssertEqual(r.status, 0, r.output)
-    let n = try TrainEnv.torchswift(["embed", "--input", s + "/in.txt", "--output", s + "/out.npy", "--batch-size", "3"], cache: s)
+    let n = try TrainEnv.torchswift(
+      ["embed", "--input", s + "/in.txt", "--output", s + "/out.npy", "--batch-size", "3"], cache: s)
     XCTAssertEqual(n.status, 0, n.output)
-    let out = try TrainEnv.pythonRun(["-c", """
+    let out = try TrainEnv.pythonRun([
+      "-c",
+      """
       import json, sys, numpy as np, os
       os.environ['HF_HUB_OFFLINE'] = '1'
       from sentence_transformers import SentenceTransformer
@@ -53,7 +62,8 @@ final class CLITests: XCTestCase {
       npy = np.load(sys.argv[4])
       print(json.dumps({'shape': list(got.shape), 'npy_shape': list(npy.shape),
                         'max_abs': float(np.abs(got - ref).max()), 'npy_equal': bool((npy == got).all())}))
-      """, try BundledModel.directory(), s + "/in.txt", s + "/out.jsonl", s + "/out.npy"])
+      """, try BundledModel.directory(), s + "/in.txt", s + "/out.jsonl", s + "/out.npy"
+    ])
     let obj = try JSONSerialization.jsonObject(with: Data(out.split(separator: "\n").last!.utf8)) as! [String: Any]
     XCTAssertEqual(obj["shape"] as? [Int], [input.count, 384])
     XCTAssertEqual(obj["npy_shape"] as? [Int], [input.count, 384])

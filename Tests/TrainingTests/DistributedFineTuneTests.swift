@@ -14,18 +14,23 @@ final class DistributedFineTuneTests: XCTestCase {
   /// 1,000 examples is 0.021, and the test allows about two of them (0.045). Only rank 0 logs and writes.
   func testDDPAccuracyMatchesTheSingleProcessRunAndOnlyRankZeroWrites() throws {
     let s = try TrainEnv.scratch("ddp-quality")
-    _ = try TrainEnv.pythonRun(["-c", """
+    _ = try TrainEnv.pythonRun([
+      "-c",
+      """
       import csv, random, sys
       rows = list(csv.DictReader(open(sys.argv[1], encoding='utf-8', errors='replace', newline='')))
       random.Random(2024).shuffle(rows)
       for name, part in (('train', rows[:1200]), ('eval', rows[1200:2200])):
           with open(sys.argv[2] + '/' + name + '.csv', 'w', encoding='utf-8', newline='') as f:
               w = csv.DictWriter(f, fieldnames=['sentiment', 'confidence', 'text']); w.writeheader(); w.writerows(part)
-      """, TrainEnv.corpus, s])
+      """, TrainEnv.corpus, s
+    ])
     func args(_ tag: String, batch: Int) -> [String] {
-      ["finetune", "--data", s + "/train.csv", "--eval-data", s + "/eval.csv", "--label-column", "sentiment",
-       "--train-size", "all", "--lr", "1e-4", "--batch-size", "\(batch)", "--max-length", "64",
-       "--output", s + "/\(tag)/model", "--logdir", s + "/\(tag)/logs", "--checkpoint-dir", s + "/\(tag)/ckpt"]
+      [
+        "finetune", "--data", s + "/train.csv", "--eval-data", s + "/eval.csv", "--label-column", "sentiment",
+        "--train-size", "all", "--lr", "1e-4", "--batch-size", "\(batch)", "--max-length", "64",
+        "--output", s + "/\(tag)/model", "--logdir", s + "/\(tag)/logs", "--checkpoint-dir", s + "/\(tag)/ckpt"
+      ]
     }
     let single = try TrainEnv.torchswift(args("single", batch: 16), cache: s + "/cache")
     XCTAssertEqual(single.status, 0, single.output)
@@ -44,7 +49,9 @@ final class DistributedFineTuneTests: XCTestCase {
     print(String(format: "fine-tuning accuracy: single process %.4f, DDP 2 ranks %.4f", a1, a2))
     XCTAssertEqual(a2, a1, accuracy: 0.045)
     XCTAssertGreaterThan(a2, 0.55, "DDP learned (3 classes, 42% majority)")
-    XCTAssertTrue(rank0.contains("distributed: ddp on 2 ranks (gloo), batch 8 per rank × 2 ranks × 1 accumulation = 16 per step"), rank0)
+    XCTAssertTrue(
+      rank0.contains("distributed: ddp on 2 ranks (gloo), batch 8 per rank × 2 ranks × 1 accumulation = 16 per step"),
+      rank0)
     XCTAssertTrue(rank0.contains("training samples/s over 2 ranks"), rank0)
 
     // Rank 0 alone reports, writes TensorBoard events, metrics, the plot, the export and checkpoints.
@@ -68,16 +75,20 @@ final class DistributedFineTuneTests: XCTestCase {
     let model = try TrainEnv.tinyModel(in: s)
     try TrainEnv.sampleCSV(s + "/data.csv", perLabel: 100)
     func args(_ tag: String) -> [String] {
-      ["finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "40",
-       "--batch-size", "2", "--epochs", "4", "--save-every", "4", "--keep-checkpoints", "2", "--lr", "1e-3", "--threads", "1",
-       "--output", s + "/\(tag)/model", "--logdir", s + "/\(tag)/logs", "--checkpoint-dir", s + "/\(tag)/ckpt"]
+      [
+        "finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "40",
+        "--batch-size", "2", "--epochs", "4", "--save-every", "4", "--keep-checkpoints", "2", "--lr", "1e-3",
+        "--threads", "1",
+        "--output", s + "/\(tag)/model", "--logdir", s + "/\(tag)/logs", "--checkpoint-dir", s + "/\(tag)/ckpt"
+      ]
     }
     let full = try Torchrun(args("full"), cache: s + "/cache", logDir: s + "/torchrun-full")
     XCTAssertEqual(full.wait(timeout: 300), 0, full.agentOutput + full.workerOutput())
     let fullCk = Checkpointer(directory: s + "/full/ckpt", keep: 2)
     guard let last = fullCk.list().last else { return XCTFail("no checkpoint from the full run") }
 
-    let cut = try Torchrun(torchrunArgs: ["--max-restarts", "1"], args("cut"), cache: s + "/cache", logDir: s + "/torchrun-cut")
+    let cut = try Torchrun(
+      torchrunArgs: ["--max-restarts", "1"], args("cut"), cache: s + "/cache", logDir: s + "/torchrun-cut")
     let ck = Checkpointer(directory: s + "/cut/ckpt", keep: 2)
     let target = [8, 12, 16].randomElement()!
     let deadline = Date().addingTimeInterval(120)
@@ -91,16 +102,21 @@ final class DistributedFineTuneTests: XCTestCase {
     XCTAssertEqual(cut.wait(timeout: 300), 0, cut.agentOutput + cut.workerOutput())
     let attempt0 = cut.workerOutput(rank: 0, attempt: 0) + cut.workerOutput(rank: 1, attempt: 0)
     let attempt1 = cut.workerOutput(rank: 0, attempt: 1)
-    XCTAssertTrue(attempt0.contains("distributed job failed") && attempt0.contains("stopped responding"),
-                  "the surviving rank names the dead one:\n\(attempt0)")
+    XCTAssertTrue(
+      attempt0.contains("distributed job failed") && attempt0.contains("stopped responding"),
+      "the surviving rank names the dead one:\n\(attempt0)")
     XCTAssertTrue(attempt1.contains("resume: from"), attempt1)
     guard let end = ck.list().last else { return XCTFail("no checkpoint after the restart") }
     XCTAssertEqual(end.step, last.step)
-    for file in ["model.safetensors", "optimizer.safetensors", "rng-rank0-of-2.safetensors", "rng-rank1-of-2.safetensors"] {
+    for file in [
+      "model.safetensors", "optimizer.safetensors", "rng-rank0-of-2.safetensors", "rng-rank1-of-2.safetensors"
+    ] {
       let a = try SafeTensorsFile(path: last.path + "/" + file)
       let b = try SafeTensorsFile(path: end.path + "/" + file)
       XCTAssertEqual(a.names, b.names, file)
-      for name in a.names { XCTAssertEqual(try a.bytes(of: name), try b.bytes(of: name), "\(file): \(name) differs after the restart") }
+      for name in a.names {
+        XCTAssertEqual(try a.bytes(of: name), try b.bytes(of: name), "\(file): \(name) differs after the restart")
+      }
     }
   }
 
@@ -112,9 +128,11 @@ final class DistributedFineTuneTests: XCTestCase {
     let model = try TrainEnv.tinyModel(in: s)
     try TrainEnv.sampleCSV(s + "/data.csv", perLabel: 60)
     func args(_ tag: String, _ mode: String) -> [String] {
-      ["finetune", "--distributed", mode, "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment",
-       "--eval-size", "40", "--batch-size", "4", "--epochs", "1", "--lr", "1e-3", "--threads", "1",
-       "--output", s + "/\(tag)/model", "--logdir", s + "/\(tag)/logs", "--checkpoint-dir", s + "/\(tag)/ckpt"]
+      [
+        "finetune", "--distributed", mode, "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment",
+        "--eval-size", "40", "--batch-size", "4", "--epochs", "1", "--lr", "1e-3", "--threads", "1",
+        "--output", s + "/\(tag)/model", "--logdir", s + "/\(tag)/logs", "--checkpoint-dir", s + "/\(tag)/ckpt"
+      ]
     }
     let ddp = try Torchrun(args("ddp", "ddp"), cache: s + "/cache", logDir: s + "/torchrun-ddp")
     XCTAssertEqual(ddp.wait(timeout: 300), 0, ddp.agentOutput + ddp.workerOutput())
@@ -154,14 +172,17 @@ final class DistributedFineTuneTests: XCTestCase {
     for n in dm.names { XCTAssertEqual(try dm.info(n).shape, try fm.info(n).shape, n) }
 
     // The same launch resumes from the FSDP checkpoint (each rank its optimizer shard).
-    let again = try Torchrun(args("fsdp", "fsdp") + ["--resume", "latest"], cache: s + "/cache", logDir: s + "/torchrun-fsdp2")
+    let again = try Torchrun(
+      args("fsdp", "fsdp") + ["--resume", "latest"], cache: s + "/cache", logDir: s + "/torchrun-fsdp2")
     XCTAssertEqual(again.wait(timeout: 300), 0, again.agentOutput + again.workerOutput())
     XCTAssertTrue(again.workerOutput(rank: 0).contains("resume: from"), again.workerOutput(rank: 0))
     // A different launch is refused with a clear message.
-    let wrong = try Torchrun(args("fsdp", "ddp") + ["--resume", "latest"], cache: s + "/cache", logDir: s + "/torchrun-wrong")
+    let wrong = try Torchrun(
+      args("fsdp", "ddp") + ["--resume", "latest"], cache: s + "/cache", logDir: s + "/torchrun-wrong")
     XCTAssertNotEqual(wrong.wait(timeout: 300), 0)
-    XCTAssertTrue(wrong.workerOutput(rank: 0).contains("was written by a job of fsdp on 2 ranks; this job is ddp on 2 ranks"),
-                  wrong.workerOutput(rank: 0))
+    XCTAssertTrue(
+      wrong.workerOutput(rank: 0).contains("was written by a job of fsdp on 2 ranks; this job is ddp on 2 ranks"),
+      wrong.workerOutput(rank: 0))
   }
 
   /// SIGTERM to one worker (as torchrun's agent sends on shutdown): both ranks stop at the same step
@@ -170,12 +191,16 @@ final class DistributedFineTuneTests: XCTestCase {
     let s = try TrainEnv.scratch("ddp-sigterm")
     let model = try TrainEnv.tinyModel(in: s)
     try TrainEnv.sampleCSV(s + "/data.csv", perLabel: 200)
-    let args = ["finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "20",
-                "--batch-size", "2", "--epochs", "2", "--lr", "1e-3", "--threads", "1",
-                "--output", s + "/model", "--logdir", s + "/logs", "--checkpoint-dir", s + "/ckpt"]
+    let args = [
+      "finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "20",
+      "--batch-size", "2", "--epochs", "2", "--lr", "1e-3", "--threads", "1",
+      "--output", s + "/model", "--logdir", s + "/logs", "--checkpoint-dir", s + "/ckpt"
+    ]
     let run = try Torchrun(args, cache: s + "/cache", logDir: s + "/torchrun")
     let deadline = Date().addingTimeInterval(120)
-    while !FileManager.default.fileExists(atPath: s + "/logs/metrics.jsonl") && run.process.isRunning && Date() < deadline {
+    while !FileManager.default.fileExists(atPath: s + "/logs/metrics.jsonl") && run.process.isRunning
+      && Date() < deadline
+    {
       usleep(20_000)
     }
     usleep(300_000)
@@ -196,7 +221,9 @@ final class DistributedFineTuneTests: XCTestCase {
 
     let resumed = try Torchrun(args + ["--resume", "latest"], cache: s + "/cache", logDir: s + "/torchrun-resume")
     XCTAssertEqual(resumed.wait(timeout: 300), 0, resumed.agentOutput + resumed.workerOutput())
-    XCTAssertTrue(resumed.workerOutput(rank: 0).contains("resume: from \(s)/ckpt/checkpoint-\(step)"), resumed.workerOutput(rank: 0))
+    XCTAssertTrue(
+      resumed.workerOutput(rank: 0).contains("resume: from \(s)/ckpt/checkpoint-\(step)"), resumed.workerOutput(rank: 0)
+    )
   }
 
   /// `doctor` under torchrun: each rank reports its view and the all-reduce over both ranks.
@@ -219,17 +246,21 @@ final class DistributedFineTuneTests: XCTestCase {
     let base = ["finetune", "--model", s + "/none", "--data", s + "/none.csv"]
     let noTorchrun = try TrainEnv.torchswift(base + ["--distributed", "ddp"], cache: s + "/cache")
     XCTAssertNotEqual(noTorchrun.status, 0)
-    XCTAssertTrue(noTorchrun.output.contains("--distributed ddp") && noTorchrun.output.contains("torchrun"), noTorchrun.output)
+    XCTAssertTrue(
+      noTorchrun.output.contains("--distributed ddp") && noTorchrun.output.contains("torchrun"), noTorchrun.output)
     let noMaster = try TrainEnv.torchswift(base, cache: s + "/cache", env: ["RANK": "0", "WORLD_SIZE": "2"])
     XCTAssertNotEqual(noMaster.status, 0)
     XCTAssertTrue(noMaster.output.contains("MASTER_ADDR"), noMaster.output)
-    let badRank = try TrainEnv.torchswift(base, cache: s + "/cache",
-                                          env: ["RANK": "2", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "1"])
+    let badRank = try TrainEnv.torchswift(
+      base, cache: s + "/cache",
+      env: ["RANK": "2", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "1"])
     XCTAssertNotEqual(badRank.status, 0)
     XCTAssertTrue(badRank.output.contains("RANK"), badRank.output)
-    for (flag, value, expected) in [("--distributed", "zero3", "--distributed must be ddp, fsdp or none"),
-                                    ("--dist-backend", "mpi", "--dist-backend must be gloo or nccl"),
-                                    ("--dist-timeout", "0", "--dist-timeout must be positive")] {
+    for (flag, value, expected) in [
+      ("--distributed", "zero3", "--distributed must be ddp, fsdp or none"),
+      ("--dist-backend", "mpi", "--dist-backend must be gloo or nccl"),
+      ("--dist-timeout", "0", "--dist-timeout must be positive")
+    ] {
       let r = try TrainEnv.torchswift(base + [flag, value], cache: s + "/cache")
       XCTAssertNotEqual(r.status, 0)
       XCTAssertTrue(r.output.contains(expected), r.output)

@@ -13,21 +13,28 @@ final class FineTuneTests: XCTestCase {
     let s = try TrainEnv.scratch("tb")
     let model = try TrainEnv.tinyModel(in: s)
     try TrainEnv.sampleCSV(s + "/data.csv", perLabel: 40)
-    let args = ["finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "30",
-                "--batch-size", "8", "--max-steps", "6", "--eval-every", "2", "--output", s + "/out", "--logdir", s + "/logs",
-                "--checkpoint-dir", s + "/ckpt", "--lr", "1e-3"]
+    let args = [
+      "finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "30",
+      "--batch-size", "8", "--max-steps", "6", "--eval-every", "2", "--output", s + "/out", "--logdir", s + "/logs",
+      "--checkpoint-dir", s + "/ckpt", "--lr", "1e-3"
+    ]
     let r = try TrainEnv.torchswift(args + ["--profile", "1,1,2"], cache: s + "/cache")
     XCTAssertEqual(r.status, 0, r.output)
     XCTAssertTrue(r.output.contains("validation accuracy:"), r.output)
     XCTAssertTrue(r.output.contains("tokenize: encoded"), r.output)
     // --profile 1,1,2: steps 2 and 3 (0-based) recorded, one trace file for TensorBoard's profiler plugin.
-    let traces = try FileManager.default.contentsOfDirectory(atPath: s + "/logs/profile").filter { $0.hasSuffix(".pt.trace.json") }
+    let traces = try FileManager.default.contentsOfDirectory(atPath: s + "/logs/profile").filter {
+      $0.hasSuffix(".pt.trace.json")
+    }
     XCTAssertEqual(traces.count, 1, "\(traces)")
     if let trace = traces.first {
-      let obj = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: s + "/logs/profile/" + trace)))
-      let names = Set(((obj as? [String: Any])?["traceEvents"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String })
+      let obj = try JSONSerialization.jsonObject(
+        with: try Data(contentsOf: URL(fileURLWithPath: s + "/logs/profile/" + trace)))
+      let names = Set(
+        ((obj as? [String: Any])?["traceEvents"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String })
       XCTAssertEqual(names.filter { $0.hasPrefix("ProfilerStep#") }.sorted(), ["ProfilerStep#2", "ProfilerStep#3"])
-      XCTAssertTrue(names.contains("aten::addmm") && names.contains("aten::_fused_adamw_"), "\(names.sorted().prefix(40))")
+      XCTAssertTrue(
+        names.contains("aten::addmm") && names.contains("aten::_fused_adamw_"), "\(names.sorted().prefix(40))")
       XCTAssertTrue(r.output.contains("profile: " + s + "/logs/profile/" + trace), r.output)
     }
     let bad = try TrainEnv.torchswift(args + ["--profile", "1,x,2"], cache: s + "/cache")
@@ -40,12 +47,15 @@ final class FineTuneTests: XCTestCase {
 
     // Every scalar of metrics.jsonl is in the event files, as TensorBoard's EventAccumulator reads them.
     let logs = s + "/logs"
-    let json = try TrainEnv.pythonRun(["-c", """
+    let json = try TrainEnv.pythonRun([
+      "-c",
+      """
       import json, sys
       from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
       acc = EventAccumulator(sys.argv[1], size_guidance={'scalars': 0}); acc.Reload()
       print(json.dumps({t: [[e.step, e.value] for e in acc.Scalars(t)] for t in acc.Tags()['scalars']}))
-      """, logs])
+      """, logs
+    ])
     let tb = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: [[Double]]]
     let entries = try String(contentsOfFile: logs + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
     var checked = 0
@@ -59,15 +69,18 @@ final class FineTuneTests: XCTestCase {
         checked += 1
       }
     }
-    for tag in ["train/loss", "train/learning_rate", "train/grad_norm", "train/samples_per_second", "eval/loss",
-                "eval/accuracy", "eval/macro_f1"] {
+    for tag in [
+      "train/loss", "train/learning_rate", "train/grad_norm", "train/samples_per_second", "eval/loss",
+      "eval/accuracy", "eval/macro_f1"
+    ] {
       XCTAssertNotNil(tb[tag], "missing tag \(tag)")
     }
     XCTAssertGreaterThan(checked, 30)
     XCTAssertTrue(FileManager.default.fileExists(atPath: logs + "/curves.svg"))
 
     // The export loads in Swift (predict, eval) and reports JSON metrics.
-    let pred = try TrainEnv.torchswift(["predict", "--model", s + "/out", "--json", "good morning", "awful day"], cache: s + "/cache")
+    let pred = try TrainEnv.torchswift(
+      ["predict", "--model", s + "/out", "--json", "good morning", "awful day"], cache: s + "/cache")
     XCTAssertEqual(pred.status, 0, pred.output)
     let lines = pred.output.split(separator: "\n").filter { $0.hasPrefix("{") }
     XCTAssertEqual(lines.count, 2, pred.output)
@@ -75,8 +88,9 @@ final class FineTuneTests: XCTestCase {
     XCTAssertNotNil(first["label"] as? String)
     XCTAssertEqual((first["probabilities"] as? [String: Double])?.count, 3)
     XCTAssertEqual((first["logits"] as? [Double])?.count, 3)
-    let ev = try TrainEnv.torchswift(["eval", "--model", s + "/out", "--data", s + "/data.csv", "--label-column", "sentiment", "--json"],
-                                     cache: s + "/cache")
+    let ev = try TrainEnv.torchswift(
+      ["eval", "--model", s + "/out", "--data", s + "/data.csv", "--label-column", "sentiment", "--json"],
+      cache: s + "/cache")
     XCTAssertEqual(ev.status, 0, ev.output)
     let evLine = ev.output.split(separator: "\n").first { $0.hasPrefix("{") } ?? ""
     let metrics = try JSONSerialization.jsonObject(with: Data(evLine.utf8)) as! [String: Any]
@@ -92,9 +106,12 @@ final class FineTuneTests: XCTestCase {
     let s = try TrainEnv.scratch("bare-output")
     let model = try TrainEnv.tinyModel(in: s)
     try TrainEnv.sampleCSV(s + "/data.csv", perLabel: 8)
-    let r = try TrainEnv.torchswift(["finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment",
-                                     "--eval-size", "6", "--batch-size", "6", "--max-steps", "1", "--output", "m",
-                                     "--logdir", "l", "--checkpoint-dir", "c"], cache: s + "/cache", cwd: s)
+    let r = try TrainEnv.torchswift(
+      [
+        "finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment",
+        "--eval-size", "6", "--batch-size", "6", "--max-steps", "1", "--output", "m",
+        "--logdir", "l", "--checkpoint-dir", "c"
+      ], cache: s + "/cache", cwd: s)
     XCTAssertEqual(r.status, 0, r.output)
     XCTAssertTrue(FileManager.default.fileExists(atPath: s + "/m/model.safetensors"), r.output)
   }
@@ -104,9 +121,11 @@ final class FineTuneTests: XCTestCase {
     let model = try TrainEnv.tinyModel(in: s)
     try TrainEnv.sampleCSV(s + "/data.csv", perLabel: 60)
     func args(_ tag: String) -> [String] {
-      ["finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "20",
-       "--batch-size", "8", "--epochs", "2", "--save-every", "2", "--keep-checkpoints", "3", "--lr", "1e-3",
-       "--output", s + "/\(tag)-out", "--logdir", s + "/\(tag)-logs", "--checkpoint-dir", s + "/\(tag)-ckpt"]
+      [
+        "finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "20",
+        "--batch-size", "8", "--epochs", "2", "--save-every", "2", "--keep-checkpoints", "3", "--lr", "1e-3",
+        "--output", s + "/\(tag)-out", "--logdir", s + "/\(tag)-logs", "--checkpoint-dir", s + "/\(tag)-ckpt"
+      ]
     }
     let full = try TrainEnv.torchswift(args("full"), cache: s + "/cache")
     XCTAssertEqual(full.status, 0, full.output)
@@ -144,9 +163,12 @@ final class FineTuneTests: XCTestCase {
     let s = try TrainEnv.scratch("sigint")
     let model = try TrainEnv.tinyModel(in: s)
     try TrainEnv.sampleCSV(s + "/data.csv", perLabel: 200)
-    let p = try TrainEnv.start(["finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment",
-                                "--eval-size", "20", "--batch-size", "4", "--epochs", "3", "--output", s + "/out",
-                                "--logdir", s + "/logs", "--checkpoint-dir", s + "/ckpt"], cache: s + "/cache")
+    let p = try TrainEnv.start(
+      [
+        "finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment",
+        "--eval-size", "20", "--batch-size", "4", "--epochs", "3", "--output", s + "/out",
+        "--logdir", s + "/logs", "--checkpoint-dir", s + "/ckpt"
+      ], cache: s + "/cache")
     let deadline = Date().addingTimeInterval(120)
     while !FileManager.default.fileExists(atPath: s + "/logs/metrics.jsonl") && Date() < deadline { usleep(20_000) }
     usleep(300_000)
@@ -165,13 +187,16 @@ final class FineTuneTests: XCTestCase {
     var csv = "sentiment,confidence,text\n"
     for i in 0..<30 { csv += "\(["negative", "neutral", "positive"][i % 3]),0.9,example text number \(i)\n" }
     var bytes = Array(csv.utf8)
-    bytes += Array("positive,0.5,bad bytes \u{0}".utf8).dropLast() + [0xff, 0xfe] + Array(" here\n".utf8)  // invalid UTF-8 (kept)
+    // invalid UTF-8 (kept)
+    bytes += Array("positive,0.5,bad bytes \u{0}".utf8).dropLast() + [0xff, 0xfe] + Array(" here\n".utf8)
     bytes += Array("negative,0.5,\n".utf8)  // empty text
     bytes += Array(",0.5,no label here\n".utf8)  // missing label
     bytes += Array("neutral,0.5,too,many,columns\n".utf8)  // wrong column count
     try Data(bytes).write(to: URL(fileURLWithPath: s + "/bad.csv"))
-    let base = ["finetune", "--model", model, "--label-column", "sentiment", "--eval-size", "6", "--batch-size", "8",
-                "--max-steps", "1", "--output", s + "/out", "--logdir", s + "/logs", "--checkpoint-dir", s + "/ckpt"]
+    let base = [
+      "finetune", "--model", model, "--label-column", "sentiment", "--eval-size", "6", "--batch-size", "8",
+      "--max-steps", "1", "--output", s + "/out", "--logdir", s + "/logs", "--checkpoint-dir", s + "/ckpt"
+    ]
     let ok = try TrainEnv.torchswift(base + ["--data", s + "/bad.csv"], cache: s + "/cache")
     XCTAssertEqual(ok.status, 0, ok.output)
     for needle in ["invalid UTF-8", "empty", "missing label", "column", "line 32", "line 33", "line 34", "line 35"] {
@@ -185,7 +210,8 @@ final class FineTuneTests: XCTestCase {
     XCTAssertNotEqual(missing.status, 0)
     XCTAssertTrue(missing.output.contains("nope.csv"), missing.output)
 
-    let column = try TrainEnv.torchswift(base + ["--data", s + "/bad.csv", "--text-column", "tweet"], cache: s + "/cache")
+    let column = try TrainEnv.torchswift(
+      base + ["--data", s + "/bad.csv", "--text-column", "tweet"], cache: s + "/cache")
     XCTAssertNotEqual(column.status, 0)
     XCTAssertTrue(column.output.contains("tweet") && column.output.contains("text"), column.output)
 

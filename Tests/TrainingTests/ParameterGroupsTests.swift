@@ -13,7 +13,8 @@ final class ParameterGroupsTests: XCTestCase {
     for p in frozen.parameters() { try p.requiresGrad_(false) }
     let (decay, noDecay) = decayAndNoDecayParameters(try Sequential(lin, ln, frozen))
     XCTAssertEqual(decay.map(\.shape), [[2, 3]])
-    XCTAssertEqual(noDecay.map(\.shape), [[2], [2], [2]], "Linear bias, LayerNorm weight and bias; frozen ones left out")
+    XCTAssertEqual(
+      noDecay.map(\.shape), [[2], [2], [2]], "Linear bias, LayerNorm weight and bias; frozen ones left out")
     XCTAssertTrue(decay[0] === lin.weight)
   }
 }

@@ -53,7 +53,8 @@ final class PrecisionChoiceTests: XCTestCase {
     XCTAssertTrue(CPUFeatures(flags: ["amx_fp16"]).hasNativeFP16)
     let mixed = try XCTUnwrap(CPUFeatures(cpuinfo: "flags : avx2 avx512_bf16\nflags : avx2\n"))
     XCTAssertFalse(mixed.hasNativeBF16)
-    XCTAssertNil(CPUFeatures(cpuinfo: "processor : 0\nBogoMIPS : 50.00\nFeatures : fp asimd bf16\nCPU implementer : 0x41\n"))
+    XCTAssertNil(
+      CPUFeatures(cpuinfo: "processor : 0\nBogoMIPS : 50.00\nFeatures : fp asimd bf16\nCPU implementer : 0x41\n"))
   }
 
   func testAutoPicksBF16OnlyWhereTheHardwareHasIt() throws {
@@ -73,20 +74,26 @@ final class PrecisionChoiceTests: XCTestCase {
     XCTAssertThrowsError(try PrecisionChoice.resolve("bfloat16", device: .cpu, cpu: spr)) {
       XCTAssertTrue("\($0)".contains("--precision must be one of fp32, bf16, fp16, auto, got 'bfloat16'"), "\($0)")
     }
-    XCTAssertTrue(PrecisionChoice.autoReason(device: .cpu, cpu: spr, picked: .bf16).contains("AVX512_BF16 and AMX-BF16"))
-    XCTAssertTrue(PrecisionChoice.autoReason(device: .cpu, cpu: epyc, picked: .fp32).contains("no AVX512_BF16 or AMX-BF16"))
+    XCTAssertTrue(
+      PrecisionChoice.autoReason(device: .cpu, cpu: spr, picked: .bf16).contains("AVX512_BF16 and AMX-BF16"))
+    XCTAssertTrue(
+      PrecisionChoice.autoReason(device: .cpu, cpu: epyc, picked: .fp32).contains("no AVX512_BF16 or AMX-BF16"))
   }
 
   func testWarningSaysWhatWasDetectedTheSlowdownAndTheAlternative() throws {
     let epyc = CPUFeatures(cpuinfo: Self.epycAVX2)
     let spr = CPUFeatures(cpuinfo: Self.sapphireRapids)
     let w = try XCTUnwrap(PrecisionChoice.cpuWarning(.bf16, device: .cpu, cpu: epyc))
-    XCTAssertEqual(w, "warning: --precision bf16 on the CPU: this CPU (AMD EPYC 7B12, AVX2) has no native bfloat16 "
-      + "(neither AVX512_BF16 nor AMX-BF16 in its flags), so libtorch emulates bf16 autocast in software and each step "
-      + "runs about 10-20x slower than fp32 (measured on a 2-core AVX2 CPU: a MiniLM training step 12x, a transformer "
-      + "encoder step 20x). Use --precision fp32, or --precision auto to pick bf16 only where the hardware has it.")
+    XCTAssertEqual(
+      w,
+      "warning: --precision bf16 on the CPU: this CPU (AMD EPYC 7B12, AVX2) has no native bfloat16 "
+        + "(neither AVX512_BF16 nor AMX-BF16 in its flags), so libtorch emulates bf16 autocast in software and each step "
+        + "runs about 10-20x slower than fp32 (measured on a 2-core AVX2 CPU: a MiniLM training step 12x, a transformer "
+        + "encoder step 20x). Use --precision fp32, or --precision auto to pick bf16 only where the hardware has it.")
     let fp16 = try XCTUnwrap(PrecisionChoice.cpuWarning(.fp16, device: .cpu, cpu: epyc))
-    XCTAssertTrue(fp16.hasPrefix("warning: --precision fp16 on the CPU: this CPU (AMD EPYC 7B12, AVX2) has no native float16"), fp16)
+    XCTAssertTrue(
+      fp16.hasPrefix("warning: --precision fp16 on the CPU: this CPU (AMD EPYC 7B12, AVX2) has no native float16"), fp16
+    )
     // No warning where bf16 is native, on a GPU, for fp32, or when the CPU is unknown.
     XCTAssertNil(PrecisionChoice.cpuWarning(.bf16, device: .cpu, cpu: spr))
     XCTAssertNil(PrecisionChoice.cpuWarning(.fp16, device: .cpu, cpu: spr))
@@ -109,9 +116,11 @@ final class PrecisionChoiceTests: XCTestCase {
     var runs = 0
     func finetune(_ extra: [String]) -> [String] {
       runs += 1
-      return ["finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "8",
-       "--batch-size", "4", "--max-steps", "2", "--output", s + "/out", "--logdir", s + "/logs", "--checkpoint-dir",
-              s + "/ckpt-\(runs)"] + extra
+      return [
+        "finetune", "--model", model, "--data", s + "/data.csv", "--label-column", "sentiment", "--eval-size", "8",
+        "--batch-size", "4", "--max-steps", "2", "--output", s + "/out", "--logdir", s + "/logs", "--checkpoint-dir",
+        s + "/ckpt-\(runs)"
+      ] + extra
     }
     let warning = "warning: --precision bf16 on the CPU: this CPU (AMD EPYC 7B12, AVX2) has no native bfloat16"
     func count(_ text: String, _ needle: String) -> Int { text.components(separatedBy: needle).count - 1 }
@@ -121,8 +130,9 @@ final class PrecisionChoiceTests: XCTestCase {
     XCTAssertEqual(count(slow.output, warning), 1, slow.output)
     XCTAssertEqual(count(slow.output, "warning:"), 1, slow.output)
     XCTAssertTrue(slow.output.contains("cpu, bf16, batch 4"), slow.output)
-    XCTAssertLessThan(slow.output.range(of: warning)!.lowerBound, slow.output.range(of: "tokenize:")!.lowerBound,
-                      "the warning comes before the run")
+    XCTAssertLessThan(
+      slow.output.range(of: warning)!.lowerBound, slow.output.range(of: "tokenize:")!.lowerBound,
+      "the warning comes before the run")
 
     let native = try TrainEnv.torchswift(finetune(["--precision", "bf16"]), cache: s + "/cache", env: spr)
     XCTAssertEqual(native.status, 0, native.output)
@@ -137,8 +147,9 @@ final class PrecisionChoiceTests: XCTestCase {
     XCTAssertFalse(autoSlow.output.contains("warning:"), autoSlow.output)
 
     try "what a great day\nthis is awful\n".write(toFile: s + "/texts.txt", atomically: true, encoding: .utf8)
-    let predict = try TrainEnv.torchswift(["predict", "--model", model, "--precision", "bf16", "--input", s + "/texts.txt"],
-                                          cache: s + "/cache", env: avx2)
+    let predict = try TrainEnv.torchswift(
+      ["predict", "--model", model, "--precision", "bf16", "--input", s + "/texts.txt"],
+      cache: s + "/cache", env: avx2)
     XCTAssertEqual(predict.status, 0, predict.output)
     XCTAssertEqual(count(predict.output, warning), 1, predict.output)
     XCTAssertEqual(predict.output.split(separator: "\n").filter { $0.contains("\t") }.count, 2, predict.output)
@@ -148,7 +159,8 @@ final class PrecisionChoiceTests: XCTestCase {
   /// no more than bfloat16 rounding allows.
   func testEmbedPrecisionRunsTheForwardUnderAutocast() throws {
     let s = try TrainEnv.scratch("precision-embed")
-    try "the cat sat on the mat\nTorchSwift fine-tunes MiniLM\n".write(toFile: s + "/in.txt", atomically: true, encoding: .utf8)
+    try "the cat sat on the mat\nTorchSwift fine-tunes MiniLM\n".write(
+      toFile: s + "/in.txt", atomically: true, encoding: .utf8)
     let spr = ["TORCHSWIFT_CPUINFO": s + "/cpuinfo-spr"]
     try Self.sapphireRapids.write(toFile: s + "/cpuinfo-spr", atomically: true, encoding: .utf8)
     var outputs: [[[Double]]] = []
@@ -156,9 +168,10 @@ final class PrecisionChoiceTests: XCTestCase {
       let r = try TrainEnv.torchswift(["embed", "--precision", p, "--input", s + "/in.txt"], cache: s, env: spr)
       XCTAssertEqual(r.status, 0, r.output)
       XCTAssertFalse(r.output.contains("warning:"), r.output)
-      outputs.append(try r.output.split(separator: "\n").filter { $0.hasPrefix("[") }.map {
-        try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [Double]
-      })
+      outputs.append(
+        try r.output.split(separator: "\n").filter { $0.hasPrefix("[") }.map {
+          try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [Double]
+        })
     }
     XCTAssertEqual(outputs[0].count, 2)
     let diff = zip(outputs[0].joined(), outputs[1].joined()).map { abs($0 - $1) }.max() ?? 0

@@ -35,7 +35,9 @@ final class RuntimeMismatchCLITests: XCTestCase {
       try fm.createSymbolicLink(atPath: root + "/torch/lib/" + name, withDestinationPath: lib.path + "/" + name)
     }
     let nvidia = lib.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("nvidia").path
-    if fm.fileExists(atPath: nvidia) { try fm.createSymbolicLink(atPath: root + "/nvidia", withDestinationPath: nvidia) }
+    if fm.fileExists(atPath: nvidia) {
+      try fm.createSymbolicLink(atPath: root + "/nvidia", withDestinationPath: nvidia)
+    }
     try "__version__ = '2.7.1'\n".write(toFile: root + "/torch/version.py", atomically: true, encoding: .utf8)
 
     let explanation = "TorchSwift was built against libtorch \(Torch.builtVersion) but loaded libtorch 2.7.1"

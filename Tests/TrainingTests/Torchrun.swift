@@ -23,9 +23,12 @@ final class Torchrun {
     try? FileManager.default.removeItem(atPath: logDir)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: torchrun)
-    p.arguments = ["--no-python", "--nproc-per-node", "\(nproc)", "--rdzv-backend", "c10d",
-                   "--rdzv-endpoint", "127.0.0.1:\(try ChildProcesses.freePort())", "--log-dir", logDir, "--redirects", "3",
-                   "--monitor-interval", "0.2"] + torchrunArgs + [try TrainEnv.binary()] + args
+    p.arguments =
+      [
+        "--no-python", "--nproc-per-node", "\(nproc)", "--rdzv-backend", "c10d",
+        "--rdzv-endpoint", "127.0.0.1:\(try ChildProcesses.freePort())", "--log-dir", logDir, "--redirects", "3",
+        "--monitor-interval", "0.2"
+      ] + torchrunArgs + [try TrainEnv.binary()] + args
     var env = ProcessInfo.processInfo.environment
     env["TORCHSWIFT_CACHE"] = cache
     env["TORCHSWIFT_HOME"] = TrainEnv.root
@@ -62,7 +65,8 @@ final class Torchrun {
     while process.isRunning && Date() < deadline { usleep(50_000) }
     if process.isRunning {
       killAll()
-      XCTFail("torchrun did not finish within \(timeout) s; killed it and its workers\n\(agentOutput)\n\(workerOutput())")
+      XCTFail(
+        "torchrun did not finish within \(timeout) s; killed it and its workers\n\(agentOutput)\n\(workerOutput())")
     }
     process.waitUntilExit()
     return process.terminationStatus
@@ -79,8 +83,10 @@ final class Torchrun {
 
   /// Every worker's output, for failure messages.
   func workerOutput() -> String {
-    (0..<3).flatMap { attempt in (0..<2).map { "---- attempt \(attempt) rank \($0):\n" + workerOutput(rank: $0, attempt: attempt) } }
-      .joined(separator: "\n")
+    (0..<3).flatMap { attempt in
+      (0..<2).map { "---- attempt \(attempt) rank \($0):\n" + workerOutput(rank: $0, attempt: attempt) }
+    }
+    .joined(separator: "\n")
   }
 
   /// The pids of the processes this launch started (the agent's descendants, and anything carrying its tag).
@@ -88,7 +94,8 @@ final class Torchrun {
     var out = Set(ChildProcesses.descendants(of: process.processIdentifier))
     for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
       guard let pid = Int32(name), pid != process.processIdentifier,
-        let env = FileManager.default.contents(atPath: "/proc/\(name)/environ") else { continue }
+        let env = FileManager.default.contents(atPath: "/proc/\(name)/environ")
+      else { continue }
       if String(decoding: env, as: UTF8.self).contains("TORCHSWIFT_TEST_LAUNCH=\(tag)") { out.insert(pid) }
     }
     return out.sorted()

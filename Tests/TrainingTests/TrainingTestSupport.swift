@@ -35,14 +35,17 @@ enum TrainEnv {
   }
 
   /// Runs `torchswift args…` with the corpus and cache set (and `env` added); returns exit status and stdout+stderr.
-  static func torchswift(_ args: [String], cache: String, env: [String: String] = [:], cwd: String? = nil) throws -> Run {
+  static func torchswift(_ args: [String], cache: String, env: [String: String] = [:], cwd: String? = nil) throws -> Run
+  {
     let p = try start(args, cache: cache, env: env, cwd: cwd)
     let data = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return Run(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self))
   }
 
-  static func start(_ args: [String], cache: String, env extra: [String: String] = [:], cwd: String? = nil) throws -> Process {
+  static func start(_ args: [String], cache: String, env extra: [String: String] = [:], cwd: String? = nil) throws
+    -> Process
+  {
     let p = Process()
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     p.executableURL = URL(fileURLWithPath: try binary())
@@ -82,7 +85,9 @@ enum TrainEnv {
 
   /// Writes the first `n` corpus rows of each label, interleaved, plus `extra` raw lines, as a CSV.
   static func sampleCSV(_ path: String, perLabel n: Int, extra: [String] = []) throws {
-    _ = try pythonRun(["-c", """
+    _ = try pythonRun([
+      "-c",
+      """
       import csv, random, sys
       rows = list(csv.DictReader(open(sys.argv[1], encoding='utf-8', errors='replace', newline='')))
       by = {}
@@ -92,7 +97,8 @@ enum TrainEnv {
       rng.shuffle(out)
       with open(sys.argv[2], 'w', encoding='utf-8', newline='') as f:
           w = csv.DictWriter(f, fieldnames=['sentiment', 'confidence', 'text']); w.writeheader(); w.writerows(out)
-      """, corpus, path, "\(n)"])
+      """, corpus, path, "\(n)"
+    ])
     if !extra.isEmpty {
       let h = FileHandle(forWritingAtPath: path)!
       h.seekToEndOfFile()
@@ -101,4 +107,3 @@ enum TrainEnv {
     }
   }
 }
-

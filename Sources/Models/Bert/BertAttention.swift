@@ -55,7 +55,8 @@ public final class BertSelfAttention: Module {
       k = try heads(key(hidden))  // [B, h, T, d]
       v = try heads(value(hidden))  // [B, h, T, d]
     }
-    let context = try F.scaledDotProductAttention(q, k, v, attnMask: mask, dropoutP: training ? dropoutP : 0)  // [B, h, T, d]
+    let p = training ? dropoutP : 0
+    let context = try F.scaledDotProductAttention(q, k, v, attnMask: mask, dropoutP: p)  // [B, h, T, d]
     return try context.transpose(1, 2).reshape(b, t, numHeads * headSize)  // [B, T, H]
   }
 }
@@ -78,7 +79,8 @@ public final class BertSelfOutput: Module {
 
   public func callAsFunction(_ hidden: Tensor, residual: Tensor) throws -> Tensor {
     let projected = try dense(hidden)  // [B, T, H]
-    return try layerNorm.forward(projected, residual: residual, dropout: dropout)  // LayerNorm(residual + dropout(projected)) [B, T, H]
+    // LayerNorm(residual + dropout(projected))
+    return try layerNorm.forward(projected, residual: residual, dropout: dropout)  // [B, T, H]
   }
 }
 

@@ -27,7 +27,9 @@ public struct BertConfig {
   public var raw: [String: Any] = [:]
 
   public var numLabels: Int { id2label.count }
-  public var label2id: [String: Int] { Dictionary(id2label.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a }) }
+  public var label2id: [String: Int] {
+    Dictionary(id2label.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+  }
 
   public init() {}
 
@@ -62,7 +64,8 @@ public struct BertConfig {
       return s
     }
     if let mt = obj["model_type"] as? String, mt != "bert" {
-      throw ModelConfigError("\(path): model_type is '\(mt)'; TorchSwift loads BERT-family checkpoints (model_type \"bert\")")
+      throw ModelConfigError(
+        "\(path): model_type is '\(mt)'; TorchSwift loads BERT-family checkpoints (model_type \"bert\")")
     }
     vocabSize = try int("vocab_size", vocabSize)
     hiddenSize = try int("hidden_size", hiddenSize)
@@ -103,16 +106,21 @@ public struct BertConfig {
   /// Checks the values make a valid model.
   public func validate(path: String = "config") throws {
     guard hiddenSize > 0, numAttentionHeads > 0, hiddenSize % numAttentionHeads == 0 else {
-      throw ModelConfigError("\(path): hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
+      throw ModelConfigError(
+        "\(path): hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
     }
     guard numHiddenLayers >= 0, vocabSize > 0, intermediateSize > 0, maxPositionEmbeddings > 0, typeVocabSize > 0 else {
       throw ModelConfigError("\(path): sizes must be positive")
     }
-    guard ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish", "tanh", "gelu_fast"].contains(hiddenAct) else {
-      throw ModelConfigError("\(path): hidden_act '\(hiddenAct)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, tanh)")
+    guard ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish", "tanh", "gelu_fast"].contains(hiddenAct)
+    else {
+      throw ModelConfigError(
+        "\(path): hidden_act '\(hiddenAct)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, tanh)"
+      )
     }
     guard positionEmbeddingType == "absolute" else {
-      throw ModelConfigError("\(path): position_embedding_type '\(positionEmbeddingType)' is not supported (absolute only)")
+      throw ModelConfigError(
+        "\(path): position_embedding_type '\(positionEmbeddingType)' is not supported (absolute only)")
     }
   }
 

@@ -10,12 +10,15 @@ public final class BertEmbeddings: Module {
   public let dropout: Dropout
 
   public init(_ config: BertConfig) throws {
-    wordEmbeddings = try Embedding(numEmbeddings: config.vocabSize, embeddingDim: config.hiddenSize,
-                                   paddingIdx: config.padTokenId, initialize: false)
-    positionEmbeddings = try Embedding(numEmbeddings: config.maxPositionEmbeddings, embeddingDim: config.hiddenSize,
-                                       initialize: false)
-    tokenTypeEmbeddings = try Embedding(numEmbeddings: config.typeVocabSize, embeddingDim: config.hiddenSize,
-                                        initialize: false)
+    wordEmbeddings = try Embedding(
+      numEmbeddings: config.vocabSize, embeddingDim: config.hiddenSize,
+      paddingIdx: config.padTokenId, initialize: false)
+    positionEmbeddings = try Embedding(
+      numEmbeddings: config.maxPositionEmbeddings, embeddingDim: config.hiddenSize,
+      initialize: false)
+    tokenTypeEmbeddings = try Embedding(
+      numEmbeddings: config.typeVocabSize, embeddingDim: config.hiddenSize,
+      initialize: false)
     layerNorm = try LayerNorm(config.hiddenSize, eps: config.layerNormEps)
     dropout = try Dropout(p: config.hiddenDropoutProb)
     super.init()
@@ -30,7 +33,8 @@ public final class BertEmbeddings: Module {
   public func callAsFunction(inputIds: Tensor, tokenTypeIds: Tensor? = nil) throws -> Tensor {
     let (b, t) = (try inputIds.size(0), try inputIds.size(1))
     guard t <= positionEmbeddings.numEmbeddings else {
-      throw TorchError("BertEmbeddings: sequence length \(t) exceeds max_position_embeddings \(positionEmbeddings.numEmbeddings)")
+      throw TorchError(
+        "BertEmbeddings: sequence length \(t) exceeds max_position_embeddings \(positionEmbeddings.numEmbeddings)")
     }
     let positions = try Tensor.arange(t, device: inputIds.device).unsqueeze(0)  // [1, T]
     let types = try tokenTypeIds ?? Tensor.zeros([b, t], dtype: .int64, device: inputIds.device)  // [B, T]

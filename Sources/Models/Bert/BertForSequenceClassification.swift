@@ -28,14 +28,20 @@ public final class BertForSequenceClassification: Module {
     try initWeights(classifier, std: config.initializerRange)
   }
 
-  public func callAsFunction(inputIds: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
-                             labels: Tensor? = nil) throws -> SequenceClassifierOutput {
+  public func callAsFunction(
+    inputIds: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
+    labels: Tensor? = nil
+  ) throws -> SequenceClassifierOutput {
     let out = try bert(inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds)
     guard let pooled = out.poolerOutput else { throw TorchError("BertForSequenceClassification needs the pooler") }
     let logits = try classifier(dropout(pooled))  // [B, numLabels]
     guard let labels else { return SequenceClassifierOutput(logits: logits, loss: nil) }
-    let problem = config.problemType
-      ?? (config.numLabels == 1 ? "regression" : (labels.dtype == .int64 || labels.dtype == .int32 ? "single_label_classification" : "multi_label_classification"))
+    let problem =
+      config.problemType
+      ?? (config.numLabels == 1
+        ? "regression"
+        : (labels.dtype == .int64 || labels.dtype == .int32
+          ? "single_label_classification" : "multi_label_classification"))
     let loss: Tensor
     switch problem {
     case "regression": loss = try F.mseLoss(logits.squeeze(), labels.squeeze().to(dtype: logits.dtype))

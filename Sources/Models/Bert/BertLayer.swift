@@ -36,7 +36,8 @@ public final class BertOutput: Module {
 
   public func callAsFunction(_ intermediate: Tensor, residual: Tensor) throws -> Tensor {
     let projected = try dense(intermediate)  // [B, T, H]
-    return try layerNorm.forward(projected, residual: residual, dropout: dropout)  // LayerNorm(residual + dropout(projected)) [B, T, H]
+    // LayerNorm(residual + dropout(projected))
+    return try layerNorm.forward(projected, residual: residual, dropout: dropout)  // [B, T, H]
   }
 }
 

@@ -70,7 +70,9 @@ public final class BertModel: Module {
   public func callAsFunction(inputIds: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil) throws
     -> BertModelOutput
   {
-    guard inputIds.dim == 2 else { throw TorchError("BertModel: input_ids must be [batch, sequence], got \(inputIds.shape)") }
+    guard inputIds.dim == 2 else {
+      throw TorchError("BertModel: input_ids must be [batch, sequence], got \(inputIds.shape)")
+    }
     let hidden = try embeddings(inputIds: inputIds, tokenTypeIds: tokenTypeIds)  // [B, T, H]
     let mask = try Self.extendedAttentionMask(attentionMask, dtype: hidden.dtype)  // [B, 1, T, T] or nil
     let last = try encoder(hidden, mask: mask)  // [B, T, H]

@@ -32,7 +32,8 @@ enum ContainerCheck {
   /// A warning when /dev/shm is under 1 GiB, too small for multi-process data loading and NCCL.
   static func sharedMemoryWarning(bytes: UInt64) -> String? {
     guard bytes < 1 << 30 else { return nil }
-    return "/dev/shm is \(bytes / (1 << 20)) MiB: small for multi-process data loading and NCCL (Docker/Podman: run with --shm-size=8g or --ipc=host)"
+    return
+      "/dev/shm is \(bytes / (1 << 20)) MiB: small for multi-process data loading and NCCL (Docker/Podman: run with --shm-size=8g or --ipc=host)"
   }
 
   /// The engine for this process.

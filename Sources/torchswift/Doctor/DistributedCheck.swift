@@ -6,10 +6,17 @@ import Torch
 /// of the job (rank, world, store, backend, device) and an all-reduce smoke test over every rank.
 enum DistributedCheck {
   /// Lines to print and problems found. Under torchrun every rank runs this (a collective): all ranks must.
-  static func run(environment: [String: String] = ProcessInfo.processInfo.environment,
-                  timeout: Double = 60) -> (lines: [(String, String)], problems: [String]) {
+  static func run(
+    environment: [String: String] = ProcessInfo.processInfo.environment,
+    timeout: Double = 60
+  ) -> (lines: [(String, String)], problems: [String]) {
     let backends = ProcessGroup.availableBackends
-    var lines = [("c10d backends", Backend.allCases.map { "\($0.rawValue) \(backends.contains($0) ? "yes" : "no")" }.joined(separator: ", "))]
+    var lines = [
+      (
+        "c10d backends",
+        Backend.allCases.map { "\($0.rawValue) \(backends.contains($0) ? "yes" : "no")" }.joined(separator: ", ")
+      )
+    ]
     guard DistributedEnvironment.isPresent(environment) else {
       lines.append(("distributed", "not started by torchrun (RANK, WORLD_SIZE unset): single process"))
       return (lines, [])
@@ -19,14 +26,19 @@ enum DistributedCheck {
       return (lines, ["torchrun's variables are not usable: \(error)"])
     }
     let me = "rank \(env.rank)"
-    lines.append((me, "of \(env.worldSize) (local rank \(env.localRank) of \(env.localWorldSize)), store \(env.masterAddr):\(env.masterPort)"
-                  + (env.useAgentStore ? " (torchrun's agent)" : "") + ", restart \(env.restartCount)"))
+    lines.append(
+      (
+        me,
+        "of \(env.worldSize) (local rank \(env.localRank) of \(env.localWorldSize)), store \(env.masterAddr):\(env.masterPort)"
+          + (env.useAgentStore ? " (torchrun's agent)" : "") + ", restart \(env.restartCount)"
+      ))
     let useNCCL = CUDA.isAvailable && backends.contains(.nccl) && env.localRank < CUDA.deviceCount
     let device: Device = useNCCL ? .cuda(env.localRank) : .cpu
     let backend: Backend = useNCCL ? .nccl : .gloo
     let pg: ProcessGroup
     do {
-      pg = try ProcessGroup.initFromEnvironment(backend: backend, device: device, timeout: timeout, environment: environment)
+      pg = try ProcessGroup.initFromEnvironment(
+        backend: backend, device: device, timeout: timeout, environment: environment)
     } catch {
       lines.append((me, "store or process group FAILED"))
       return (lines, ["\(me): could not join the job: \(error)"])

@@ -10,8 +10,11 @@ import Training
 /// `torchswift doctor`: what this machine offers TorchSwift, and whether it is healthy.
 struct Doctor: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Check Swift, libtorch, CPU and CUDA (driver, cuDNN, NCCL, GPUs, /dev/shm), c10d; exits non-zero with advice on problems.",
-    discussion: "A machine without a GPU is healthy: CUDA checks then report what is missing without failing. Under torchrun (torchrun --no-python --nproc-per-node N torchswift doctor) each rank also reports its view of the job and runs an all-reduce over all ranks.")
+    abstract:
+      "Check Swift, libtorch, CPU and CUDA (driver, cuDNN, NCCL, GPUs, /dev/shm), c10d; exits non-zero with advice on problems.",
+    discussion:
+      "A machine without a GPU is healthy: CUDA checks then report what is missing without failing. Under torchrun (torchrun --no-python --nproc-per-node N torchswift doctor) each rank also reports its view of the job and runs an all-reduce over all ranks."
+  )
 
   @Flag(help: "Print libtorch's full build configuration too.")
   var verbose = false
@@ -40,7 +43,9 @@ struct Doctor: ParsableCommand {
     let driver = Self.nvidiaDriverVersion()
     let (driverCUDA, runtimeCUDA) = CUDA.driverAndRuntimeVersions
     if let driver {
-      line("NVIDIA driver", "\(driver.version) (from \(driver.source))" + (driverCUDA.map { ", supports CUDA up to \($0)" } ?? ""))
+      line(
+        "NVIDIA driver",
+        "\(driver.version) (from \(driver.source))" + (driverCUDA.map { ", supports CUDA up to \($0)" } ?? ""))
     } else {
       line("NVIDIA driver", "none found (no /proc/driver/nvidia/version, no nvidia-smi)")
     }
@@ -58,13 +63,17 @@ struct Doctor: ParsableCommand {
         line("driver check", "TOO OLD for CUDA \(built.cuda) (needs \(minimum) or newer)")
         problems.append(
           "NVIDIA driver \(driver.version) is too old for libtorch built with CUDA \(built.cuda) (needs ≥ \(minimum)). "
-            + "Upgrade the driver, or use a torch built for an older CUDA (e.g. pip install torch --index-url https://download.pytorch.org/whl/cu118) and rebuild with LIBTORCH=… make setup.")
+            + "Upgrade the driver, or use a torch built for an older CUDA (e.g. pip install torch --index-url https://download.pytorch.org/whl/cu118) and rebuild with LIBTORCH=… make setup."
+        )
       case .unknown(let why):
         line("driver check", "not checked: \(why)")
       }
     }
-    if let built, let driverCUDA, let d = DottedVersion(driverCUDA), let b = DottedVersion(built.cuda), d.parts[0] < b.parts[0] {
-      problems.append("the NVIDIA driver supports CUDA up to \(driverCUDA) but libtorch needs CUDA \(built.cuda): upgrade the driver")
+    if let built, let driverCUDA, let d = DottedVersion(driverCUDA), let b = DottedVersion(built.cuda),
+      d.parts[0] < b.parts[0]
+    {
+      problems.append(
+        "the NVIDIA driver supports CUDA up to \(driverCUDA) but libtorch needs CUDA \(built.cuda): upgrade the driver")
     }
 
     // ---- cuDNN, NCCL ----
@@ -79,7 +88,9 @@ struct Doctor: ParsableCommand {
     let container = ContainerCheck.current
     if let container {
       line("container", "\(container)" + (driver != nil ? " (the NVIDIA driver above is the host's)" : ""))
-      print("NVIDIA_VISIBLE_DEVICES " + ContainerCheck.describeNvidiaVisibleDevices(ProcessInfo.processInfo.environment["NVIDIA_VISIBLE_DEVICES"]))
+      print(
+        "NVIDIA_VISIBLE_DEVICES "
+          + ContainerCheck.describeNvidiaVisibleDevices(ProcessInfo.processInfo.environment["NVIDIA_VISIBLE_DEVICES"]))
     }
     if CUDA.isAvailable {
       line("CUDA", "available, \(CUDA.deviceCount) device(s)")
@@ -87,14 +98,18 @@ struct Doctor: ParsableCommand {
         do {
           let p = try CUDA.properties(i)
           let gib = String(format: "%.1f", Double(p.totalMemory) / 1_073_741_824)
-          line("  cuda:\(i)", "\(p.name), \(gib) GiB, compute capability \(p.major).\(p.minor), \(p.multiprocessors) SMs, "
-                 + "TF32 \(p.supportsTF32 ? "yes" : "no"), BF16 \(p.supportsBF16 ? "yes" : "no")")
+          line(
+            "  cuda:\(i)",
+            "\(p.name), \(gib) GiB, compute capability \(p.major).\(p.minor), \(p.multiprocessors) SMs, "
+              + "TF32 \(p.supportsTF32 ? "yes" : "no"), BF16 \(p.supportsBF16 ? "yes" : "no")")
         } catch {
           problems.append("cannot read the properties of cuda:\(i): \(error)")
         }
       }
       if !CUDA.hasCUDAExtensions {
-        warnings.append("the C layer was built without CUDA headers: GPU memory statistics, streams and CUDA graphs are unavailable (install the CUDA toolkit or set CUDA_HOME, then make setup)")
+        warnings.append(
+          "the C layer was built without CUDA headers: GPU memory statistics, streams and CUDA graphs are unavailable (install the CUDA toolkit or set CUDA_HOME, then make setup)"
+        )
       }
       do {
         let a = try Tensor([1, 2, 3] as [Float]).to(device: .cuda(0))
@@ -115,7 +130,9 @@ struct Doctor: ParsableCommand {
       } else if let built, driver == nil, let container {
         warnings.append(ContainerCheck.noDriverAdvice(engine: container, cuda: built.cuda))
       } else if built == nil, driver != nil {
-        warnings.append("this machine has an NVIDIA driver but libtorch is CPU-only: use a CUDA build of torch (LIBTORCH=… make setup) to use the GPU")
+        warnings.append(
+          "this machine has an NVIDIA driver but libtorch is CPU-only: use a CUDA build of torch (LIBTORCH=… make setup) to use the GPU"
+        )
       }
     }
 
@@ -156,12 +173,16 @@ struct Doctor: ParsableCommand {
   /// (AVX512_FP16, AMX-FP16), and what `auto` picks.
   static func cpuPrecisionLines(_ cpu: CPUFeatures?) -> [(String, String)] {
     guard let cpu else {
-      return [("CPU bfloat16/float16", "unknown (no x86 feature flags could be read); --precision auto uses fp32 on the CPU")]
+      return [
+        ("CPU bfloat16/float16", "unknown (no x86 feature flags could be read); --precision auto uses fp32 on the CPU")
+      ]
     }
-    let bf16 = cpu.hasNativeBF16
+    let bf16 =
+      cpu.hasNativeBF16
       ? "native (\(cpu.bf16Features.joined(separator: ", "))): --precision bf16 runs natively; auto picks bf16 on the CPU"
       : "not native (no AVX512_BF16 or AMX-BF16): bf16 autocast is emulated, 10-20x slower than fp32; auto picks fp32 on the CPU"
-    let fp16 = cpu.hasNativeFP16
+    let fp16 =
+      cpu.hasNativeFP16
       ? "native (\(cpu.fp16Features.joined(separator: ", "))): --precision fp16 runs natively on the CPU"
       : "not native (no AVX512_FP16 or AMX-FP16): fp16 autocast on the CPU is emulated and far slower than fp32"
     return [("CPU bfloat16", bf16), ("CPU float16", fp16)]
@@ -170,12 +191,14 @@ struct Doctor: ParsableCommand {
   /// The NVIDIA kernel driver's version: /proc/driver/nvidia/version, else nvidia-smi.
   static func nvidiaDriverVersion() -> (version: String, source: String)? {
     if let text = try? String(contentsOfFile: "/proc/driver/nvidia/version", encoding: .utf8),
-       let v = DriverRequirements.parseProcVersion(text) {
+      let v = DriverRequirements.parseProcVersion(text)
+    {
       return (v, "/proc/driver/nvidia/version")
     }
     if let out = runQuietly(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], timeout: 15),
-       let first = out.split(separator: "\n").first.map({ $0.trimmingCharacters(in: .whitespaces) }),
-       DottedVersion(first) != nil {
+      let first = out.split(separator: "\n").first.map({ $0.trimmingCharacters(in: .whitespaces) }),
+      DottedVersion(first) != nil
+    {
       return (first, "nvidia-smi")
     }
     return nil

@@ -8,7 +8,9 @@ struct DottedVersion: Comparable, CustomStringConvertible {
   init?(_ s: String) {
     let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
     let comps = trimmed.split(separator: ".", omittingEmptySubsequences: false)
-    guard !comps.isEmpty, comps.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && Int($0) != nil }) else { return nil }
+    guard !comps.isEmpty, comps.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && Int($0) != nil }) else {
+      return nil
+    }
     parts = comps.map { Int($0)! }
     text = trimmed
   }
@@ -42,7 +44,7 @@ enum DriverRequirements {
     ("12.6", "560.28.03"),
     ("12.8", "570.26"),
     ("12.9", "575.51.03"),
-    ("13.0", "580.65.06"),
+    ("13.0", "580.65.06")
   ]
 
   /// Oldest driver that runs any release of a CUDA major version through minor version compatibility
@@ -63,7 +65,9 @@ enum DriverRequirements {
   /// Compares a driver version ("570.124.06") with what a CUDA release ("12.8", "12.8.1") needs.
   static func check(cuda: String, driver: String) -> Verdict {
     guard let drv = DottedVersion(driver) else { return .unknown("cannot read driver version '\(driver)'") }
-    guard let cv = DottedVersion(cuda), cv.parts.count >= 2 else { return .unknown("cannot read CUDA version '\(cuda)'") }
+    guard let cv = DottedVersion(cuda), cv.parts.count >= 2 else {
+      return .unknown("cannot read CUDA version '\(cuda)'")
+    }
     let major = cv.parts[0], minor = cv.parts[1]
     guard let compatMin = minorCompatibility[major] else {
       return .unknown("CUDA \(cuda) is outside TorchSwift's driver table (11.8 to 13.x)")

@@ -44,7 +44,9 @@ extension Bench {
     @Option(help: "Untimed warm-up steps per row (default 5; --quick: 2).")
     var warmup: Int?
 
-    @Option(help: "Rows: cpu, gpu, or row names (cpu-fp32, cpu-bf16, gpu-fp32, gpu-tf32, gpu-amp-fp16, gpu-amp-bf16, gpu-graph).")
+    @Option(
+      help:
+        "Rows: cpu, gpu, or row names (cpu-fp32, cpu-bf16, gpu-fp32, gpu-tf32, gpu-amp-fp16, gpu-amp-bf16, gpu-graph).")
     var deviceRows = "cpu,gpu"
 
     @Flag(help: "Small, fast defaults (for make bench).")
@@ -53,19 +55,27 @@ extension Bench {
     @Flag(help: "Also run the PyTorch twin (bench/seed_table.py) and print TorchSwift/PyTorch ratios.")
     var comparePytorch = false
 
-    @Option(help: "Python with torch (and transformers for BERT) for --compare-pytorch (default: $TORCHSWIFT_PYTHON, else .venv/bin/python).")
+    @Option(
+      help:
+        "Python with torch (and transformers for BERT) for --compare-pytorch (default: $TORCHSWIFT_PYTHON, else .venv/bin/python)."
+    )
     var python: String?
 
     @Option(help: "Path of bench/seed_table.py (default: ./bench/seed_table.py or beside the binary).")
     var pytorchScript: String?
 
-    @Option(help: "Rows PyTorch also runs under torch.compile: all, none or a list (default all; --quick: cpu-fp32,gpu-amp-bf16,gpu-graph).")
+    @Option(
+      help:
+        "Rows PyTorch also runs under torch.compile: all, none or a list (default all; --quick: cpu-fp32,gpu-amp-bf16,gpu-graph)."
+    )
     var compileRows: String?
 
     @Option(help: "Wall-clock budget in seconds: configurations left when it is spent are listed as skipped.")
     var budgetS: Double?
 
-    @Flag(help: "Run PyTorch's torch.compile passes after all eager rows (so a --budget-s cut drops compile results first).")
+    @Flag(
+      help: "Run PyTorch's torch.compile passes after all eager rows (so a --budget-s cut drops compile results first)."
+    )
     var compileLast = false
 
     @Option(help: "Intra-op CPU threads for both sides (default: libtorch's choice).")
@@ -77,7 +87,10 @@ extension Bench {
     @Option(help: "Output folder.")
     var out = "bench/results"
 
-    @Option(help: "Profile each row after timing it (3 more steps, libtorch's profiler on both sides) and write Chrome traces and key-average tables into this folder.")
+    @Option(
+      help:
+        "Profile each row after timing it (3 more steps, libtorch's profiler on both sides) and write Chrome traces and key-average tables into this folder."
+    )
     var profileDir: String?
 
     @Option(help: "Base name of the output files.")
@@ -98,8 +111,10 @@ extension Bench {
     func run() throws {
       let plan = try makePlan()
       if plan.configs.contains(where: { $0.rows.contains(.cpuBF16) }),
-         let warning = PrecisionChoice.cpuWarning(.bf16, device: .cpu, cpu: CPUFeatures.current(), subject: "the cpu-bf16 row",
-                                                  alternative: "Its timing shows the emulation; leave it out with --device-rows cpu-fp32.") {
+        let warning = PrecisionChoice.cpuWarning(
+          .bf16, device: .cpu, cpu: CPUFeatures.current(), subject: "the cpu-bf16 row",
+          alternative: "Its timing shows the emulation; leave it out with --device-rows cpu-fp32.")
+      {
         PrecisionWarning.emit(warning)
       }
       if let profileDir {
@@ -139,7 +154,8 @@ extension Bench {
       for n in names where !["encoder", "minilm", "bert-base"].contains(n) {
         throw ValidationError("unknown scenario '\(n)': use encoder, minilm, bert-base")
       }
-      let rows = try RowKind.rows(forDevices: deviceRows.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+      let rows = try RowKind.rows(
+        forDevices: deviceRows.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
       let gpuSeqs = try Self.parseInts(seqLens ?? (quick ? "128" : "128,512"), flag: "--seq-lens")
       let cpuSeqs = try Self.parseInts(cpuSeqLens, flag: "--cpu-seq-lens")
       let cpuB = cpuBatch ?? (quick ? 4 : 8)
@@ -163,7 +179,10 @@ extension Bench {
             // The seed's input [10, 32, 512] (sequence-first), and a larger one on the GPU.
             let enc = ScenarioConfig.Model.encoder(dModel: 512, nhead: 8, layers: 6, feedForward: 2048, dropout: 0.1)
             configs.append((ScenarioConfig(scenario: "encoder", model: enc, batch: 32, seq: 10, onGPU: gpu), devRows))
-            if gpu { configs.append((ScenarioConfig(scenario: "encoder", model: enc, batch: 64, seq: 128, onGPU: gpu), devRows)) }
+            if gpu {
+              configs.append(
+                (ScenarioConfig(scenario: "encoder", model: enc, batch: 64, seq: 128, onGPU: gpu), devRows))
+            }
           default:
             let cfg: BertConfig
             if n == "minilm" {
@@ -180,15 +199,21 @@ extension Bench {
             }
             for t in (gpu ? gpuSeqs : cpuSeqs) {
               guard t <= cfg.maxPositionEmbeddings else {
-                throw ValidationError("sequence length \(t) exceeds \(n)'s max_position_embeddings \(cfg.maxPositionEmbeddings)")
+                throw ValidationError(
+                  "sequence length \(t) exceeds \(n)'s max_position_embeddings \(cfg.maxPositionEmbeddings)")
               }
-              configs.append((ScenarioConfig(scenario: n, model: .bert(cfg), batch: gpu ? gpuBatch : cpuB, seq: t, onGPU: gpu), devRows))
+              configs.append(
+                (
+                  ScenarioConfig(scenario: n, model: .bert(cfg), batch: gpu ? gpuBatch : cpuB, seq: t, onGPU: gpu),
+                  devRows
+                ))
             }
           }
         }
       }
-      return Plan(configs: configs, steps: steps ?? (quick ? 5 : 20), warmup: warmup ?? (quick ? 2 : 5),
-                  compileRows: compile, notes: notes)
+      return Plan(
+        configs: configs, steps: steps ?? (quick ? 5 : 20), warmup: warmup ?? (quick ? 2 : 5),
+        compileRows: compile, notes: notes)
     }
 
     // MARK: running
@@ -197,7 +222,8 @@ extension Bench {
     static func skipReason(_ row: RowKind, gpu: CUDA.DeviceProperties?) -> String? {
       guard row.onGPU else { return nil }
       guard CUDA.isAvailable else {
-        return Torch.cudaBuildVersions == nil ? "libtorch is CPU-only (no CUDA)" : "no CUDA device (no NVIDIA driver or GPU visible)"
+        return Torch.cudaBuildVersions == nil
+          ? "libtorch is CPU-only (no CUDA)" : "no CUDA device (no NVIDIA driver or GPU visible)"
       }
       guard let gpu else { return "cannot read the GPU's properties" }
       switch row {
@@ -220,7 +246,9 @@ extension Bench {
         if let script = PyTorchTwin.locateScript(pytorchScript) {
           twin = PyTorchTwin(python: PyTorchTwin.resolvePython(python), script: script)
         } else {
-          pytorchProblem = pytorchScript.map { "PyTorch script '\($0)' not found" } ?? "bench/seed_table.py not found (pass --pytorch-script)"
+          pytorchProblem =
+            pytorchScript.map { "PyTorch script '\($0)' not found" }
+            ?? "bench/seed_table.py not found (pass --pytorch-script)"
           notes.append("PyTorch: \(pytorchProblem!)")
         }
       }
@@ -232,10 +260,11 @@ extension Bench {
       df.locale = Locale(identifier: "en_US_POSIX")
       let machine = Self.machineDescription()
       func report(_ entries: [TableEntry]) -> SeedTableReport {
-        SeedTableReport(date: df.string(from: Date()), machine: machine, torchVersion: Torch.runtime.version,
-                        gpuName: gpu?.name, steps: plan.steps, warmup: plan.warmup, comparePyTorch: comparePytorch,
-                        entries: entries, notes: notes,
-                        fusedKernels: gpu == nil ? nil : "fused kernels \(FusedKernels.summary)")
+        SeedTableReport(
+          date: df.string(from: Date()), machine: machine, torchVersion: Torch.runtime.version,
+          gpuName: gpu?.name, steps: plan.steps, warmup: plan.warmup, comparePyTorch: comparePytorch,
+          entries: entries, notes: notes,
+          fusedKernels: gpu == nil ? nil : "fused kernels \(FusedKernels.summary)")
       }
       let deadline = budgetS.map { start.addingTimeInterval($0) }
       let budgetNote = "time budget (--budget-s \(Int(budgetS ?? 0))) spent"
@@ -244,7 +273,7 @@ extension Bench {
           "scenario": config.scenario, "kind": config.pythonModel.kind, "model": config.pythonModel.model,
           "batch": config.batch, "seq": config.seq, "device": config.onGPU ? "cuda" : "cpu",
           "rows": rows.map(\.rawValue), "eager": eager, "compile_rows": compile.map(\.rawValue),
-          "steps": plan.steps, "warmup": plan.warmup, "threads": Torch.numThreads, "seed": Int(seed),
+          "steps": plan.steps, "warmup": plan.warmup, "threads": Torch.numThreads, "seed": Int(seed)
         ]
         if let deadline { s["deadline"] = deadline.timeIntervalSince1970 }
         if let profileDir {
@@ -261,19 +290,26 @@ extension Bench {
         var group: [TableEntry] = []
         let outOfTime = deadline.map { Date() > $0 } ?? false
         for row in rows {
-          var e = TableEntry(scenario: config.scenario, shape: config.shape, row: row, batch: config.batch,
-                             flopsPerStep: config.flops.trainingFLOPs(batch: config.batch, seq: config.seq), swift: .skipped(""))
+          var e = TableEntry(
+            scenario: config.scenario, shape: config.shape, row: row, batch: config.batch,
+            flopsPerStep: config.flops.trainingFLOPs(batch: config.batch, seq: config.seq), swift: .skipped(""))
           if let reason = Self.skipReason(row, gpu: gpu) {
             e.swift = .skipped(reason)
           } else if outOfTime {
             e.swift = .skipped(budgetNote)
           } else {
-            log("\(config.scenario) \(config.shape) \(row.rawValue): running (\(plan.warmup) warm-up + \(plan.steps) timed steps)")
+            log(
+              "\(config.scenario) \(config.shape) \(row.rawValue): running (\(plan.warmup) warm-up + \(plan.steps) timed steps)"
+            )
             do {
-              let m = try measureSwiftRow(config, row: row, steps: plan.steps, warmup: plan.warmup, seed: seed,
-                                          profile: profileDir.map { "\($0)/\(config.fileStem)-\(row.rawValue)-torchswift" })
+              let m = try measureSwiftRow(
+                config, row: row, steps: plan.steps, warmup: plan.warmup, seed: seed,
+                profile: profileDir.map { "\($0)/\(config.fileStem)-\(row.rawValue)-torchswift" })
               e.swift = .ok(m)
-              log(String(format: "  TorchSwift: median %.2f ms, p90 %.2f ms, %.1f samples/s", m.medianMs, m.p90Ms, m.samplesPerS))
+              log(
+                String(
+                  format: "  TorchSwift: median %.2f ms, p90 %.2f ms, %.1f samples/s", m.medianMs, m.p90Ms,
+                  m.samplesPerS))
             } catch {
               e.swift = .failed("\(error)")
               log("  TorchSwift failed: \(error)")
@@ -289,8 +325,10 @@ extension Bench {
           var results: PyTorchTwin.Results = [:]
           var problem = pytorchProblem
           if let twin, !runnable.isEmpty {
-            log("\(config.scenario) \(config.shape): PyTorch twin (\(runnable.map(\.rawValue).joined(separator: ", ")))")
-            (results, problem) = twin.run(spec: spec(config, rows: runnable, eager: true, compile: compileNow ? compileRows : []))
+            log(
+              "\(config.scenario) \(config.shape): PyTorch twin (\(runnable.map(\.rawValue).joined(separator: ", ")))")
+            (results, problem) = twin.run(
+              spec: spec(config, rows: runnable, eager: true, compile: compileNow ? compileRows : []))
             if let problem { log("  PyTorch: \(problem)") }
           }
           for i in group.indices {
@@ -303,7 +341,9 @@ extension Bench {
             let missing: Outcome = .failed(problem ?? "no result from the PyTorch script")
             group[i].pytorchEager = results[row.rawValue]?["eager"] ?? missing
             if compileNow || !compileRows.contains(row) {
-              group[i].pytorchCompile = results[row.rawValue]?["compile"] ?? (compileRows.contains(row) ? missing : .skipped("not in --compile-rows"))
+              group[i].pytorchCompile =
+                results[row.rawValue]?["compile"]
+                ?? (compileRows.contains(row) ? missing : .skipped("not in --compile-rows"))
             } else {
               group[i].pytorchCompile = .skipped("not reached (compile passes run last)")
             }
@@ -321,11 +361,13 @@ extension Bench {
           for i in range where rows.contains(entries[i].row) { entries[i].pytorchCompile = .skipped(budgetNote) }
           continue
         }
-        log("\(config.scenario) \(config.shape): PyTorch torch.compile (\(rows.map(\.rawValue).joined(separator: ", ")))")
+        log(
+          "\(config.scenario) \(config.shape): PyTorch torch.compile (\(rows.map(\.rawValue).joined(separator: ", ")))")
         let (results, problem) = twin.run(spec: spec(config, rows: rows, eager: false, compile: rows))
         if let problem { log("  PyTorch: \(problem)") }
         for i in range where rows.contains(entries[i].row) {
-          entries[i].pytorchCompile = results[entries[i].row.rawValue]?["compile"]
+          entries[i].pytorchCompile =
+            results[entries[i].row.rawValue]?["compile"]
             ?? .failed(problem ?? "no result from the PyTorch script")
         }
         checkpoint(report(entries))
@@ -338,8 +380,9 @@ extension Bench {
     static func machineDescription() -> String {
       var cpu = "unknown CPU"
       if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-         let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-         let colon = line.firstIndex(of: ":") {
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+        let colon = line.firstIndex(of: ":")
+      {
         cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
       }
       return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu), \(Torch.numThreads) threads"

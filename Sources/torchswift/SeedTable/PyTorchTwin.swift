@@ -16,7 +16,7 @@ struct PyTorchTwin {
     let candidates = [
       fm.currentDirectoryPath + "/bench/seed_table.py",
       exe.appendingPathComponent("seed_table.py").path,
-      exe.appendingPathComponent("../bench/seed_table.py").standardizedFileURL.path,
+      exe.appendingPathComponent("../bench/seed_table.py").standardizedFileURL.path
     ]
     return candidates.first { fm.fileExists(atPath: $0) }
   }
@@ -33,20 +33,23 @@ struct PyTorchTwin {
     var out: Results = [:]
     for line in stdout.split(separator: "\n") where line.hasPrefix("{") {
       guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-            let row = obj["row"] as? String, let mode = obj["mode"] as? String, let status = obj["status"] as? String
+        let row = obj["row"] as? String, let mode = obj["mode"] as? String, let status = obj["status"] as? String
       else { continue }
       let reason = obj["reason"] as? String ?? "no reason given"
       switch status {
       case "ok":
-        guard let med = (obj["median_ms"] as? NSNumber)?.doubleValue, let p90 = (obj["p90_ms"] as? NSNumber)?.doubleValue,
-              let sps = (obj["samples_per_s"] as? NSNumber)?.doubleValue
+        guard let med = (obj["median_ms"] as? NSNumber)?.doubleValue,
+          let p90 = (obj["p90_ms"] as? NSNumber)?.doubleValue,
+          let sps = (obj["samples_per_s"] as? NSNumber)?.doubleValue
         else {
           out[row, default: [:]][mode] = .failed("malformed result line from the PyTorch script")
           continue
         }
         let peak = (obj["peak_mem_bytes"] as? NSNumber)?.intValue
-        out[row, default: [:]][mode] = .ok(Measurement(medianMs: med, p90Ms: p90, peakMemBytes: peak, samplesPerS: sps,
-                                                       note: obj["note"] as? String))
+        out[row, default: [:]][mode] = .ok(
+          Measurement(
+            medianMs: med, p90Ms: p90, peakMemBytes: peak, samplesPerS: sps,
+            note: obj["note"] as? String))
       case "skipped": out[row, default: [:]][mode] = .skipped(reason)
       default: out[row, default: [:]][mode] = .failed(reason)
       }
@@ -56,7 +59,8 @@ struct PyTorchTwin {
 
   /// Runs the script with `spec` (written to a temporary file); its stderr goes to ours.
   func run(spec: [String: Any]) -> (Results, problem: String?) {
-    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("torchswift-seed-table-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json")
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "torchswift-seed-table-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json")
     defer { try? FileManager.default.removeItem(at: tmp) }
     do {
       try JSONSerialization.data(withJSONObject: spec, options: [.sortedKeys]).write(to: tmp)

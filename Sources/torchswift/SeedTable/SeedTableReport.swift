@@ -42,8 +42,12 @@ enum RowKind: String, CaseIterable {
       case "cpu": out += [.cpuFP32, .cpuBF16]
       case "gpu", "cuda": out += [.gpuFP32, .gpuTF32, .gpuAMPFP16, .gpuAMPBF16, .gpuGraph]
       default:
-        if let r = RowKind(rawValue: d.lowercased()) { out.append(r) } else {
-          throw BenchTableError("unknown device row '\(d)': use cpu, gpu or a row name (\(RowKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        if let r = RowKind(rawValue: d.lowercased()) {
+          out.append(r)
+        } else {
+          throw BenchTableError(
+            "unknown device row '\(d)': use cpu, gpu or a row name (\(RowKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+          )
         }
       }
     }
@@ -116,7 +120,8 @@ struct SeedTableReport {
 
   func mfu(_ e: TableEntry, _ m: Measurement?) -> Double? {
     guard e.row.onGPU, let m, let gpuName else { return nil }
-    return PeakThroughput.mfu(flopsPerStep: e.flopsPerStep, stepMs: m.medianMs, deviceName: gpuName, precision: e.row.precision)
+    return PeakThroughput.mfu(
+      flopsPerStep: e.flopsPerStep, stepMs: m.medianMs, deviceName: gpuName, precision: e.row.precision)
   }
 
   // MARK: cells
@@ -132,7 +137,9 @@ struct SeedTableReport {
     return v >= 100 ? String(format: "%.0f", v) : (v >= 10 ? String(format: "%.1f", v) : String(format: "%.2f", v))
   }
 
-  static func fmtMs(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : (v >= 10 ? String(format: "%.1f", v) : String(format: "%.2f", v)) }
+  static func fmtMs(_ v: Double) -> String {
+    v >= 100 ? String(format: "%.0f", v) : (v >= 10 ? String(format: "%.1f", v) : String(format: "%.2f", v))
+  }
 
   static func fmtGB(_ bytes: Int?) -> String {
     guard let bytes else { return "n/a" }
@@ -167,7 +174,10 @@ struct SeedTableReport {
   var header: [String] {
     var h = ["scenario", "row", "step ms (median / p90)", "peak mem GB", "mem vs FP32", "samples/s", "MFU"]
     if comparePyTorch {
-      h += ["PyTorch eager samples/s", "Swift ÷ eager", "PyTorch eager peak GB", "PyTorch compile samples/s", "Swift ÷ compile"]
+      h += [
+        "PyTorch eager samples/s", "Swift ÷ eager", "PyTorch eager peak GB", "PyTorch compile samples/s",
+        "Swift ÷ compile"
+      ]
     }
     return h
   }
@@ -177,8 +187,10 @@ struct SeedTableReport {
     var c = [e.label, e.row.title]
     switch e.swift {
     case .ok(let m):
-      c += ["\(Self.fmtMs(m.medianMs)) / \(Self.fmtMs(m.p90Ms))", Self.fmtGB(m.peakMemBytes),
-            Self.memoryChange(m, baseline(e)?.swift.measurement), Self.fmtCount(m.samplesPerS)]
+      c += [
+        "\(Self.fmtMs(m.medianMs)) / \(Self.fmtMs(m.p90Ms))", Self.fmtGB(m.peakMemBytes),
+        Self.memoryChange(m, baseline(e)?.swift.measurement), Self.fmtCount(m.samplesPerS)
+      ]
       if !e.row.onGPU {
         c.append("n/a")
       } else if let u = mfu(e, m) {
@@ -190,9 +202,11 @@ struct SeedTableReport {
       c += [e.swift.statusText, "", "", "", ""]
     }
     if comparePyTorch {
-      c += [Self.short(e.pytorchEager), Self.ratio(e.swift, e.pytorchEager),
-            Self.fmtGB(e.pytorchEager?.measurement?.peakMemBytes),
-            Self.short(e.pytorchCompile), Self.ratio(e.swift, e.pytorchCompile)]
+      c += [
+        Self.short(e.pytorchEager), Self.ratio(e.swift, e.pytorchEager),
+        Self.fmtGB(e.pytorchEager?.measurement?.peakMemBytes),
+        Self.short(e.pytorchCompile), Self.ratio(e.swift, e.pytorchCompile)
+      ]
     }
     return c
   }
@@ -227,7 +241,8 @@ struct SeedTableReport {
       var parts: [String] = []
       for (amp, fp32) in [(RowKind.gpuAMPBF16, RowKind.gpuFP32), (.cpuBF16, .cpuFP32)] {
         guard let a = entry(amp), let f = entry(fp32), let am = a.swift.measurement, let fm = f.swift.measurement,
-              let speed = x(am, fm) else { continue }
+          let speed = x(am, fm)
+        else { continue }
         var p = "\(amp.title) vs \(fp32.title): \(speed) samples/s, peak memory \(Self.memoryChange(am, fm))"
         if let pa = a.pytorchEager?.measurement, let pf = f.pytorchEager?.measurement, let ps = x(pa, pf) {
           p += " (PyTorch eager: \(ps), \(Self.memoryChange(pa, pf)))"
@@ -236,11 +251,15 @@ struct SeedTableReport {
       }
       if let g = entry(.gpuGraph)?.swift.measurement, entry(.gpuGraph)?.swift.measurement?.note == nil {
         var p: [String] = []
-        if let e = entry(.gpuAMPBF16)?.pytorchEager?.measurement, let r = x(g, e) { p.append("\(r) PyTorch eager AMP BF16") }
+        if let e = entry(.gpuAMPBF16)?.pytorchEager?.measurement, let r = x(g, e) {
+          p.append("\(r) PyTorch eager AMP BF16")
+        }
         if let c = entry(.gpuGraph)?.pytorchCompile?.measurement, let r = x(g, c) {
           p.append("\(r) torch.compile(mode=\"reduce-overhead\")")
         }
-        if let c = entry(.gpuAMPBF16)?.pytorchCompile?.measurement, let r = x(g, c) { p.append("\(r) torch.compile (default)") }
+        if let c = entry(.gpuAMPBF16)?.pytorchCompile?.measurement, let r = x(g, c) {
+          p.append("\(r) torch.compile (default)")
+        }
         if !p.isEmpty { parts.append("CUDA-graph step: " + p.joined(separator: ", ")) }
       }
       if !parts.isEmpty { out.append("\(label): " + parts.joined(separator: "; ")) }
@@ -318,8 +337,10 @@ struct SeedTableReport {
     out.append("|" + header.enumerated().map { $0.offset < 2 ? "---" : "---:" }.joined(separator: "|") + "|")
     for e in entries { out.append("| " + cells(e).map(esc).joined(separator: " | ") + " |") }
     out.append("")
-    out.append("Ratios are TorchSwift samples/s ÷ PyTorch samples/s (> 1: TorchSwift is faster). MFU: analytical training "
-               + "FLOPs per step (6 × matmul weights × tokens + attention) ÷ step time ÷ the GPU's dense peak for the row's precision.")
+    out.append(
+      "Ratios are TorchSwift samples/s ÷ PyTorch samples/s (> 1: TorchSwift is faster). MFU: analytical training "
+        + "FLOPs per step (6 × matmul weights × tokens + attention) ÷ step time ÷ the GPU's dense peak for the row's precision."
+    )
     let heads = headlines
     if !heads.isEmpty {
       out.append("")
@@ -339,8 +360,10 @@ struct SeedTableReport {
     guard let o else { return NSNull() }
     switch o {
     case .ok(let m):
-      var d: [String: Any] = ["status": "ok", "median_ms": m.medianMs, "p90_ms": m.p90Ms, "samples_per_s": m.samplesPerS,
-                              "peak_mem_bytes": m.peakMemBytes.map { $0 as Any } ?? NSNull()]
+      var d: [String: Any] = [
+        "status": "ok", "median_ms": m.medianMs, "p90_ms": m.p90Ms, "samples_per_s": m.samplesPerS,
+        "peak_mem_bytes": m.peakMemBytes.map { $0 as Any } ?? NSNull()
+      ]
       if let n = m.note { d["note"] = n }
       return d
     case .skipped(let r): return ["status": "skipped", "reason": r]
@@ -353,7 +376,7 @@ struct SeedTableReport {
     for e in entries {
       var r: [String: Any] = [
         "scenario": e.scenario, "shape": e.shape, "row": e.row.rawValue, "row_title": e.row.title, "batch": e.batch,
-        "flops_per_step": e.flopsPerStep, "precision": e.row.precision.rawValue, "swift": Self.outcomeJSON(e.swift),
+        "flops_per_step": e.flopsPerStep, "precision": e.row.precision.rawValue, "swift": Self.outcomeJSON(e.swift)
       ]
       r["mfu"] = mfu(e, e.swift.measurement).map { $0 as Any } ?? NSNull()
       // Peak memory ÷ the same scenario's FP32 row's (Swift), and PyTorch eager's likewise.
@@ -366,16 +389,18 @@ struct SeedTableReport {
         r["pytorch_compile_mfu"] = mfu(e, e.pytorchCompile?.measurement).map { $0 as Any } ?? NSNull()
         r["speedup_vs_eager"] = Self.ratioValue(e.swift, e.pytorchEager).map { $0 as Any } ?? NSNull()
         r["speedup_vs_compile"] = Self.ratioValue(e.swift, e.pytorchCompile).map { $0 as Any } ?? NSNull()
-        r["pytorch_eager_peak_mem_vs_fp32"] = Self.memoryRatio(e.pytorchEager?.measurement, base?.pytorchEager?.measurement) ?? NSNull()
+        r["pytorch_eager_peak_mem_vs_fp32"] =
+          Self.memoryRatio(e.pytorchEager?.measurement, base?.pytorchEager?.measurement) ?? NSNull()
       }
       results.append(r)
     }
-    return ["benchmark": "seed_table", "date": date, "machine": machine, "torch": torchVersion,
-            "gpu": gpuName.map { $0 as Any } ?? NSNull(), "steps": steps, "warmup": warmup,
-            "compare_pytorch": comparePyTorch, "fused_kernels": fusedKernels.map { $0 as Any } ?? NSNull(),
-            "results": results, "headlines": headlines, "notes": footnotes]
+    return [
+      "benchmark": "seed_table", "date": date, "machine": machine, "torch": torchVersion,
+      "gpu": gpuName.map { $0 as Any } ?? NSNull(), "steps": steps, "warmup": warmup,
+      "compare_pytorch": comparePyTorch, "fused_kernels": fusedKernels.map { $0 as Any } ?? NSNull(),
+      "results": results, "headlines": headlines, "notes": footnotes
+    ]
   }
-
 
   func json() throws -> String {
     let data = try JSONSerialization.data(withJSONObject: jsonObject(), options: [.prettyPrinted, .sortedKeys])
@@ -391,7 +416,9 @@ struct SeedTableReport {
     func num(_ v: Double) -> String { String(format: "%.1f", v) }
     let series: [(String, String, (TableEntry) -> Outcome?)] =
       [("TorchSwift", "#e4572e", { $0.swift })]
-      + (comparePyTorch ? [("PyTorch eager", "#4c78a8", { $0.pytorchEager }), ("PyTorch compile", "#72b7b2", { $0.pytorchCompile })] : [])
+      + (comparePyTorch
+        ? [("PyTorch eager", "#4c78a8", { $0.pytorchEager }), ("PyTorch compile", "#72b7b2", { $0.pytorchCompile })]
+        : [])
     let width = 980.0, labelW = 330.0, barMax = width - labelW - 110, barH = 11.0
     var y = 62.0
     var body: [String] = []
@@ -405,22 +432,34 @@ struct SeedTableReport {
       for e in rows {
         if !series.contains(where: { $0.2(e)?.measurement != nil }) {
           // Nothing measured: one grey line with the reason.
-          body.append("<text x=\"\(num(labelW - 8))\" y=\"\(num(y + barH))\" font-size=\"11\" text-anchor=\"end\">\(esc(e.row.title))</text>")
-          body.append("<text x=\"\(num(labelW + 2))\" y=\"\(num(y + barH))\" font-size=\"10\" fill=\"#888888\">\(esc(e.swift.statusText))</text>")
+          body.append(
+            "<text x=\"\(num(labelW - 8))\" y=\"\(num(y + barH))\" font-size=\"11\" text-anchor=\"end\">\(esc(e.row.title))</text>"
+          )
+          body.append(
+            "<text x=\"\(num(labelW + 2))\" y=\"\(num(y + barH))\" font-size=\"10\" fill=\"#888888\">\(esc(e.swift.statusText))</text>"
+          )
           y += barH + 8
           continue
         }
         let rowH = Double(series.count) * (barH + 2) + 8
-        body.append("<text x=\"\(num(labelW - 8))\" y=\"\(num(y + rowH / 2))\" font-size=\"11\" text-anchor=\"end\">\(esc(e.row.title))</text>")
+        body.append(
+          "<text x=\"\(num(labelW - 8))\" y=\"\(num(y + rowH / 2))\" font-size=\"11\" text-anchor=\"end\">\(esc(e.row.title))</text>"
+        )
         var by = y
         for (name, color, get) in series {
           if let m = get(e)?.measurement, maxV > 0 {
             let w = max(1, barMax * m.samplesPerS / maxV)
-            body.append("<rect x=\"\(num(labelW))\" y=\"\(num(by))\" width=\"\(num(w))\" height=\"\(num(barH))\" fill=\"\(color)\"><title>\(esc(name)): \(Self.fmtCount(m.samplesPerS)) samples/s</title></rect>")
-            body.append("<text x=\"\(num(labelW + w + 4))\" y=\"\(num(by + barH - 1))\" font-size=\"10\">\(Self.fmtCount(m.samplesPerS))</text>")
+            body.append(
+              "<rect x=\"\(num(labelW))\" y=\"\(num(by))\" width=\"\(num(w))\" height=\"\(num(barH))\" fill=\"\(color)\"><title>\(esc(name)): \(Self.fmtCount(m.samplesPerS)) samples/s</title></rect>"
+            )
+            body.append(
+              "<text x=\"\(num(labelW + w + 4))\" y=\"\(num(by + barH - 1))\" font-size=\"10\">\(Self.fmtCount(m.samplesPerS))</text>"
+            )
           } else if let o = get(e) {
             let text = o.measurement == nil ? (o.statusText.hasPrefix("skipped") ? "skipped" : "failed") : ""
-            body.append("<text x=\"\(num(labelW + 2))\" y=\"\(num(by + barH - 1))\" font-size=\"10\" fill=\"#888888\">\(esc(name)): \(text)</text>")
+            body.append(
+              "<text x=\"\(num(labelW + 2))\" y=\"\(num(by + barH - 1))\" font-size=\"10\" fill=\"#888888\">\(esc(name)): \(text)</text>"
+            )
           }
           by += barH + 2
         }
@@ -431,7 +470,9 @@ struct SeedTableReport {
     var legend: [String] = []
     var lx = labelW
     for (name, color, _) in series {
-      legend.append("<rect x=\"\(num(lx))\" y=\"40\" width=\"12\" height=\"12\" fill=\"\(color)\"/><text x=\"\(num(lx + 16))\" y=\"50\" font-size=\"11\">\(esc(name))</text>")
+      legend.append(
+        "<rect x=\"\(num(lx))\" y=\"40\" width=\"12\" height=\"12\" fill=\"\(color)\"/><text x=\"\(num(lx + 16))\" y=\"50\" font-size=\"11\">\(esc(name))</text>"
+      )
       lx += 150
     }
     let height = y + 10

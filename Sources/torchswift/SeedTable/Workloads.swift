@@ -31,9 +31,11 @@ struct ScenarioConfig {
 
   var flops: TransformerFLOPs {
     switch model {
-    case .encoder(let d, _, let l, let ff, _): return TransformerFLOPs(layers: l, dModel: d, feedForward: ff, headLabels: nil)
+    case .encoder(let d, _, let l, let ff, _):
+      return TransformerFLOPs(layers: l, dModel: d, feedForward: ff, headLabels: nil)
     case .bert(let c):
-      return TransformerFLOPs(layers: c.numHiddenLayers, dModel: c.hiddenSize, feedForward: c.intermediateSize, headLabels: c.numLabels)
+      return TransformerFLOPs(
+        layers: c.numHiddenLayers, dModel: c.hiddenSize, feedForward: c.intermediateSize, headLabels: c.numLabels)
     }
   }
 
@@ -41,16 +43,22 @@ struct ScenarioConfig {
   var pythonModel: (kind: String, model: [String: Any]) {
     switch model {
     case .encoder(let d, let h, let l, let ff, let p):
-      return ("encoder", ["d_model": d, "nhead": h, "num_layers": l, "dim_feedforward": ff, "dropout": p, "seq_first": true])
+      return (
+        "encoder", ["d_model": d, "nhead": h, "num_layers": l, "dim_feedforward": ff, "dropout": p, "seq_first": true]
+      )
     case .bert(let c):
-      return ("bert", [
-        "vocab_size": c.vocabSize, "hidden_size": c.hiddenSize, "num_hidden_layers": c.numHiddenLayers,
-        "num_attention_heads": c.numAttentionHeads, "intermediate_size": c.intermediateSize, "hidden_act": c.hiddenAct,
-        "hidden_dropout_prob": c.hiddenDropoutProb, "attention_probs_dropout_prob": c.attentionProbsDropoutProb,
-        "max_position_embeddings": c.maxPositionEmbeddings, "type_vocab_size": c.typeVocabSize,
-        "layer_norm_eps": c.layerNormEps, "initializer_range": c.initializerRange, "pad_token_id": c.padTokenId,
-        "num_labels": c.numLabels,
-      ])
+      return (
+        "bert",
+        [
+          "vocab_size": c.vocabSize, "hidden_size": c.hiddenSize, "num_hidden_layers": c.numHiddenLayers,
+          "num_attention_heads": c.numAttentionHeads, "intermediate_size": c.intermediateSize,
+          "hidden_act": c.hiddenAct,
+          "hidden_dropout_prob": c.hiddenDropoutProb, "attention_probs_dropout_prob": c.attentionProbsDropoutProb,
+          "max_position_embeddings": c.maxPositionEmbeddings, "type_vocab_size": c.typeVocabSize,
+          "layer_norm_eps": c.layerNormEps, "initializer_range": c.initializerRange, "pad_token_id": c.padTokenId,
+          "num_labels": c.numLabels
+        ]
+      )
     }
   }
 }
@@ -130,7 +138,9 @@ final class TrainingRun {
       let bert = try BertForSequenceClassification(c)
       model = bert
       forwardLoss = { b in
-        guard let loss = try bert(inputIds: b[0], labels: b[1]).loss else { throw BenchTableError("BERT returned no loss") }
+        guard let loss = try bert(inputIds: b[0], labels: b[1]).loss else {
+          throw BenchTableError("BERT returned no loss")
+        }
         return loss
       }
     }
@@ -148,8 +158,10 @@ final class TrainingRun {
         let shape = [config.seq, config.batch, d]
         pool.append([try Tensor.rand(shape).to(device: device), try Tensor.randn(shape).to(device: device)])
       case .bert(let c):
-        pool.append([try Tensor.randint(0, c.vocabSize, [config.batch, config.seq]).to(device: device),
-                     try Tensor.randint(0, c.numLabels, [config.batch]).to(device: device)])
+        pool.append([
+          try Tensor.randint(0, c.vocabSize, [config.batch, config.seq]).to(device: device),
+          try Tensor.randint(0, c.numLabels, [config.batch]).to(device: device)
+        ])
       }
     }
     batches = pool
@@ -187,8 +199,10 @@ final class TrainingRun {
 /// Runs one row of one scenario in Swift and times it as bench/seed_table.py does.
 /// Times one row; with `profile` (a path stem), then records `profileSteps` more steps with `Profiler` and writes
 /// `<profile>.json` (Chrome trace) and `<profile>.txt` (the key-averages table, by GPU time on the GPU).
-func measureSwiftRow(_ config: ScenarioConfig, row: RowKind, steps: Int, warmup: Int, seed: UInt64,
-                     profile: String? = nil, profileSteps: Int = 3) throws -> Measurement {
+func measureSwiftRow(
+  _ config: ScenarioConfig, row: RowKind, steps: Int, warmup: Int, seed: UInt64,
+  profile: String? = nil, profileSteps: Int = 3
+) throws -> Measurement {
   let device: Device = row.onGPU ? .cuda(0) : .cpu
   func sync() throws { if row.onGPU { try CUDA.synchronize(0) } }
   let savedTF32 = Backends.allowTF32Matmul
@@ -263,6 +277,7 @@ func measureSwiftRow(_ config: ScenarioConfig, row: RowKind, steps: Int, warmup:
     }
   }
   guard let stats = StepStatistics(times) else { throw BenchTableError("no timed steps (--steps must be at least 1)") }
-  return Measurement(medianMs: stats.median, p90Ms: stats.p90, peakMemBytes: peak,
-                     samplesPerS: Double(config.batch) / (stats.median / 1e3), note: note)
+  return Measurement(
+    medianMs: stats.median, p90Ms: stats.p90, peakMemBytes: peak,
+    samplesPerS: Double(config.batch) / (stats.median / 1e3), note: note)
 }
