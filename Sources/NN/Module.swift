@@ -2,10 +2,17 @@ import Torch
 
 /// The base class of every layer (`torch.nn.Module`): a tree of named parameters, buffers and child modules.
 ///
-/// Subclasses register what they own in their initializer, in PyTorch's order, under PyTorch's names:
+/// Subclasses declare their child modules with their PyTorch names and register their tensors in the
+/// initializer, in PyTorch's order:
 ///
+///     @ModuleInfo(key: "self_attn") public var selfAttn: MultiheadAttention
+///     ...
+///     super.init()
 ///     weight = try registerParameter("weight", Tensor.empty([out, in]))
-///     selfAttn = try registerModule("self_attn", MultiheadAttention(...))
+///     selfAttn = try MultiheadAttention(...)
+///
+/// Containers with a number of children known only at run time (`ModuleList`, `Sequential`) add them with
+/// `registerModule(_:_:)`.
 ///
 /// so that the dotted names of `stateDict()` (`layers.0.self_attn.in_proj_weight`) equal PyTorch's
 /// `state_dict()` keys and checkpoints move between the two. A registered tensor keeps its identity for
@@ -18,8 +25,16 @@ open class Module: CustomStringConvertible {
   private var parameterSlots: [(name: String, tensor: Tensor?)] = []
   private var bufferSlots: [(name: String, tensor: Tensor?, persistent: Bool)] = []
   private var moduleSlots: [(name: String, module: Module?)] = []
+  /// The `@ModuleInfo` children (subclasses' stored properties are initialised before this initializer runs).
+  private var declared: [(key: String, info: AnyModuleInfo)] = []
 
-  public init() {}
+  public init() {
+    declared = declaredChildren(of: self)
+    var keys = Set<String>()
+    for d in declared {
+      precondition(keys.insert(d.key).inserted, "\(typeName): two @ModuleInfo children have the key '\(d.key)'")
+    }
+  }
 
   // MARK: registration
 
@@ -60,7 +75,8 @@ open class Module: CustomStringConvertible {
     return tensor
   }
 
-  /// Adds (or replaces) a child module under `name` and returns it (typed).
+  /// Adds (or replaces) a child module under `name` and returns it (typed), after the `@ModuleInfo` children
+  /// (PyTorch's `register_module`), for containers whose children are known only at run time.
   @discardableResult
   public func registerModule<M: Module>(_ name: String, _ module: M) throws -> M {
     try validateName(name, kind: "module")
@@ -86,6 +102,10 @@ open class Module: CustomStringConvertible {
   private func validateName(_ name: String, kind: String) throws {
     guard !name.isEmpty else { throw TorchError("\(kind) name can't be empty string \"\"") }
     guard !name.contains(".") else { throw TorchError("\(kind) name can't contain \".\", got \"\(name)\"") }
+    if declared.contains(where: { $0.key == name }) {
+      let what = kind == "module" ? "assign the property instead" : "attribute '\(name)' is already a module"
+      throw TorchError("cannot register \(kind) '\(name)': it is a declared child (@ModuleInfo); \(what)")
+    }
     let taken: [(String, String)] =
       (kind == "parameter" ? [] : parameterSlots.map { ($0.name, "parameter") })
       + (kind == "buffer" ? [] : bufferSlots.map { ($0.name, "buffer") })
@@ -97,9 +117,10 @@ open class Module: CustomStringConvertible {
 
   // MARK: traversal
 
-  /// The direct children, in registration order.
+  /// The direct children: the `@ModuleInfo` ones in declaration order, then those added by `registerModule`.
   public func namedChildren() -> [(String, Module)] {
-    moduleSlots.compactMap { slot in slot.module.map { (slot.name, $0) } }
+    declared.compactMap { d in d.info.module.map { (d.key, $0) } }
+      + moduleSlots.compactMap { slot in slot.module.map { (slot.name, $0) } }
   }
 
   public func children() -> [Module] { namedChildren().map(\.1) }

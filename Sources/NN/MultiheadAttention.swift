@@ -24,7 +24,7 @@ public final class MultiheadAttention: Module {
   public let inProjWeight: Tensor
   /// `[3·embedDim]`, or nil with `bias: false`.
   public let inProjBias: Tensor?
-  public let outProj: NonDynamicallyQuantizableLinear
+  @ModuleInfo(key: "out_proj") public var outProj: NonDynamicallyQuantizableLinear
 
   /// An attention layer with PyTorch's default initialisation (`initialize: false` skips it).
   public init(
@@ -50,12 +50,11 @@ public final class MultiheadAttention: Module {
     self.batchFirst = batchFirst
     inProjWeight = try Tensor.empty([3 * embedDim, embedDim])
     inProjBias = bias ? try Tensor.empty([3 * embedDim]) : nil
-    outProj = try NonDynamicallyQuantizableLinear(
-      inFeatures: embedDim, outFeatures: embedDim, bias: bias, initialize: initialize)
     super.init()
     try registerParameter("in_proj_weight", inProjWeight)
     try registerParameter("in_proj_bias", inProjBias)
-    try registerModule("out_proj", outProj)
+    outProj = try NonDynamicallyQuantizableLinear(
+      inFeatures: embedDim, outFeatures: embedDim, bias: bias, initialize: initialize)
     if initialize { try resetParameters() }
   }
 

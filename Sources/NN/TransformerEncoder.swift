@@ -5,8 +5,8 @@ import Torch
 ///
 /// State-dict names: `layers.0.self_attn.in_proj_weight`, …, `norm.weight`.
 public final class TransformerEncoder: Module {
-  public let layers: ModuleList<TransformerEncoderLayer>
-  public let norm: LayerNorm?
+  @ModuleInfo public var layers: ModuleList<TransformerEncoderLayer>
+  @ModuleInfo public var norm: LayerNorm?
   public let numLayers: Int
 
   public init(encoderLayer: TransformerEncoderLayer, numLayers: Int, norm: LayerNorm? = nil) throws {
@@ -14,11 +14,9 @@ public final class TransformerEncoder: Module {
       throw TorchError("TransformerEncoder: num_layers must be non-negative, got \(numLayers)")
     }
     self.numLayers = numLayers
+    super.init()
     layers = try ModuleList((0..<numLayers).map { _ in try encoderLayer.copy() })
     self.norm = norm
-    super.init()
-    try registerModule("layers", layers)
-    try registerModule("norm", norm as Module?)
   }
 
   /// `src` `[S, B, E]` (`[B, S, E]` when the layers are `batchFirst`) → same shape. `mask` `[S, S]` or

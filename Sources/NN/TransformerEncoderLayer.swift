@@ -21,14 +21,14 @@ public final class TransformerEncoderLayer: Module {
   public let normFirst: Bool
   public let bias: Bool
 
-  public let selfAttn: MultiheadAttention
-  public let linear1: Linear
-  public let dropout: Dropout
-  public let linear2: Linear
-  public let norm1: LayerNorm
-  public let norm2: LayerNorm
-  public let dropout1: Dropout
-  public let dropout2: Dropout
+  @ModuleInfo(key: "self_attn") public var selfAttn: MultiheadAttention
+  @ModuleInfo public var linear1: Linear
+  @ModuleInfo public var dropout: Dropout
+  @ModuleInfo public var linear2: Linear
+  @ModuleInfo public var norm1: LayerNorm
+  @ModuleInfo public var norm2: LayerNorm
+  @ModuleInfo public var dropout1: Dropout
+  @ModuleInfo public var dropout2: Dropout
 
   /// A layer built and initialised as PyTorch builds it (`initialize: false` skips the random draws).
   public init(
@@ -48,6 +48,7 @@ public final class TransformerEncoderLayer: Module {
     self.batchFirst = batchFirst
     self.normFirst = normFirst
     self.bias = bias
+    super.init()
     selfAttn = try MultiheadAttention(
       embedDim: dModel, numHeads: nhead, dropout: dropout, bias: bias,
       batchFirst: batchFirst, initialize: initialize)
@@ -58,15 +59,6 @@ public final class TransformerEncoderLayer: Module {
     norm2 = try LayerNorm(dModel, eps: layerNormEps, bias: bias)
     dropout1 = try Dropout(p: dropout)
     dropout2 = try Dropout(p: dropout)
-    super.init()
-    try registerModule("self_attn", selfAttn)
-    try registerModule("linear1", linear1)
-    try registerModule("dropout", self.dropout)
-    try registerModule("linear2", linear2)
-    try registerModule("norm1", norm1)
-    try registerModule("norm2", norm2)
-    try registerModule("dropout1", dropout1)
-    try registerModule("dropout2", dropout2)
   }
 
   /// A layer with the given activation name ("relu" or "gelu").

@@ -39,18 +39,15 @@ let timeout = Double(option("--timeout") ?? "60")!
 func values(_ n: Int, _ f: (Int) -> Double) -> [Float] { (0..<n).map { Float(f($0)) } }
 
 final class TinyNet: Module {
-  let fc1: Linear
-  let fc2: Linear
-  let spare: Linear?
+  @ModuleInfo var fc1: Linear
+  @ModuleInfo var fc2: Linear
+  @ModuleInfo var spare: Linear?
 
   init(unused: Bool) throws {
+    super.init()
     fc1 = try Linear(inFeatures: 8, outFeatures: 16)
     fc2 = try Linear(inFeatures: 16, outFeatures: 4)
     spare = unused ? try Linear(inFeatures: 4, outFeatures: 4) : nil
-    super.init()
-    try registerModule("fc1", fc1)
-    try registerModule("fc2", fc2)
-    if let spare { try registerModule("spare", spare) }
   }
 
   func callAsFunction(_ x: Tensor) throws -> Tensor {

@@ -6,21 +6,18 @@ public final class BertSelfAttention: Module {
   public let numHeads: Int
   public let headSize: Int
   public let dropoutP: Double
-  public let query: Linear
-  public let key: Linear
-  public let value: Linear
+  @ModuleInfo public var query: Linear
+  @ModuleInfo public var key: Linear
+  @ModuleInfo public var value: Linear
 
   public init(_ config: BertConfig) throws {
     numHeads = config.numAttentionHeads
     headSize = config.hiddenSize / config.numAttentionHeads
     dropoutP = config.attentionProbsDropoutProb
+    super.init()
     query = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
     key = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
     value = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
-    super.init()
-    try registerModule("query", query)
-    try registerModule("key", key)
-    try registerModule("value", value)
   }
 
   /// `[B, T, H]` → `[B, heads, T, d]`.
@@ -63,18 +60,15 @@ public final class BertSelfAttention: Module {
 
 /// `BertSelfOutput`: projection, dropout, residual and LayerNorm.
 public final class BertSelfOutput: Module {
-  public let dense: Linear
-  public let layerNorm: LayerNorm
-  public let dropout: Dropout
+  @ModuleInfo public var dense: Linear
+  @ModuleInfo(key: "LayerNorm") public var layerNorm: LayerNorm
+  @ModuleInfo public var dropout: Dropout
 
   public init(_ config: BertConfig) throws {
+    super.init()
     dense = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
     layerNorm = try LayerNorm(config.hiddenSize, eps: config.layerNormEps)
     dropout = try Dropout(p: config.hiddenDropoutProb)
-    super.init()
-    try registerModule("dense", dense)
-    try registerModule("LayerNorm", layerNorm)
-    try registerModule("dropout", dropout)
   }
 
   public func callAsFunction(_ hidden: Tensor, residual: Tensor) throws -> Tensor {
@@ -86,15 +80,13 @@ public final class BertSelfOutput: Module {
 
 /// `BertAttention`: self-attention (`self`) and its output block (`output`).
 public final class BertAttention: Module {
-  public let selfAttention: BertSelfAttention
-  public let output: BertSelfOutput
+  @ModuleInfo(key: "self") public var selfAttention: BertSelfAttention
+  @ModuleInfo public var output: BertSelfOutput
 
   public init(_ config: BertConfig) throws {
+    super.init()
     selfAttention = try BertSelfAttention(config)
     output = try BertSelfOutput(config)
-    super.init()
-    try registerModule("self", selfAttention)
-    try registerModule("output", output)
   }
 
   public func callAsFunction(_ hidden: Tensor, mask: Tensor?) throws -> Tensor {

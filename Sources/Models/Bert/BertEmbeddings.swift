@@ -3,13 +3,14 @@ import Torch
 
 /// `BertEmbeddings`: word + position + token-type embeddings, then LayerNorm and dropout.
 public final class BertEmbeddings: Module {
-  public let wordEmbeddings: Embedding
-  public let positionEmbeddings: Embedding
-  public let tokenTypeEmbeddings: Embedding
-  public let layerNorm: LayerNorm
-  public let dropout: Dropout
+  @ModuleInfo(key: "word_embeddings") public var wordEmbeddings: Embedding
+  @ModuleInfo(key: "position_embeddings") public var positionEmbeddings: Embedding
+  @ModuleInfo(key: "token_type_embeddings") public var tokenTypeEmbeddings: Embedding
+  @ModuleInfo(key: "LayerNorm") public var layerNorm: LayerNorm
+  @ModuleInfo public var dropout: Dropout
 
   public init(_ config: BertConfig) throws {
+    super.init()
     wordEmbeddings = try Embedding(
       numEmbeddings: config.vocabSize, embeddingDim: config.hiddenSize,
       paddingIdx: config.padTokenId, initialize: false)
@@ -21,12 +22,6 @@ public final class BertEmbeddings: Module {
       initialize: false)
     layerNorm = try LayerNorm(config.hiddenSize, eps: config.layerNormEps)
     dropout = try Dropout(p: config.hiddenDropoutProb)
-    super.init()
-    try registerModule("word_embeddings", wordEmbeddings)
-    try registerModule("position_embeddings", positionEmbeddings)
-    try registerModule("token_type_embeddings", tokenTypeEmbeddings)
-    try registerModule("LayerNorm", layerNorm)
-    try registerModule("dropout", dropout)
   }
 
   /// `inputIds [B, T]` (int64) → `[B, T, H]`. Positions are 0..<T; token types default to zeros.

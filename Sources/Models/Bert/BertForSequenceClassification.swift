@@ -12,19 +12,16 @@ public struct SequenceClassifierOutput {
 /// `BertForSequenceClassification`: BERT, dropout and a linear classifier on the pooled output.
 public final class BertForSequenceClassification: Module {
   public let config: BertConfig
-  public let bert: BertModel
-  public let dropout: Dropout
-  public let classifier: Linear
+  @ModuleInfo public var bert: BertModel
+  @ModuleInfo public var dropout: Dropout
+  @ModuleInfo public var classifier: Linear
 
   public init(_ config: BertConfig) throws {
     self.config = config
+    super.init()
     bert = try BertModel(config)
     dropout = try Dropout(p: config.classifierDropout ?? config.hiddenDropoutProb)
     classifier = try Linear(inFeatures: config.hiddenSize, outFeatures: config.numLabels, initialize: false)
-    super.init()
-    try registerModule("bert", bert)
-    try registerModule("dropout", dropout)
-    try registerModule("classifier", classifier)
     try initWeights(classifier, std: config.initializerRange)
   }
 

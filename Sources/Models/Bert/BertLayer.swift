@@ -3,14 +3,13 @@ import Torch
 
 /// `BertIntermediate`: the feed-forward expansion with the configured activation.
 public final class BertIntermediate: Module {
-  public let dense: Linear
+  @ModuleInfo public var dense: Linear
   let config: BertConfig
 
   public init(_ config: BertConfig) throws {
     self.config = config
-    dense = try Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize, initialize: false)
     super.init()
-    try registerModule("dense", dense)
+    dense = try Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize, initialize: false)
   }
 
   public func callAsFunction(_ hidden: Tensor) throws -> Tensor {
@@ -20,18 +19,15 @@ public final class BertIntermediate: Module {
 
 /// `BertOutput`: the feed-forward projection back, dropout, residual and LayerNorm.
 public final class BertOutput: Module {
-  public let dense: Linear
-  public let layerNorm: LayerNorm
-  public let dropout: Dropout
+  @ModuleInfo public var dense: Linear
+  @ModuleInfo(key: "LayerNorm") public var layerNorm: LayerNorm
+  @ModuleInfo public var dropout: Dropout
 
   public init(_ config: BertConfig) throws {
+    super.init()
     dense = try Linear(inFeatures: config.intermediateSize, outFeatures: config.hiddenSize, initialize: false)
     layerNorm = try LayerNorm(config.hiddenSize, eps: config.layerNormEps)
     dropout = try Dropout(p: config.hiddenDropoutProb)
-    super.init()
-    try registerModule("dense", dense)
-    try registerModule("LayerNorm", layerNorm)
-    try registerModule("dropout", dropout)
   }
 
   public func callAsFunction(_ intermediate: Tensor, residual: Tensor) throws -> Tensor {
@@ -43,18 +39,15 @@ public final class BertOutput: Module {
 
 /// `BertLayer`: attention, then the feed-forward block.
 public final class BertLayer: Module {
-  public let attention: BertAttention
-  public let intermediate: BertIntermediate
-  public let output: BertOutput
+  @ModuleInfo public var attention: BertAttention
+  @ModuleInfo public var intermediate: BertIntermediate
+  @ModuleInfo public var output: BertOutput
 
   public init(_ config: BertConfig) throws {
+    super.init()
     attention = try BertAttention(config)
     intermediate = try BertIntermediate(config)
     output = try BertOutput(config)
-    super.init()
-    try registerModule("attention", attention)
-    try registerModule("intermediate", intermediate)
-    try registerModule("output", output)
   }
 
   public func callAsFunction(_ hidden: Tensor, mask: Tensor?) throws -> Tensor {
@@ -66,12 +59,11 @@ public final class BertLayer: Module {
 
 /// `BertEncoder`: the stack of layers (`layer.0`, `layer.1`, …).
 public final class BertEncoder: Module {
-  public let layer: ModuleList<BertLayer>
+  @ModuleInfo public var layer: ModuleList<BertLayer>
 
   public init(_ config: BertConfig) throws {
-    layer = try ModuleList((0..<config.numHiddenLayers).map { _ in try BertLayer(config) })
     super.init()
-    try registerModule("layer", layer)
+    layer = try ModuleList((0..<config.numHiddenLayers).map { _ in try BertLayer(config) })
   }
 
   public func callAsFunction(_ hidden: Tensor, mask: Tensor?) throws -> Tensor {

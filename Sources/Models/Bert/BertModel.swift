@@ -3,12 +3,11 @@ import Torch
 
 /// `BertPooler`: tanh(dense(hidden of the first token)).
 public final class BertPooler: Module {
-  public let dense: Linear
+  @ModuleInfo public var dense: Linear
 
   public init(_ config: BertConfig) throws {
-    dense = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
     super.init()
-    try registerModule("dense", dense)
+    dense = try Linear(inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, initialize: false)
   }
 
   public func callAsFunction(_ hidden: Tensor) throws -> Tensor {
@@ -29,21 +28,18 @@ public struct BertModelOutput {
 /// keys load with no rename table.
 public final class BertModel: Module {
   public let config: BertConfig
-  public let embeddings: BertEmbeddings
-  public let encoder: BertEncoder
-  public let pooler: BertPooler?
+  @ModuleInfo public var embeddings: BertEmbeddings
+  @ModuleInfo public var encoder: BertEncoder
+  @ModuleInfo public var pooler: BertPooler?
 
   /// A model with HF's initialisation (normal(0, initializer_range) weights, zero biases, unit LayerNorms).
   public init(_ config: BertConfig, addPoolingLayer: Bool = true) throws {
     try config.validate()
     self.config = config
+    super.init()
     embeddings = try BertEmbeddings(config)
     encoder = try BertEncoder(config)
     pooler = addPoolingLayer ? try BertPooler(config) : nil
-    super.init()
-    try registerModule("embeddings", embeddings)
-    try registerModule("encoder", encoder)
-    try registerModule("pooler", pooler)
     try initWeights(self, std: config.initializerRange)
   }
 
