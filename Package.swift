@@ -49,7 +49,7 @@ let package = Package(
       name: "torchswift",
       dependencies: [
         "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "Training", "Distributed",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "FileIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),

@@ -135,6 +135,11 @@ public final class DataLoader {
   public func makeIterator(epoch: Int, startBatch: Int = 0) throws -> BatchIterator {
     BatchIterator(loader: self, batches: Array(try batchIndices(epoch: epoch).dropFirst(startBatch)), device: device)
   }
+
+  /// Iterates batches of the given example indices, in that order, prefetching on a background thread.
+  public func makeIterator(batches: [[Int]]) -> BatchIterator {
+    BatchIterator(loader: self, batches: batches, device: device)
+  }
 }
 
 /// A prefetching iterator over a loader's batches; `next()` moves each batch to the device (non-blocking

@@ -336,10 +336,11 @@ public final class FineTuner {
       defer { overheadSeconds += Date().timeIntervalSince(started) }
       // Each rank evaluates its shard of the evaluation set with the full weights; the counts are summed.
       let (m, loss) = try parallel.withFullModel { () -> (ClassificationMetrics, Double) in
-        let result = try Evaluator(
-          model: model, device: c.device, precision: c.precision, batchSize: c.evalBatchSize, padId: padId
+        let result = try TextClassifier(
+          model: model, tokenizer: nil, device: c.device, maxLength: c.maxLength, batchSize: c.evalBatchSize,
+          precision: c.precision, padId: padId
         )
-        .evaluate(evalEnc, labelNames: labels.labels, processGroup: pg)
+        .evaluate(evalEnc, processGroup: pg)
         model.train()
         lastMetrics = result.0
         lastEvalLoss = result.1
@@ -533,85 +534,4 @@ func exportModel(_ model: BertForSequenceClassification, to dir: String, tokeniz
   try FileManager.default.moveItem(atPath: tmp, toPath: dir)
   try? FileManager.default.removeItem(atPath: old)
   try AtomicFile.syncDirectory(parent.isEmpty ? "." : parent)
-}
-
-/// Loss and classification metrics of a model over encoded examples.
-public struct Evaluator {
-  public let model: BertForSequenceClassification
-  public let device: Device
-  public let precision: FineTuneConfig.Precision
-  public let batchSize: Int
-  public let padId: Int32
-
-  public init(
-    model: BertForSequenceClassification, device: Device, precision: FineTuneConfig.Precision = .fp32,
-    batchSize: Int = 64, padId: Int32 = 0
-  ) {
-    self.model = model
-    self.device = device
-    self.precision = precision
-    self.batchSize = batchSize
-    self.padId = padId
-  }
-
-  /// Metrics and mean loss over `examples`. With a process group each rank evaluates every `worldSize`-th
-  /// example from its rank on (no padding, no collective inside the loop) and the confusion matrix and loss
-  /// are summed over the ranks: every rank returns the metrics of the whole set.
-  public func evaluate(
-    _ examples: [EncodedExample], labelNames: [String],
-    processGroup: ProcessGroup? = nil
-  ) throws -> (ClassificationMetrics, Double) {
-    model.eval()
-    let shard = processGroup.map { pg in
-      Array(stride(from: pg.rank, to: examples.count, by: pg.worldSize).map { examples[$0] })
-    }
-    let loader = try DataLoader(
-      examples: shard ?? examples, batchSize: batchSize, shuffle: false, groupByLength: false,
-      padId: padId, device: device)
-    var predictions: [Int] = []
-    var truth: [Int] = []
-    var lossSum = 0.0
-    try withInferenceMode {
-      let it = try loader.makeIterator(epoch: 0)
-      defer { it.cancel() }
-      while let b = try it.next() {
-        func run() throws -> SequenceClassifierOutput {
-          try model(
-            inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, labels: b.labels)
-        }
-        let out: SequenceClassifierOutput
-        switch precision {
-        case .fp32: out = try run()
-        case .bf16: out = try withAutocast(.bfloat16, device: device) { try run() }
-        case .fp16: out = try withAutocast(.float16, device: device) { try run() }
-        }
-        lossSum += try out.loss!.item(Double.self) * Double(b.size)
-        predictions += try out.logits.argmax(dim: -1).toArray(Int.self)
-        truth += try b.labels.toArray(Int.self)
-      }
-    }
-    if let processGroup {
-      // Sum the per-rank confusion counts and loss, then list the (prediction, label) pairs they stand for.
-      let k = labelNames.count
-      var counts = [Double](repeating: 0, count: k * k + 2)
-      for (p, t) in zip(predictions, truth) where (0..<k).contains(p) && (0..<k).contains(t) { counts[t * k + p] += 1 }
-      counts[k * k] = lossSum
-      counts[k * k + 1] = Double(truth.count)
-      let total = try processGroup.allReduce(counts, op: .sum)
-      predictions = []
-      truth = []
-      for t in 0..<k {
-        for p in 0..<k {
-          let n = Int(total[t * k + p].rounded())
-          predictions += Array(repeating: p, count: n)
-          truth += Array(repeating: t, count: n)
-        }
-      }
-      lossSum = total[k * k]
-    }
-    let metrics = try ClassificationMetrics(
-      predictions: predictions, labels: truth, numClasses: labelNames.count,
-      labelNames: labelNames)
-    return (metrics, lossSum / Double(max(truth.count, 1)))
-  }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Models
 import Torch
@@ -32,33 +33,17 @@ struct Embed: ParsableCommand {
     let texts = try input.load()
     let emb = try autocast.run(on: dev) { try st.encode(texts, batchSize: batchSize) }.float().cpu().contiguous()
     let dim = texts.isEmpty ? st.model.config.hiddenSize : try emb.size(1)
-    let values = try emb.floats()
     if let output, output.hasSuffix(".npy") {
-      try NPY.write(values, shape: [texts.count, dim], to: output)
+      try emb.reshape([texts.count, dim]).saveNPY(to: output)
       return
     }
+    let values = try emb.floats()
     var text = ""
     for i in 0..<texts.count { text += jsonNumbers(Array(values[(i * dim)..<((i + 1) * dim)])) + "\n" }
     if let output {
-      try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+      try AtomicFile.write(text, to: output)
     } else {
       FileHandle.standardOutput.write(Data(text.utf8))
     }
-  }
-}
-
-/// NumPy's .npy format (version 1.0, little-endian float32, C order).
-enum NPY {
-  static func write(_ values: [Float], shape: [Int], to path: String) throws {
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
-    let total = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-    let len = UInt16(header.utf8.count)
-    data.append(contentsOf: [UInt8(len & 0xff), UInt8(len >> 8)])
-    data.append(contentsOf: Array(header.utf8))
-    values.withUnsafeBytes { data.append(contentsOf: $0) }
-    try data.write(to: URL(fileURLWithPath: path), options: .atomic)
   }
 }

@@ -273,13 +273,16 @@ struct Eval: ParsableCommand {
   @Option(name: .customLong("max-length")) var maxLength = 128
   @Option(name: .customLong("batch-size")) var batchSize = 64
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
+  @Option(help: ArgumentHelp(precisionHelp)) var precision = "fp32"
   @Flag(help: "Print one JSON object (accuracy, macro_f1, per-class metrics, confusion matrix).") var json = false
 
   func run() throws {
+    guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
+    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
     let dev = try deviceOption(device)
     let r = try evaluateModel(
       model: model, data: data, textColumn: textColumn, labelColumn: labelColumn,
-      maxLength: maxLength, batchSize: batchSize, device: dev)
+      maxLength: maxLength, batchSize: batchSize, device: dev, precision: try precisionOption(precision, device: dev))
     if json {
       var obj: [String: Any] = [
         "accuracy": r.metrics.accuracy, "macro_f1": r.metrics.macroF1, "loss": r.loss,

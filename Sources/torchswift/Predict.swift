@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Models
-import Tokenizers
 import Torch
 import Training
 
@@ -22,62 +20,23 @@ struct Predict: ParsableCommand {
     guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
     let dev = try deviceOption(device)
-    let autocast = try precisionOption(precision, device: dev)
-    let (clf, _) = try BertForSequenceClassification.fromPretrained(model, device: dev)
-    let texts = try input.load()
-    let classifier = Classifier(
-      model: clf, tokenizer: try Tokenizer(directory: model), maxLength: maxLength, device: dev)
-    let results = try autocast.run(on: dev) { try classifier.logits(texts, batchSize: batchSize) }
-    let names = (0..<clf.config.numLabels).map { clf.config.id2label[$0] ?? "LABEL_\($0)" }
+    let classifier = try TextClassifier.fromPretrained(
+      model, device: dev, maxLength: maxLength, batchSize: batchSize,
+      precision: try precisionOption(precision, device: dev))
+    let predictions = try classifier.predict(try input.load())
+    let names = classifier.labelNames
     var out = ""
-    for logits in results {
-      let m = logits.max() ?? 0
-      let exps = logits.map { Foundation.exp(Double($0 - m)) }
-      let z = exps.reduce(0, +)
-      let probs = exps.map { Float($0 / z) }
-      let best = probs.indices.max { probs[$0] < probs[$1] } ?? 0
+    for p in predictions {
       if json {
-        let p = "{" + names.enumerated().map { "\(jsonString($1)): \(probs[$0])" }.joined(separator: ", ") + "}"
-        out += "{\"label\": \(jsonString(names[best])), \"probabilities\": \(p), \"logits\": \(jsonNumbers(logits))}\n"
+        let probs = "{" + zip(names, p.probabilities).map { "\(jsonString($0)): \($1)" }.joined(separator: ", ") + "}"
+        out +=
+          "{\"label\": \(jsonString(p.label)), \"probabilities\": \(probs), \"logits\": \(jsonNumbers(p.logits))}\n"
       } else {
         out +=
-          names[best] + "\t"
-          + names.enumerated().map { "\($1)=\(String(format: "%.4f", probs[$0]))" }.joined(separator: " ") + "\n"
+          p.label + "\t"
+          + zip(names, p.probabilities).map { "\($0)=\(String(format: "%.4f", $1))" }.joined(separator: " ") + "\n"
       }
     }
     FileHandle.standardOutput.write(Data(out.utf8))
-  }
-}
-
-/// Batched inference with a classification model: texts sorted by length, padded per batch.
-struct Classifier {
-  let model: BertForSequenceClassification
-  let tokenizer: Tokenizer
-  let maxLength: Int
-  let device: Device
-
-  func logits(_ texts: [String], batchSize: Int) throws -> [[Float]] {
-    var tok = tokenizer
-    tok.truncation = Truncation(maxLength: maxLength)
-    tok.padding = Padding(strategy: .batchLongest)
-    let encodings = try tok.encodeBatch(texts)
-    let order = texts.indices.sorted { encodings[$0].count > encodings[$1].count }
-    var result = [[Float]](repeating: [], count: texts.count)
-    model.eval()
-    try withInferenceMode {
-      for start in stride(from: 0, to: order.count, by: batchSize) {
-        let idx = Array(order[start..<min(start + batchSize, order.count)])
-        let batch = try tok.encodeBatch(idx.map { texts[$0] })
-        let t = batch[0].count
-        let ids = try Tensor(batch.flatMap(\.ids), shape: [idx.count, t], device: device)
-        let mask = try Tensor(batch.flatMap(\.attentionMask), shape: [idx.count, t], device: device)
-        let types = try Tensor(batch.flatMap(\.typeIds), shape: [idx.count, t], device: device)
-        let logits = try model(inputIds: ids, attentionMask: mask, tokenTypeIds: types).logits.float()  // [B, C]
-        let n = model.config.numLabels
-        let flat = try logits.floats()
-        for (j, i) in idx.enumerated() { result[i] = Array(flat[(j * n)..<((j + 1) * n)]) }
-      }
-    }
-    return result
   }
 }
