@@ -51,6 +51,8 @@ demo: release
 	@./torchswift finetune
 
 bench: release setup-test
+	@echo "build: swift build -c release --product torchswift-bench"
+	@swift build -c release --product torchswift-bench
 	@scripts/bench.sh
 
 # Not part of make test: they download ~3.5 GB once (cached in .image/) and take minutes.

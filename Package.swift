@@ -18,6 +18,7 @@ let package = Package(
     .library(name: "Training", targets: ["Training"]),
     .library(name: "Distributed", targets: ["Distributed"]),
     .executable(name: "torchswift", targets: ["torchswift"]),
+    .executable(name: "torchswift-bench", targets: ["torchswift-bench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,12 +46,26 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
     .target(name: "TrainingSupport", dependencies: ["FileIO", "JSONSupport"]),
+    // What the two command-line tools share: option parsing, the console log handler, the startup check.
+    .target(
+      name: "CLISupport",
+      dependencies: [
+        "Torch", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .executableTarget(
       name: "torchswift",
       dependencies: [
         "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "Training", "Distributed",
-        "FileIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "FileIO", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+      ]),
+    // The benchmark harness (`make bench`): runs PyTorch twins through Python, so it is not part of `torchswift`.
+    .executableTarget(
+      name: "torchswift-bench",
+      dependencies: [
+        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "Training", "CLISupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
     .testTarget(name: "JSONSupportTests", dependencies: ["JSONSupport", "ReferenceTesting"]),
@@ -65,6 +80,7 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ReferenceTesting"]),
     .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport", "ReferenceTesting"]),
     .testTarget(name: "TorchSwiftCLITests", dependencies: ["torchswift"]),
+    .testTarget(name: "TorchSwiftBenchTests", dependencies: ["torchswift-bench"]),
     // A rank of the distributed tests: launched as 2 processes (by hand or by torchrun) by DistributedTests.
     .executableTarget(name: "DistributedWorker", dependencies: ["Distributed", "Torch", "NN", "Optim"],
                       path: "Tests/DistributedWorker"),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sentence-transformers twin of `torchswift bench embed`: SentenceTransformer(model).encode(first N tweets, batch 32)."""
+"""sentence-transformers twin of `torchswift-bench embed`: SentenceTransformer(model).encode(first N tweets, batch 32)."""
 import argparse
 import csv
 import json

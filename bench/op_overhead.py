@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch twin of `torchswift bench op-overhead`: a + b on two 4-element float tensors."""
+"""PyTorch twin of `torchswift-bench op-overhead`: a + b on two 4-element float tensors."""
 import argparse
 import json
 import time

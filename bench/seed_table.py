@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch twin of `torchswift bench table`: the same training steps, run from the spec the Swift side writes.
+"""PyTorch twin of `torchswift-bench table`: the same training steps, run from the spec the Swift side writes.
 
-`torchswift bench table --compare-pytorch` starts this script once per scenario configuration with
+`torchswift-bench table --compare-pytorch` starts this script once per scenario configuration with
 `--spec FILE`, a JSON object:
 
     {"scenario": "minilm", "kind": "bert" | "encoder",
@@ -39,7 +39,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-ap.add_argument("--spec", required=True, help="JSON spec file written by `torchswift bench table`")
+ap.add_argument("--spec", required=True, help="JSON spec file written by `torchswift-bench table`")
 args = ap.parse_args()
 spec = json.load(open(args.spec))
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds, on this machine (no GPU needed), what a GPU server needs to run TorchSwift's GPU checks and benchmark
-# without a Swift toolchain: a release `torchswift` binary (Swift runtime linked in statically) built against the
+# without a Swift toolchain: release `torchswift` and `torchswift-bench` binaries (Swift runtime linked in statically) built against the
 # torch version installed on that server, plus the C layer's sources to compile there. Output: .device/bundle/.
 #
 #   scripts/build-gpu-bundle.sh                 # torch 2.11.0 (override: TORCH_VERSION=2.9.1 scripts/build-gpu-bundle.sh)
@@ -13,9 +13,9 @@
 #     torch/lib and torchgen/ into .device/torch-$TORCH_VERSION/;
 #  2. copy the package into .device/stage/ and generate the op layer for that torch there (tools/codegen);
 #  3. build libctorch.so against that torch (only to link the binary: the server compiles its own, with CUDA);
-#  4. swift build -c release --static-swift-stdlib --product torchswift (scratch path .build-gpu/<version>/);
-#  5. assemble .device/bundle/: bin/torchswift.gz (stripped, gzipped: the static Swift runtime and ICU data make it
-#     ~60 MiB unpacked), csrc/ + Sources/CTorch/ (sources, generated for that torch), gpu-check, seed_table.py,
+#  4. swift build -c release --static-swift-stdlib --product torchswift and torchswift-bench (scratch path .build-gpu/<version>/);
+#  5. assemble .device/bundle/: bin/tools.tar.xz (both binaries stripped, in one xz stream: the static Swift runtime
+#     and ICU data make each ~60 MiB unpacked, and they share most of it), csrc/ + Sources/CTorch/ (sources, generated for that torch), gpu-check, seed_table.py,
 #     BUILD_INFO, and finetune/ (scripts/make-gpu-finetune-kit.py: MiniLM cut to 2 layers + 3,000 tweets, 31 MiB).
 #     It must stay under 60 MiB (it is about 54 MiB).
 set -euo pipefail
@@ -148,22 +148,25 @@ if [ -n "$CUDA_INC" ]; then
 fi
 
 # ---- 4. the release binary ----
-say "swift build -c release --static-swift-stdlib --product torchswift (scratch path ${SCRATCH#$ROOT/})"
-(
-  cd "$STAGE"
-  PKG_CONFIG_PATH="$STAGE/.torchswift/pkgconfig" swift build -c release --product torchswift --static-swift-stdlib \
-    --scratch-path "$SCRATCH" \
-    -Xlinker -rpath-link -Xlinker "$TORCH_DIR/lib" -Xlinker --allow-shlib-undefined
-)
-BIN="$SCRATCH/release/torchswift"
-[ -x "$BIN" ] || die "the build produced no $BIN"
+for product in torchswift torchswift-bench; do
+  say "swift build -c release --static-swift-stdlib --product $product (scratch path ${SCRATCH#$ROOT/})"
+  (
+    cd "$STAGE"
+    PKG_CONFIG_PATH="$STAGE/.torchswift/pkgconfig" swift build -c release --product "$product" --static-swift-stdlib \
+      --scratch-path "$SCRATCH" \
+      -Xlinker -rpath-link -Xlinker "$TORCH_DIR/lib" -Xlinker --allow-shlib-undefined
+  )
+  [ -x "$SCRATCH/release/$product" ] || die "the build produced no $SCRATCH/release/$product"
+done
 
 # ---- 5. the bundle ----
 say "assembling ${BUNDLE#$ROOT/}"
 rm -rf "$BUNDLE"
 mkdir -p "$BUNDLE/bin" "$BUNDLE/csrc/core" "$BUNDLE/csrc/generated" "$BUNDLE/Sources/CTorch/generated"
-strip -o "$STAGE/.torchswift/torchswift.stripped" "$BIN"
-gzip -9 -c "$STAGE/.torchswift/torchswift.stripped" > "$BUNDLE/bin/torchswift.gz"
+# Both tools in one xz stream: its 64 MiB dictionary stores the static Swift runtime and ICU data they share once.
+mkdir -p "$STAGE/.torchswift/tools"
+for product in torchswift torchswift-bench; do strip -o "$STAGE/.torchswift/tools/$product" "$SCRATCH/release/$product"; done
+tar -C "$STAGE/.torchswift/tools" -cf - torchswift torchswift-bench | xz -9e -T1 > "$BUNDLE/bin/tools.tar.xz"
 cp "$STAGE/csrc/ctorch_core.cpp" "$STAGE/csrc/ctorch_internal.h" "$BUNDLE/csrc/"
 cp "$STAGE"/csrc/core/*.cpp "$STAGE"/csrc/core/*.h "$BUNDLE/csrc/core/"
 cp "$STAGE"/csrc/generated/ops_*.cpp "$STAGE/csrc/generated/TORCH_VERSION" "$BUNDLE/csrc/generated/"
@@ -189,6 +192,6 @@ git_commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$
 built=$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m)
 EOF
 SIZE_KIB="$(du -sk "$BUNDLE" | cut -f1)"
-say "bundle: $(find "$BUNDLE" -type f | wc -l) files, $((SIZE_KIB / 1024)) MiB (binary $(($(stat -c %s "$STAGE/.torchswift/torchswift.stripped") / 1048576)) MiB, gzipped $(($(stat -c %s "$BUNDLE/bin/torchswift.gz") / 1048576)) MiB)"
+say "bundle: $(find "$BUNDLE" -type f | wc -l) files, $((SIZE_KIB / 1024)) MiB (tools $(($(du -sk "$STAGE/.torchswift/tools" | cut -f1) / 1024)) MiB, as tools.tar.xz $(($(stat -c %s "$BUNDLE/bin/tools.tar.xz") / 1048576)) MiB)"
 [ "$SIZE_KIB" -lt $((MAX_MIB * 1024)) ] || die "the bundle is $((SIZE_KIB / 1024)) MiB, over the $MAX_MIB MiB limit"
 say "done. On the GPU server (torch $TORCH_VERSION installed): cd bundle && bash gpu-check --out results"

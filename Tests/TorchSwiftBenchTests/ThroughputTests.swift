@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import torchswift
+@testable import torchswift_bench
 
 final class ThroughputTests: XCTestCase {
   func testEncoderTrainingFLOPsByHand() {

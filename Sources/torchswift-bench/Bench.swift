@@ -1,12 +1,21 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Torch
 
-/// `torchswift bench …`: the Swift side of the benchmarks that `make bench` runs next to their PyTorch twins.
+/// `torchswift-bench …`: the Swift side of the benchmarks that `make bench` runs next to their PyTorch twins (a
+/// tool of its own, so that the user's `torchswift` never starts Python).
+@main
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Benchmarks (Swift side); `make bench` runs them beside PyTorch and prints the ratios.",
+    commandName: "torchswift-bench",
+    abstract: "TorchSwift benchmarks (Swift side); `make bench` runs them beside PyTorch and prints the ratios.",
     subcommands: [OpOverhead.self, TokenizerThroughput.self, EmbedThroughput.self, Table.self])
+
+  static func main() {
+    CommandStartup.prepare(checkRuntime: !CommandStartup.isHelp(CommandLine.arguments.dropFirst().first))
+    main(nil)
+  }
 }
 
 /// Median of repeated timings, in nanoseconds per iteration.

@@ -3,7 +3,7 @@ import Torch
 
 /// A command's `--device` value: parsed and checked to be usable on this machine before any work starts,
 /// with the flag named in the error ("--device cuda: cuda:0 is not available: no NVIDIA driver ...").
-func deviceOption(_ text: String) throws -> Device {
+package func deviceOption(_ text: String) throws -> Device {
   do {
     let device = try Device(parsing: text)
     try device.checkAvailable()

@@ -1,11 +1,12 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Models
 import Torch
 import Training
 
 extension Bench {
-  /// `torchswift bench table`: the seed's table of training-step speed, memory and MFU per precision recipe.
+  /// `torchswift-bench table`: the seed's table of training-step speed, memory and MFU per precision recipe.
   struct Table: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "table",

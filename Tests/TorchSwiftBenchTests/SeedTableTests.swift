@@ -2,7 +2,7 @@ import Foundation
 import Torch
 import XCTest
 
-@testable import torchswift
+@testable import torchswift_bench
 
 final class SeedTableReportTests: XCTestCase {
   func sampleReport() -> SeedTableReport {

@@ -4,18 +4,18 @@ import Logging
 /// How the CLI shows the library's log messages (the lines it printed before the library logged them):
 /// info and below as plain lines on standard output, warnings and errors as `TorchSwift: message` on
 /// standard error.
-struct ConsoleLogHandler: LogHandler {
-  var metadata: Logger.Metadata = [:]
-  var logLevel: Logger.Level = .info
+package struct ConsoleLogHandler: LogHandler {
+  package var metadata: Logger.Metadata = [:]
+  package var logLevel: Logger.Level = .info
 
-  init(label: String) {}
+  package init(label: String) {}
 
-  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+  package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
     get { metadata[key] }
     set { metadata[key] = newValue }
   }
 
-  func log(event: LogEvent) {
+  package func log(event: LogEvent) {
     if event.level >= .warning {
       FileHandle.standardError.write(Data("TorchSwift: \(event.message)\n".utf8))
     } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Datasets
 import Foundation
 import Models
