@@ -302,7 +302,7 @@ public final class FineTuner {
       metricsLog = try MetricsLog(url: URL(fileURLWithPath: c.logdir + "/metrics.jsonl"))
       progress = ProgressBar(
         epochs: c.epochs, stepsPerEpoch: stepsPerEpoch,
-        options: ProgressBar.Options(interactive: c.progress, logEverySteps: c.logEvery))
+        options: ProgressBar.Options(interactive: c.progress, logEverySteps: c.logEvery), log: log)
     }
     let previousInt = signal(SIGINT) { _ in stopRequested = SIGINT }
     let previousTerm = signal(SIGTERM) { _ in stopRequested = SIGTERM }

@@ -5,7 +5,9 @@ import Foundation
 
 /// Training progress output: on a terminal, one line redrawn in place (at most `redrawInterval`
 /// apart); otherwise plain log lines every `logEverySteps` steps or `logEverySeconds` seconds,
-/// whichever comes first, plus the last step.
+/// whichever comes first, plus the last step. The redrawn bar is terminal output (`output`); every complete line
+/// (the plain progress lines and `log(_:)` messages) goes to `log`, so an application can route them through its
+/// logger (`FineTuner` passes its own, the `torchswift.training` logger by default).
 ///
 /// Throughput is an exponential moving average of samples per second between updates; the
 /// ETA divides the remaining steps of the run (all epochs) by the average step rate.
@@ -33,6 +35,7 @@ public final class ProgressBar {
   public let options: Options
   public let isInteractive: Bool
   private let output: (String) -> Void
+  private let lineSink: (String) -> Void
   private let clock: () -> Double
 
   private var lastTime: Double?
@@ -46,20 +49,23 @@ public final class ProgressBar {
   private var lineOpen = false
 
   /// - Parameters:
-  ///   - output: receives text to print (default: standard output, flushed).
+  ///   - output: receives the bar's terminal text (default: standard output, unbuffered).
+  ///   - log: receives each complete line, without its newline (default: `output` with a newline).
   ///   - clock: seconds, monotonic (default: `ProcessInfo.systemUptime`).
   public init(
     epochs: Int, stepsPerEpoch: Int, options: Options = Options(),
-    output: ((String) -> Void)? = nil, clock: (() -> Double)? = nil
+    output: ((String) -> Void)? = nil, log: ((String) -> Void)? = nil, clock: (() -> Double)? = nil
   ) {
     self.epochs = max(epochs, 1)
     self.stepsPerEpoch = max(stepsPerEpoch, 1)
     self.options = options
     self.isInteractive = options.interactive ?? (isatty(1) != 0)
-    self.output =
+    let output =
       output ?? { text in
         FileHandle.standardOutput.write(Data(text.utf8))
       }
+    self.output = output
+    self.lineSink = log ?? { output($0 + "\n") }
     self.clock = clock ?? { ProcessInfo.processInfo.systemUptime }
     self.lastLogTime = self.clock()
   }
@@ -100,7 +106,7 @@ public final class ProgressBar {
     } else if isLast || globalStep - lastLogStep >= options.logEverySteps
       || now - lastLogTime >= options.logEverySeconds
     {
-      output(snapshot.logLine() + "\n")
+      lineSink(snapshot.logLine())
       lastLogStep = globalStep
       lastLogTime = now
     }
@@ -110,7 +116,7 @@ public final class ProgressBar {
   /// Prints a message on its own line without garbling the bar.
   public func log(_ message: String) {
     finishLine()
-    output(message + "\n")
+    lineSink(message)
   }
 
   /// Ends the redrawn line (call when training stops early).

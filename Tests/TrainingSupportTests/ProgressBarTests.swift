@@ -76,4 +76,35 @@ final class ProgressBarTests: XCTestCase {
     slow.log("evaluation done")
     XCTAssertEqual(timed.last, "evaluation done\n")
   }
+
+  /// Complete lines go to `log` (e.g. a logger), the redrawn bar alone to `output`: a log message ends the bar's
+  /// line on the terminal first, and never lands in the middle of it.
+  func testLinesGoToTheLogAndTheBarToTheTerminal() {
+    var terminal = ""
+    var logged: [String] = []
+    var now = 0.0
+    let bar = ProgressBar(
+      epochs: 1, stepsPerEpoch: 10, options: .init(interactive: true, barWidth: 4),
+      output: { terminal += $0 }, log: { logged.append($0) }, clock: { now })
+    now += 1
+    bar.update(epoch: 1, step: 1, loss: 1, samples: 4)
+    bar.log("evaluation: accuracy 0.5")
+    XCTAssertEqual(logged, ["evaluation: accuracy 0.5"])
+    XCTAssertTrue(terminal.hasPrefix("\repoch 1/1 | step 1/10"), terminal.debugDescription)
+    XCTAssertTrue(terminal.hasSuffix("\n"), terminal.debugDescription)  // the bar's line was ended first
+    XCTAssertFalse(terminal.contains("evaluation"))
+
+    var plainTerminal = ""
+    var plainLogged: [String] = []
+    let plain = ProgressBar(
+      epochs: 1, stepsPerEpoch: 2, options: .init(interactive: false, logEverySteps: 1),
+      output: { plainTerminal += $0 }, log: { plainLogged.append($0) }, clock: { now })
+    for step in 1...2 {
+      now += 1
+      plain.update(epoch: 1, step: step, loss: 0.5, samples: 4)
+    }
+    XCTAssertEqual(plainTerminal, "")
+    XCTAssertEqual(plainLogged.count, 2)
+    XCTAssertTrue(plainLogged.allSatisfy { !$0.hasSuffix("\n") && $0.hasPrefix("epoch 1/1 | step ") }, "\(plainLogged)")
+  }
 }
