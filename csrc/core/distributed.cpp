@@ -228,28 +228,39 @@ int ts_process_group_create(ts_process_group *out, ts_store store, int32_t rank,
 
 void ts_process_group_free(ts_process_group g) { delete reinterpret_cast<Group *>(g); }
 
-int ts_process_group_allreduce(ts_process_group g, const ts_tensor *ts, int64_t n, int32_t op) {
+extern "C++" {
+namespace {
+// All-reduce (plain or coalesced, `Options` picks which) of `ts` in place. AVG on a backend without it (Gloo) is
+// a SUM divided by the world size afterwards, as torch.distributed documents.
+template <typename Options, typename Start>
+int allreduce_in_place(ts_process_group g, const ts_tensor *ts, int64_t n, int32_t op, Start start) {
   TS_TRY
     auto &group = unwrap_group(g);
     auto list = tensors(ts, n);
-    c10d::AllreduceOptions opts;
-    opts.reduceOp = reduce_op(avg_by_division(group, op) ? kSum : op);
+    const bool divide_after = avg_by_division(group, op);
+    Options opts;
+    opts.reduceOp = reduce_op(divide_after ? kSum : op);
     opts.timeout = group.timeout;
-    wait(group, group.pg->allreduce(list, opts));
-    if (avg_by_division(group, op)) for (auto &t : list) divide(t, group.pg->getSize());
+    wait(group, start(*group.pg, list, opts));
+    if (divide_after) for (auto &t : list) divide(t, group.pg->getSize());
   TS_CATCH
+}
+}  // namespace
+}  // extern "C++"
+
+int ts_process_group_allreduce(ts_process_group g, const ts_tensor *ts, int64_t n, int32_t op) {
+  return allreduce_in_place<c10d::AllreduceOptions>(
+      g, ts, n, op, [](c10d::ProcessGroup &pg, std::vector<at::Tensor> &list, const c10d::AllreduceOptions &opts) {
+        return pg.allreduce(list, opts);
+      });
 }
 
 int ts_process_group_allreduce_coalesced(ts_process_group g, const ts_tensor *ts, int64_t n, int32_t op) {
-  TS_TRY
-    auto &group = unwrap_group(g);
-    auto list = tensors(ts, n);
-    c10d::AllreduceCoalescedOptions opts;
-    opts.reduceOp = reduce_op(avg_by_division(group, op) ? kSum : op);
-    opts.timeout = group.timeout;
-    wait(group, group.pg->allreduce_coalesced(list, opts));
-    if (avg_by_division(group, op)) for (auto &t : list) divide(t, group.pg->getSize());
-  TS_CATCH
+  return allreduce_in_place<c10d::AllreduceCoalescedOptions>(
+      g, ts, n, op,
+      [](c10d::ProcessGroup &pg, std::vector<at::Tensor> &list, const c10d::AllreduceCoalescedOptions &opts) {
+        return pg.allreduce_coalesced(list, opts);
+      });
 }
 
 int ts_process_group_broadcast(ts_process_group g, const ts_tensor *ts, int64_t n, int32_t root) {
