@@ -8,12 +8,14 @@ import TrainingSupport
 
 /// One text's prediction, as transformers' `pipeline("text-classification", top_k=None)` gives it.
 public struct Prediction: Equatable, Sendable {
-  /// The label of the highest logit (`id2label`, or `LABEL_<id>` where the config names none).
+  /// The label of the highest score (`id2label`, or `LABEL_<id>` where the config names none).
   public var label: String
   /// Its label id.
   public var labelId: Int
-  /// Softmax of the logits (computed by torch in float32), indexed by label id.
-  public var probabilities: [Float]
+  /// The pipeline's scores, indexed by label id (computed by torch in float32): softmax of the logits for
+  /// single-label classification (more than one label), sigmoid for `multi_label_classification` or a single
+  /// label, the logits themselves for `regression`.
+  public var scores: [Float]
   /// The model's logits, indexed by label id.
   public var logits: [Float]
 }
@@ -78,15 +80,15 @@ public struct TextClassifier {
     }
   }
 
-  /// Label, probabilities and logits of each text, in input order.
+  /// Label, scores and logits of each text, in input order.
   public func predict(_ texts: [String]) throws -> [Prediction] {
     let examples = try encode(texts)
     var predictions: [Prediction] = []
     predictions.reserveCapacity(texts.count)
-    let (logits, probabilities) = try run(examples, labels: false).logitsAndProbabilities()
-    for (l, p) in zip(logits, probabilities) {
+    let (logits, scores) = try run(examples, labels: false).logitsAndScores()
+    for (l, p) in zip(logits, scores) {
       let best = p.indices.max { p[$0] < p[$1] } ?? 0
-      predictions.append(Prediction(label: labelNames[best], labelId: best, probabilities: p, logits: l))
+      predictions.append(Prediction(label: labelNames[best], labelId: best, scores: p, logits: l))
     }
     return predictions
   }
@@ -95,7 +97,8 @@ public struct TextClassifier {
   func run(_ examples: [EncodedExample], labels: Bool) throws -> Outputs {
     let n = model.config.numLabels
     var logits = [Float](repeating: 0, count: examples.count * n)
-    var probabilities = [Float](repeating: 0, count: examples.count * n)
+    var scores = [Float](repeating: 0, count: examples.count * n)
+    let score = ScoreFunction(config: model.config)
     var lossSum = 0.0
     // Longest first, so the batch that needs the most memory runs first and padding stays small.
     let order = examples.indices.sorted { (examples[$0].count, $1) > (examples[$1].count, $0) }
@@ -117,16 +120,16 @@ public struct TextClassifier {
         }
         let batchLogits = try out.logits.float()  // [B, C]
         let flat = try batchLogits.cpu().floats()
-        let probs = try batchLogits.softmax(dim: -1).cpu().floats()  // [B, C]
+        let batchScores = try score.apply(batchLogits).cpu().floats()  // [B, C]
         for (j, i) in batches[k].enumerated() {
           logits.replaceSubrange((i * n)..<((i + 1) * n), with: flat[(j * n)..<((j + 1) * n)])
-          probabilities.replaceSubrange((i * n)..<((i + 1) * n), with: probs[(j * n)..<((j + 1) * n)])
+          scores.replaceSubrange((i * n)..<((i + 1) * n), with: batchScores[(j * n)..<((j + 1) * n)])
         }
         if labels, let loss = out.loss { lossSum += try loss.item(Double.self) * Double(b.size) }
         k += 1
       }
     }
-    return Outputs(numLabels: n, logits: logits, probabilities: probabilities, lossSum: lossSum)
+    return Outputs(numLabels: n, logits: logits, scores: scores, lossSum: lossSum)
   }
 
   /// Classification metrics and mean cross-entropy over labelled examples. With a process group each rank runs
@@ -167,7 +170,7 @@ public struct TextClassifier {
   struct Outputs {
     let numLabels: Int
     let logits: [Float]
-    let probabilities: [Float]
+    let scores: [Float]
     let lossSum: Double
 
     /// The first label id with the highest logit (as torch's argmax).
@@ -176,10 +179,33 @@ public struct TextClassifier {
       return (row.indices.max { row[$0] < row[$1] } ?? i * numLabels) - i * numLabels
     }
 
-    func logitsAndProbabilities() -> ([[Float]], [[Float]]) {
+    func logitsAndScores() -> ([[Float]], [[Float]]) {
       let rows = numLabels == 0 ? 0 : logits.count / numLabels
       let split = { (xs: [Float]) in (0..<rows).map { Array(xs[($0 * numLabels)..<(($0 + 1) * numLabels)]) } }
-      return (split(logits), split(probabilities))
+      return (split(logits), split(scores))
+    }
+  }
+
+  /// What the text-classification pipeline applies to the logits (its `function_to_apply` default).
+  enum ScoreFunction {
+    case softmax, sigmoid, none
+
+    init(config: BertConfig) {
+      if config.problemType == "regression" {
+        self = .none
+      } else if config.problemType == "multi_label_classification" || config.numLabels == 1 {
+        self = .sigmoid
+      } else {
+        self = .softmax
+      }
+    }
+
+    func apply(_ logits: Tensor) throws -> Tensor {
+      switch self {
+      case .softmax: return try logits.softmax(dim: -1)
+      case .sigmoid: return try logits.sigmoid()
+      case .none: return logits
+      }
     }
   }
 }

@@ -10,7 +10,10 @@ struct Predict: ParsableCommand {
     abstract: "Classify texts with a BertForSequenceClassification folder (e.g. the output of finetune).")
 
   @Option(help: "Model folder (config.json, model.safetensors, tokenizer files).") var model: String
-  @Flag(help: "One JSON object per line: label, probabilities, logits.") var json = false
+  @Flag(
+    help:
+      "One JSON object per line: label, probabilities (the pipeline's scores: softmax; sigmoid for multi-label or one-label models; the logits for regression), logits."
+  ) var json = false
   @Option(name: .customLong("max-length"), help: "Truncate to N tokens.") var maxLength = 128
   @Option(name: .customLong("batch-size"), help: "Texts per batch.") var batchSize = 32
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
@@ -29,13 +32,13 @@ struct Predict: ParsableCommand {
     var out = ""
     for p in predictions {
       if json {
-        let probs = "{" + zip(names, p.probabilities).map { "\(jsonString($0)): \($1)" }.joined(separator: ", ") + "}"
+        let probs = "{" + zip(names, p.scores).map { "\(jsonString($0)): \($1)" }.joined(separator: ", ") + "}"
         out +=
           "{\"label\": \(jsonString(p.label)), \"probabilities\": \(probs), \"logits\": \(jsonNumbers(p.logits))}\n"
       } else {
         out +=
           p.label + "\t"
-          + zip(names, p.probabilities).map { "\($0)=\(String(format: "%.4f", $1))" }.joined(separator: " ") + "\n"
+          + zip(names, p.scores).map { "\($0)=\(String(format: "%.4f", $1))" }.joined(separator: " ") + "\n"
       }
     }
     FileHandle.standardOutput.write(Data(out.utf8))

@@ -68,17 +68,21 @@ enum TrainEnv {
   }
 
   /// A small random BERT classifier (real vocabulary and tokenizer) saved in HF layout, for fast runs.
-  static func tinyModel(in dir: String) throws -> String {
+  static func tinyModel(
+    in dir: String, name: String = "tiny-model", id2label: [Int: String] = [0: "negative", 1: "neutral", 2: "positive"],
+    problemType: String? = nil
+  ) throws -> String {
     var cfg = BertConfig()
     cfg.hiddenSize = 32
     cfg.numHiddenLayers = 2
     cfg.numAttentionHeads = 2
     cfg.intermediateSize = 64
     cfg.maxPositionEmbeddings = 128
-    cfg.id2label = [0: "negative", 1: "neutral", 2: "positive"]
+    cfg.id2label = id2label
+    cfg.problemType = problemType
     Torch.manualSeed(7)
     let m = try BertForSequenceClassification(cfg)
-    let path = dir + "/tiny-model"
+    let path = dir + "/" + name
     try m.save(to: path, tokenizerDir: try BundledModel.directory())
     return path
   }
