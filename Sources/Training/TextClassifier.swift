@@ -82,23 +82,22 @@ public struct TextClassifier {
 
   /// Label, scores and logits of each text, in input order.
   public func predict(_ texts: [String]) throws -> [Prediction] {
-    let examples = try encode(texts)
-    var predictions: [Prediction] = []
-    predictions.reserveCapacity(texts.count)
-    let (logits, scores) = try run(examples, labels: false).logitsAndScores()
-    for (l, p) in zip(logits, scores) {
+    let n = model.config.numLabels
+    let logits = try run(try encode(texts), labels: false).logits
+    // The scores of all texts at once, from the float32 logits (evaluation needs only the logits).
+    let scores = try ScoreFunction(config: model.config).apply(try Tensor(logits, shape: [texts.count, n])).floats()
+    return (0..<texts.count).map { i in
+      let rows = (i * n)..<((i + 1) * n)
+      let p = Array(scores[rows])
       let best = p.indices.max { p[$0] < p[$1] } ?? 0
-      predictions.append(Prediction(label: labelNames[best], labelId: best, scores: p, logits: l))
+      return Prediction(label: labelNames[best], labelId: best, scores: p, logits: Array(logits[rows]))
     }
-    return predictions
   }
 
-  /// The logits of each encoded example (input order) and, when `labels`, the summed cross-entropy loss.
+  /// The float32 logits of each encoded example (input order) and, when `labels`, the summed cross-entropy loss.
   func run(_ examples: [EncodedExample], labels: Bool) throws -> Outputs {
     let n = model.config.numLabels
     var logits = [Float](repeating: 0, count: examples.count * n)
-    var scores = [Float](repeating: 0, count: examples.count * n)
-    let score = ScoreFunction(config: model.config)
     var lossSum = 0.0
     // Longest first, so the batch that needs the most memory runs first and padding stays small.
     let order = examples.indices.sorted { (examples[$0].count, $1) > (examples[$1].count, $0) }
@@ -118,18 +117,15 @@ public struct TextClassifier {
             inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds,
             labels: labels ? b.labels : nil)
         }
-        let batchLogits = try out.logits.float()  // [B, C]
-        let flat = try batchLogits.cpu().floats()
-        let batchScores = try score.apply(batchLogits).cpu().floats()  // [B, C]
+        let flat = try out.logits.float().cpu().floats()  // [B, C]
         for (j, i) in batches[k].enumerated() {
           logits.replaceSubrange((i * n)..<((i + 1) * n), with: flat[(j * n)..<((j + 1) * n)])
-          scores.replaceSubrange((i * n)..<((i + 1) * n), with: batchScores[(j * n)..<((j + 1) * n)])
         }
         if labels, let loss = out.loss { lossSum += try loss.item(Double.self) * Double(b.size) }
         k += 1
       }
     }
-    return Outputs(numLabels: n, logits: logits, scores: scores, lossSum: lossSum)
+    return Outputs(numLabels: n, logits: logits, lossSum: lossSum)
   }
 
   /// Classification metrics and mean cross-entropy over labelled examples. With a process group each rank runs
@@ -170,19 +166,12 @@ public struct TextClassifier {
   struct Outputs {
     let numLabels: Int
     let logits: [Float]
-    let scores: [Float]
     let lossSum: Double
 
     /// The first label id with the highest logit (as torch's argmax).
     func argmax(_ i: Int) -> Int {
       let row = logits[(i * numLabels)..<((i + 1) * numLabels)]
       return (row.indices.max { row[$0] < row[$1] } ?? i * numLabels) - i * numLabels
-    }
-
-    func logitsAndScores() -> ([[Float]], [[Float]]) {
-      let rows = numLabels == 0 ? 0 : logits.count / numLabels
-      let split = { (xs: [Float]) in (0..<rows).map { Array(xs[($0 * numLabels)..<(($0 + 1) * numLabels)]) } }
-      return (split(logits), split(scores))
     }
   }
 

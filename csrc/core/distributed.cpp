@@ -250,17 +250,12 @@ int allreduce_in_place(ts_process_group g, const ts_tensor *ts, int64_t n, int32
 
 int ts_process_group_allreduce(ts_process_group g, const ts_tensor *ts, int64_t n, int32_t op) {
   return allreduce_in_place<c10d::AllreduceOptions>(
-      g, ts, n, op, [](c10d::ProcessGroup &pg, std::vector<at::Tensor> &list, const c10d::AllreduceOptions &opts) {
-        return pg.allreduce(list, opts);
-      });
+      g, ts, n, op, [](auto &pg, auto &list, const auto &opts) { return pg.allreduce(list, opts); });
 }
 
 int ts_process_group_allreduce_coalesced(ts_process_group g, const ts_tensor *ts, int64_t n, int32_t op) {
   return allreduce_in_place<c10d::AllreduceCoalescedOptions>(
-      g, ts, n, op,
-      [](c10d::ProcessGroup &pg, std::vector<at::Tensor> &list, const c10d::AllreduceCoalescedOptions &opts) {
-        return pg.allreduce_coalesced(list, opts);
-      });
+      g, ts, n, op, [](auto &pg, auto &list, const auto &opts) { return pg.allreduce_coalesced(list, opts); });
 }
 
 int ts_process_group_broadcast(ts_process_group g, const ts_tensor *ts, int64_t n, int32_t root) {
