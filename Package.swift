@@ -13,6 +13,7 @@ let package = Package(
     .library(name: "SafeTensors", targets: ["SafeTensors"]),
     .library(name: "Tokenizers", targets: ["Tokenizers"]),
     .library(name: "Models", targets: ["Models"]),
+    .library(name: "Generation", targets: ["Generation"]),
     .library(name: "Datasets", targets: ["Datasets"]),
     .library(name: "TrainingSupport", targets: ["TrainingSupport"]),
     .library(name: "Training", targets: ["Training"]),
@@ -37,6 +38,7 @@ let package = Package(
     .target(name: "Tokenizers", dependencies: ["JSONSupport"]),
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
     .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers", "FileIO"]),
+    .target(name: "Generation", dependencies: ["Torch", "Models", "Tokenizers"]),
     .target(name: "Datasets", dependencies: ["FileIO", "JSONSupport"]),
     .target(name: "Distributed", dependencies: ["CTorch", "Torch", "NN", "Optim"]),
     .target(
@@ -73,6 +75,9 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["Torch", "NN", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch", "NN", "SafeTensors", "Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "GenerationTests", dependencies: ["Generation", "Models", "Torch", "ReferenceTesting"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "NN", "SafeTensors", "torchswift", "ReferenceTesting"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),

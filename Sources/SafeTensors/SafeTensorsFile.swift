@@ -156,3 +156,20 @@ public final class SafeTensorsFile: @unchecked Sendable {
     try withExtendedLifetime(self) { try body(UnsafeRawBufferPointer(start: base, count: size)) }
   }
 }
+
+extension SafeTensorsFile {
+  /// Lets the kernel drop the mapped pages of `name` from this process's resident memory (`MADV_DONTNEED`)
+  /// once its bytes have been copied out; a later access reads them from the file again. Loading a large
+  /// checkpoint tensor by tensor and releasing each keeps the file's pages from adding up to a second copy.
+  public func releasePages(of name: String) {
+    guard case .mapped = storage, let info = header.info(name), info.byteCount > 0 else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = Int(bitPattern: base + header.dataStart + info.dataOffsets.lowerBound)
+    let end = start + info.byteCount
+    // Whole pages only: a page shared with the next tensor is released with that one.
+    let first = (start + page - 1) / page * page
+    let last = end / page * page
+    guard last > first else { return }
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_DONTNEED)
+  }
+}

@@ -55,6 +55,33 @@ extension SafeTensorsFile {
     return Tensor(taking: out!)
   }
 
+  /// Copies the named tensor into `destination` (same shape; any dtype and device: converted as `copy_`), then
+  /// releases the file's pages of it. A contiguous CPU destination of the file's dtype is filled straight from
+  /// the mapping, with no intermediate tensor, so loading a checkpoint this way holds one copy of the weights.
+  public func copy(_ name: String, into destination: Tensor) throws {
+    let info = try self.info(name)
+    guard let dtype = DType(safetensors: info.dtype) else {
+      throw TorchError("\(path): tensor '\(name)' has dtype \(info.dtype.rawValue), which libtorch cannot hold")
+    }
+    guard info.shape == destination.shape else {
+      throw TorchError("\(path): tensor '\(name)' has shape \(info.shape), expected \(destination.shape)")
+    }
+    defer { releasePages(of: name) }
+    if dtype == destination.dtype, destination.device == .cpu, destination.isContiguous {
+      var ptr: UnsafeMutableRawPointer? = nil
+      try check(ts_tensor_data_ptr(destination.handle, &ptr))
+      try withUnsafeBytes(of: name) { raw in
+        guard raw.count == destination.numel * dtype.byteSize else {
+          throw TorchError("\(path): tensor '\(name)' holds \(raw.count) bytes for shape \(info.shape)")
+        }
+        if let base = raw.baseAddress, let ptr, raw.count > 0 { ptr.copyMemory(from: base, byteCount: raw.count) }
+      }
+      return
+    }
+    let staged = try tensor(name)
+    _ = try withNoGrad { try destination.copy_(staged) }
+  }
+
   /// Every tensor in the file, by name.
   public func tensors(device: Device = .cpu) throws -> [String: Tensor] {
     var result: [String: Tensor] = [:]
