@@ -41,7 +41,7 @@ let package = Package(
     .target(name: "ChatTemplates", dependencies: ["JSONSupport"]),
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
     .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers", "FileIO"]),
-    .target(name: "Generation", dependencies: ["Torch", "Models", "Tokenizers"]),
+    .target(name: "Generation", dependencies: ["Torch", "Models", "Tokenizers", "ChatTemplates"]),
     .target(name: "Datasets", dependencies: ["FileIO", "JSONSupport"]),
     .target(name: "Distributed", dependencies: ["CTorch", "Torch", "NN", "Optim"]),
     .target(
@@ -62,14 +62,14 @@ let package = Package(
       name: "torchswift",
       dependencies: [
         "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "Training", "Distributed",
-        "FileIO", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "FileIO", "CLISupport", "Generation", "ChatTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),
     // The benchmark harness (`make bench`): runs PyTorch twins through Python, so it is not part of `torchswift`.
     .executableTarget(
       name: "torchswift-bench",
       dependencies: [
-        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "Training", "CLISupport",
+        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "Training", "CLISupport", "Generation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
@@ -79,7 +79,7 @@ let package = Package(
     .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch", "NN", "SafeTensors", "Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "GenerationTests", dependencies: ["Generation", "Models", "Torch", "ReferenceTesting"],
+      name: "GenerationTests", dependencies: ["Generation", "Models", "Torch", "ReferenceTesting", "torchswift"],
       exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "NN", "SafeTensors", "torchswift", "ReferenceTesting"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "ReferenceTesting"], exclude: ["Fixtures"]),

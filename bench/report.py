@@ -23,6 +23,8 @@ METRICS = {
     "finetune": ("samples_per_s", False),
     "seed_table": ("samples_per_s", False),
     "ddp": ("samples_per_s", False),
+    "llm_prefill": ("tokens_per_s", False),
+    "llm_decode": ("tokens_per_s", False),
 }
 rows = defaultdict(lambda: defaultdict(list))
 extra = defaultdict(dict)

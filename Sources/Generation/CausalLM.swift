@@ -90,31 +90,17 @@ public final class CausalLM: @unchecked Sendable {
       let cancelled = ManagedAtomicFlag()
       continuation.onTermination = { _ in cancelled.set() }
       let thread = Thread { [self] in
-        var streamer = TextStreamer(tokenizer: tokenizer)
-        var emitted = ""
-        let stops = config.stopStrings.filter { !$0.isEmpty }
-        var held = ""
+        var streamer = StoppingTextStreamer(tokenizer: tokenizer, stopStrings: config.stopStrings)
         do {
           let result = try generate(prompts: [promptTokens], config: config) { tokens in
             if let t = tokens[0] {
-              held += streamer.push(t)
-              // Hold back text that could be the start of a stop string; never emit a stop string.
-              let safe = Self.emittable(held, stops: stops)
-              if !safe.isEmpty {
-                continuation.yield(safe)
-                emitted += safe
-                held.removeFirst(safe.count)
-              }
+              let piece = streamer.push(t)
+              if !piece.isEmpty { continuation.yield(piece) }
             }
             return !cancelled.isSet
           }.result
-          if result.stopStringIndex[0] == nil {
-            held += streamer.finish()
-            if !held.isEmpty { continuation.yield(held) }
-          } else if let i = result.stopStringIndex[0], let r = held.range(of: config.stopStrings[i]) {
-            let rest = String(held[..<r.lowerBound])
-            if !rest.isEmpty { continuation.yield(rest) }
-          }
+          let rest = streamer.finish(stoppedBy: result.stopStringIndex[0].map { config.stopStrings[$0] })
+          if !rest.isEmpty { continuation.yield(rest) }
           continuation.finish()
         } catch {
           continuation.finish(throwing: error)
@@ -128,20 +114,6 @@ public final class CausalLM: @unchecked Sendable {
   /// The continuation of `prompt` as text pieces (see `stream(promptTokens:config:)`).
   public func stream(prompt: String, config: GenerationConfig? = nil) throws -> AsyncThrowingStream<String, Error> {
     stream(promptTokens: try encode(prompt), config: config)
-  }
-
-  /// The prefix of `text` that cannot be the beginning of a stop string.
-  static func emittable(_ text: String, stops: [String]) -> String {
-    guard !stops.isEmpty else { return text }
-    if stops.contains(where: { text.contains($0) }) { return "" }
-    var keep = text.count
-    for stop in stops {
-      for n in stride(from: min(stop.count, text.count), to: 0, by: -1) where text.hasSuffix(String(stop.prefix(n))) {
-        keep = min(keep, text.count - n)
-        break
-      }
-    }
-    return String(text.prefix(keep))
   }
 }
 

@@ -1,6 +1,7 @@
 """Reference fixtures for the decoder-only model and generation tests, made with transformers.
 
 Usage: causal_lm_reference.py OUTDIR
+       causal_lm_reference.py --large OUTDIR   (a ~200 MB bfloat16 model for the loading-memory test)
 
 For each family variant it writes OUTDIR/<variant>/ with a small randomly initialised model saved by
 transformers (config.json, generation_config.json, safetensors weights; one variant sharded, one in bfloat16)
@@ -110,6 +111,61 @@ def make_variant(out, name, cls, config, seed):
     save_file({k: v.contiguous() for k, v in ref.items()}, os.path.join(d, "reference.safetensors"))
 
 
+CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+          "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+TEXT = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Swift is a general-purpose programming language built using a modern approach to safety and performance.",
+    "PyTorch is an optimized tensor library for deep learning using GPUs and CPUs.",
+    "Once upon a time there was a small model that learned to write short stories about tensors.",
+    "Grüße aus Zürich! 東京は晴れです。 Emoji: 🙂🚀",
+] * 20
+
+
+def make_tokenizer(d):
+    """A byte-level BPE with the fixture vocabulary size (ids 0-2: pad, bos, eos; 3-4: ChatML markers), saved
+    with a ChatML chat template, as transformers' tokenizer files."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = ["<|pad|>", "<|bos|>", "<|eos|>", "<|im_start|>", "<|im_end|>"]
+    trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(TEXT, trainer)
+    tok.post_processor = processors.TemplateProcessing(single="<|bos|> $A", pair="<|bos|> $A <|bos|> $B",
+                                                       special_tokens=[("<|bos|>", 1)])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|bos|>", eos_token="<|eos|>",
+                                   pad_token="<|pad|>", additional_special_tokens=["<|im_start|>", "<|im_end|>"])
+    fast.chat_template = CHATML
+    fast.save_pretrained(d)
+    return fast
+
+
+def make_text_reference(out, name, cls):
+    """Text in, text out through the tokenizer: what `torchswift generate` must print."""
+    d = os.path.join(out, name)
+    tok = make_tokenizer(d)
+    model = cls.from_pretrained(d, torch_dtype=torch.float32).eval()
+    prompts = ["The quick brown fox", "Swift is a"]
+    ref = {}
+    for i, p in enumerate(prompts):
+        ids = tok(p, return_tensors="pt", return_token_type_ids=False)
+        gen = model.generate(**ids, max_new_tokens=16, do_sample=False, pad_token_id=PAD, eos_token_id=EOS)
+        ref[f"prompt_{i}"] = p
+        ref[f"completion_{i}"] = tok.decode(gen[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]
+    chat_ids = tok.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt")
+    gen = model.generate(chat_ids, attention_mask=torch.ones_like(chat_ids), max_new_tokens=16, do_sample=False,
+                         pad_token_id=PAD, eos_token_id=EOS)
+    ref["chat_prompt_ids"] = chat_ids[0].tolist()
+    ref["chat_completion"] = tok.decode(gen[0, chat_ids.shape[1]:], skip_special_tokens=True)
+    with open(os.path.join(d, "text_reference.json"), "w") as f:
+        json.dump(ref, f, ensure_ascii=False)
+
+
 def make_processors(out):
     g = torch.Generator().manual_seed(7)
     scores = torch.randn(3, VOCAB, generator=g) * 3
@@ -128,13 +184,34 @@ def make_processors(out):
     save_file(ref, os.path.join(out, "processors.safetensors"))
 
 
+def make_large_bf16(out):
+    """A ~200 MB bfloat16 Llama (random weights) with the small fixture tokenizer: for the loading-memory test."""
+    config = LlamaConfig(vocab_size=VOCAB, hidden_size=1536, intermediate_size=4096, num_hidden_layers=4,
+                         num_attention_heads=12, num_key_value_heads=3, max_position_embeddings=256,
+                         tie_word_embeddings=False, pad_token_id=PAD, bos_token_id=BOS, eos_token_id=EOS)
+    torch.manual_seed(0)
+    with torch.device("meta"):
+        model = LlamaForCausalLM(config)
+    model = model.to_empty(device="cpu").to(torch.bfloat16)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.02)
+    model.save_pretrained(out, safe_serialization=True)
+    make_tokenizer(out)
+
+
 def main():
+    if sys.argv[1] == "--large":
+        make_large_bf16(sys.argv[2])
+        return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
     for seed, (name, (cls, config)) in enumerate(VARIANTS.items()):
         make_variant(out, name, cls, config, seed + 10)
     make_processors(out)
+    make_text_reference(out, "qwen2", Qwen2ForCausalLM)
+    make_text_reference(out, "gpt2", GPT2LMHeadModel)
     with open(os.path.join(out, "versions.json"), "w") as f:
         json.dump({"torch": torch.__version__, "transformers": transformers.__version__}, f)
 

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""transformers' side of the decoder-only generation benchmark (the twin of `torchswift-bench llm`).
+
+    .venv/bin/python bench/llm_generate.py --model DIR [--prompt-tokens 128] [--new-tokens 64] [--batch-size 1]
+                                           [--device cpu] [--dtype float32] [--cache dynamic|static]
+    .venv/bin/python bench/llm_generate.py --make DIR     # a random model with SmolLM-135M's config (float32)
+
+Greedy `generate` with no EOS on a seeded random prompt (the same ids as the Swift side); prefill = prompt tokens /
+time of a 1-token generate, decode = (N - 1) tokens / (time of an N-token generate - that). Best of --repeats.
+Prints JSON lines (impl "pytorch").
+"""
+import argparse
+import json
+import os
+import time
+
+import torch
+
+
+def make(out):
+    from transformers import LlamaConfig, LlamaForCausalLM
+    config = LlamaConfig(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                         num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=2048,
+                         rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=True, bos_token_id=0,
+                         eos_token_id=0)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(out, safe_serialization=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model")
+    ap.add_argument("--make")
+    ap.add_argument("--prompt-tokens", type=int, default=128)
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--batch-size", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--cache", default="dynamic", help="dynamic (transformers' default) or static")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the forward (with --cache static)")
+    a = ap.parse_args()
+    if a.make:
+        make(a.make)
+        return
+    from transformers import AutoModelForCausalLM
+    dtype = getattr(torch, a.dtype)
+    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=dtype).to(a.device).eval()
+    if a.compile:
+        model.forward = torch.compile(model.forward, mode="reduce-overhead", fullgraph=True)
+    vocab = model.config.vocab_size
+    state = 12345
+    rows = []
+    for _ in range(a.batch_size):
+        row = []
+        for _ in range(a.prompt_tokens):
+            state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+            row.append((state >> 33) % vocab)
+        rows.append(row)
+    ids = torch.tensor(rows, device=a.device)
+    mask = torch.ones_like(ids)
+    kwargs = dict(do_sample=False, eos_token_id=None, pad_token_id=0, min_new_tokens=0)
+    if a.cache == "static":
+        kwargs["cache_implementation"] = "static"
+
+    def timed(n):
+        start = time.perf_counter()
+        with torch.no_grad():
+            out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, **kwargs)
+        if a.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        assert out.shape[1] == ids.shape[1] + n
+        return time.perf_counter() - start
+
+    timed(2)
+    one = many = float("inf")
+    for _ in range(a.repeats):
+        one = min(one, timed(1))
+        many = min(many, timed(a.new_tokens))
+    variant = (f"{model.config.model_type} {a.dtype} batch {a.batch_size}, {a.prompt_tokens}+{a.new_tokens} tokens, "
+               f"{a.device}")
+    impl = "pytorch" if not a.compile else "pytorch-compiled"
+    print(json.dumps({"benchmark": "llm_prefill", "variant": variant, "impl": impl,
+                      "tokens_per_s": a.prompt_tokens * a.batch_size / one}))
+    print(json.dumps({"benchmark": "llm_decode", "variant": variant, "impl": impl,
+                      "tokens_per_s": (a.new_tokens - 1) * a.batch_size / max(many - one, 1e-9)}))
+
+
+if __name__ == "__main__":
+    main()
