@@ -1,3 +1,5 @@
+import Foundation
+
 /// A token added on top of the model vocabulary (HF `AddedToken`), e.g. `[CLS]`, `[MASK]`.
 public struct AddedToken: Sendable, Equatable {
   public var content: String
@@ -165,5 +167,85 @@ final class TokenMatcher: Sendable {
   /// Rust regex `\s`: the Unicode `White_Space` property.
   static func isWhitespace(_ value: UInt32) -> Bool {
     Unicode.Scalar(value)?.properties.isWhitespace ?? false
+  }
+}
+
+/// `TokenMatcher` over UTF-8 bytes (the BPE pipeline's form of the text): leftmost-longest matching
+/// with HF's `single_word`/`lstrip`/`rstrip` rules; match offsets are byte offsets.
+final class ByteTokenMatcher: Sendable {
+  struct Pattern: Sendable {
+    var bytes: [UInt8]
+    var id: Int
+    var token: AddedToken
+  }
+
+  private let byFirst: [[Pattern]]
+
+  init?(patterns: [Pattern]) {
+    var byFirst = [[Pattern]](repeating: [], count: 256)
+    var any = false
+    for p in patterns where !p.bytes.isEmpty {
+      byFirst[Int(p.bytes[0])].append(p)
+      any = true
+    }
+    guard any else { return nil }
+    for i in 0..<256 { byFirst[i].sort { $0.bytes.count > $1.bytes.count } }
+    self.byFirst = byFirst
+  }
+
+  /// Finds the tokens in `text[range]`, as HF's `AddedVocabulary::find_matches` does on a split.
+  func matches(in p: UnsafePointer<UInt8>, range: Range<Int>) -> [TokenMatcher.Match] {
+    var result: [TokenMatcher.Match] = []
+    var i = range.lowerBound
+    var consumed = range.lowerBound
+    let end = range.upperBound
+    while i < end {
+      let candidates = byFirst[Int(p[i])]
+      if candidates.isEmpty {
+        i += 1
+        continue
+      }
+      var found: Pattern?
+      for c in candidates where c.bytes.count <= end - i {
+        if memcmp(p + i, c.bytes, c.bytes.count) == 0 {
+          found = c
+          break
+        }
+      }
+      guard let pattern = found else {
+        i += 1
+        continue
+      }
+      var start = i
+      var stop = i + pattern.bytes.count
+      i = stop
+      let token = pattern.token
+      if token.singleWord {
+        let startOK =
+          start == range.lowerBound
+          || !TokenMatcher.isWordCharacter(scalarAt(p, previousScalarStart(p, start)).value)
+        let stopOK = stop == end || !TokenMatcher.isWordCharacter(scalarAt(p, stop).value)
+        if !startOK || !stopOK { continue }
+      }
+      if token.lstrip {
+        var s = start
+        while s > range.lowerBound {
+          let previous = previousScalarStart(p, s)
+          guard TokenMatcher.isWhitespace(scalarAt(p, previous).value) else { break }
+          s = previous
+        }
+        start = max(s, consumed)
+      }
+      if token.rstrip {
+        while stop < end {
+          let (v, n) = scalarAt(p, stop)
+          guard TokenMatcher.isWhitespace(v) else { break }
+          stop += n
+        }
+      }
+      result.append(TokenMatcher.Match(start: start, end: stop, id: pattern.id))
+      consumed = stop
+    }
+    return result
   }
 }

@@ -92,7 +92,7 @@ public struct Tokenizer: Sendable {
 
   /// Id of a token (added tokens first, then the model vocabulary).
   public func tokenToId(_ token: String) -> Int? {
-    core.added.idsByContent[token] ?? core.model.vocab[token]
+    core.tokenToId(token)
   }
 
   /// Token string of an id (added tokens first, then the model vocabulary).
@@ -107,7 +107,7 @@ public struct Tokenizer: Sendable {
     var current = core.configuration.value.addedTokens
     var byContent: [String: Int] = [:]
     for (index, entry) in current.enumerated() { byContent[entry.token.content] = index }
-    let vocabSize = core.model.vocab.count
+    let vocabSize = core.bpe?.model.count ?? core.model.vocab.count
     var nextId = vocabSize
     if let maxAdded = current.map(\.id).max(), maxAdded >= vocabSize || vocabSize == 0 { nextId = maxAdded + 1 }
     var changed = 0
@@ -120,7 +120,9 @@ public struct Tokenizer: Sendable {
         continue
       }
       let id: Int
-      if let existing = core.model.vocab[token.content] {
+      if let existing = core.bpe.map({ $0.model.id(of: token.content).map(Int.init) })
+        ?? core.model.vocab[token.content]
+      {
         id = existing
       } else {
         id = nextId
@@ -231,8 +233,7 @@ public struct Tokenizer: Sendable {
       if skipSpecialTokens && core.added.specialContents.contains(token) { continue }
       tokens.append(token)
     }
-    if let decoder = core.configuration.value.decoder { return decoder.decode(tokens) }
-    return tokens.joined(separator: " ")
+    return core.decode(tokens)
   }
 
   /// Decodes several id sequences.

@@ -9,6 +9,7 @@ struct Workspace {
   var hashes: [UInt64] = []
   var first = RawSequence()
   var second = RawSequence()
+  var bpe = BPEWorkspace()
 }
 
 /// A per-thread `Workspace`, so repeated `encode` calls reuse their buffers.
@@ -38,6 +39,8 @@ final class WorkspaceBox {
 final class TokenizerCore: Sendable {
   let configuration: TokenizerConfigurationBox
   let model: WordPiece
+  /// The pipeline of a BPE tokenizer (nil: WordPiece).
+  let bpe: BPEPipeline?
   let added: AddedVocabulary
   let idVocabulary: IdVocabulary
   let tables: UnicodeTables
@@ -53,6 +56,7 @@ final class TokenizerCore: Sendable {
       vocab: configuration.vocab, unkToken: configuration.unkToken,
       continuingSubwordPrefix: configuration.continuingSubwordPrefix,
       maxInputCharsPerWord: configuration.maxInputCharsPerWord)
+    bpe = configuration.bpe.map { BPEPipeline($0, addedTokens: configuration.addedTokens) }
     normalizerASCII = configuration.normalizer?.asciiTable() ?? (0..<128).map { UInt8($0) }
     asciiKinds = BertPreTokenizer.asciiKinds
     let normalizer = configuration.normalizer
@@ -60,7 +64,7 @@ final class TokenizerCore: Sendable {
     let asciiTable = normalizerASCII
     added = AddedVocabulary(tokens: configuration.addedTokens) { content in
       let input = content.unicodeScalars.map(\.value)
-      guard let normalizer else { return input }
+      guard let normalizer, configuration.bpe == nil else { return input }
       var norm: [UInt32] = []
       var origin: [Int32] = []
       var scratch: [UInt32] = []
@@ -73,12 +77,17 @@ final class TokenizerCore: Sendable {
       }
       return norm
     }
-    var tokens = [String?](repeating: nil, count: (configuration.vocab.values.max() ?? -1) + 1)
-    for (token, id) in configuration.vocab { tokens[id] = token }
     var extra: [Int: String] = [:]
     for (id, token) in added.tokensById { extra[id] = token.content }
-    idVocabulary = IdVocabulary(tokens: tokens, extra: extra)
-    vocabularySize = Set(configuration.vocab.keys).union(added.idsByContent.keys).count
+    if let bpe {
+      idVocabulary = IdVocabulary(tokens: bpe.model.tokens, extra: extra)
+      vocabularySize = bpe.model.count + added.idsByContent.keys.filter { bpe.model.id(of: $0) == nil }.count
+    } else {
+      var tokens = [String?](repeating: nil, count: (configuration.vocab.values.max() ?? -1) + 1)
+      for (token, id) in configuration.vocab { tokens[id] = token }
+      idVocabulary = IdVocabulary(tokens: tokens, extra: extra)
+      vocabularySize = Set(configuration.vocab.keys).union(added.idsByContent.keys).count
+    }
     maxPieceLength = max(model.index.maxWordLength, model.index.maxContinuationLength) + 1
   }
 
@@ -87,14 +96,22 @@ final class TokenizerCore: Sendable {
     _ text: String, pair: String?, addSpecialTokens: Bool, truncation: Truncation?,
     workspace ws: inout Workspace
   ) throws -> Encoding {
-    try tokenize(
-      text, into: &ws.first, input: &ws.input, normalized: &ws.normalized, origin: &ws.origin,
-      scratch: &ws.scratch, hashes: &ws.hashes)
+    if let bpe {
+      bpe.tokenize(text, into: &ws.first, ws: &ws.bpe)
+    } else {
+      try tokenize(
+        text, into: &ws.first, input: &ws.input, normalized: &ws.normalized, origin: &ws.origin,
+        scratch: &ws.scratch, hashes: &ws.hashes)
+    }
     var second: RawSequence?
     if let pair {
-      try tokenize(
-        pair, into: &ws.second, input: &ws.input, normalized: &ws.normalized, origin: &ws.origin,
-        scratch: &ws.scratch, hashes: &ws.hashes)
+      if let bpe {
+        bpe.tokenize(pair, into: &ws.second, ws: &ws.bpe)
+      } else {
+        try tokenize(
+          pair, into: &ws.second, input: &ws.input, normalized: &ws.normalized, origin: &ws.origin,
+          scratch: &ws.scratch, hashes: &ws.hashes)
+      }
       second = ws.second
     }
     let processor = configuration.value.postProcessor
@@ -131,6 +148,20 @@ final class TokenizerCore: Sendable {
       return encoding
     }
     return materialize(merged)
+  }
+
+  /// Id of a token: added tokens first, then the model vocabulary.
+  func tokenToId(_ token: String) -> Int? {
+    if let id = added.idsByContent[token] { return id }
+    if let bpe { return bpe.model.id(of: token).map(Int.init) }
+    return model.vocab[token]
+  }
+
+  /// Joins token strings with the tokenizer's decoder (with spaces when it has none).
+  func decode(_ tokens: [String]) -> String {
+    if let bpe { return bpe.decode(tokens) }
+    if let decoder = configuration.value.decoder { return decoder.decode(tokens) }
+    return tokens.joined(separator: " ")
   }
 
   /// Splits added tokens, normalizes, pre-tokenizes and runs WordPiece over one input string.

@@ -14,6 +14,8 @@ struct TokenizerConfiguration {
   var addedTokens: [(id: Int, token: AddedToken)]
   var truncation: Truncation?
   var padding: Padding?
+  /// The pipeline of a BPE tokenizer (the WordPiece fields above are then unused).
+  var bpe: BPEConfiguration? = nil
 }
 
 /// Reads files, turning I/O and syntax failures into `TokenizerError`s that name the file.
@@ -121,6 +123,7 @@ enum TokenizerJSON {
     let modelType =
       try r.optional(model["type"], "model.type", r.string)
       ?? (model["vocab"] != nil && model["merges"] == nil ? "WordPiece" : "unknown")
+    if modelType == "BPE" { return try bpeTokenizer(root, model, r) }
     guard modelType == "WordPiece" else {
       throw TokenizerError.unsupportedComponent(file: file, component: "model", type: modelType)
     }
@@ -135,6 +138,20 @@ enum TokenizerJSON {
     let maxChars =
       try r.optional(model["max_input_chars_per_word"], "model.max_input_chars_per_word", r.nonNegativeInt) ?? 100
 
+    let addedTokens = try self.addedTokens(root, r)
+
+    return TokenizerConfiguration(
+      normalizer: try normalizer(root["normalizer"], r),
+      preTokenizer: try preTokenizer(root["pre_tokenizer"], r),
+      vocab: vocab, unkToken: unkToken, continuingSubwordPrefix: prefix, maxInputCharsPerWord: maxChars,
+      postProcessor: try postProcessor(root["post_processor"], r),
+      decoder: try decoder(root["decoder"], r),
+      addedTokens: addedTokens,
+      truncation: try truncation(root["truncation"], r),
+      padding: try padding(root["padding"], r))
+  }
+
+  static func addedTokens(_ root: [String: JSONValue], _ r: JSONReader) throws -> [(id: Int, token: AddedToken)] {
     var addedTokens: [(id: Int, token: AddedToken)] = []
     if let items = try r.optional(root["added_tokens"], "added_tokens", r.array) {
       for (i, item) in items.enumerated() {
@@ -150,16 +167,7 @@ enum TokenizerJSON {
         addedTokens.append((try r.nonNegativeInt(o["id"], "\(path).id"), token))
       }
     }
-
-    return TokenizerConfiguration(
-      normalizer: try normalizer(root["normalizer"], r),
-      preTokenizer: try preTokenizer(root["pre_tokenizer"], r),
-      vocab: vocab, unkToken: unkToken, continuingSubwordPrefix: prefix, maxInputCharsPerWord: maxChars,
-      postProcessor: try postProcessor(root["post_processor"], r),
-      decoder: try decoder(root["decoder"], r),
-      addedTokens: addedTokens,
-      truncation: try truncation(root["truncation"], r),
-      padding: try padding(root["padding"], r))
+    return addedTokens
   }
 
   static func quoted(_ s: String) -> String { "\"" + s + "\"" }
@@ -192,11 +200,25 @@ enum TokenizerJSON {
     return BertPreTokenizer()
   }
 
-  static func postProcessor(_ value: JSONValue?, _ r: JSONReader) throws -> TemplateProcessing? {
+  static func postProcessor(_ value: JSONValue?, _ r: JSONReader, path: String = "post_processor") throws
+    -> TemplateProcessing?
+  {
     guard let value, value != .null else { return nil }
-    let o = try r.object(value, "post_processor")
-    let kind = try type(o, "post_processor", r)
+    let o = try r.object(value, path)
+    let kind = try type(o, path, r)
     switch kind {
+    case "ByteLevel":
+      return nil  // only trims offsets
+    case "Sequence":
+      var found: TemplateProcessing?
+      for (i, item) in try r.array(o["processors"], "\(path).processors").enumerated() {
+        guard let template = try postProcessor(item, r, path: "\(path).processors[\(i)]") else { continue }
+        guard found == nil else {
+          throw r.fail("\(path).processors", "more than one processor adds special tokens")
+        }
+        found = template
+      }
+      return found
     case "BertProcessing":
       func pair(_ key: String) throws -> (String, Int) {
         let items = try r.array(o[key], "post_processor.\(key)")
