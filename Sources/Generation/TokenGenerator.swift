@@ -54,6 +54,9 @@ public struct GenerationResult: Sendable {
 public final class TokenGenerator {
   public let model: any CausalLanguageModel
 
+  /// Why the last `generate` on CUDA ran its decode steps eagerly instead of as a captured graph (nil: it did not).
+  public private(set) var graphFallback: String?
+
   public init(model: any CausalLanguageModel) { self.model = model }
 
   /// Generates for a batch of prompts (token ids; they need not share a length).
@@ -61,11 +64,15 @@ public final class TokenGenerator {
   /// - `stopText`: the text of a row's generated tokens, when `config.stopStrings` is not empty.
   /// - `onStep`: called after every step with the new token of each row (nil for rows already finished);
   ///   returning false stops generation (the rows still running finish with `.length`).
+  ///
+  /// With the static cache, decode steps run as one captured CUDA graph (`cudaGraph`: nil = on CUDA devices
+  /// whenever the model allows it; true forces the graph path, which on the CPU runs the same step eagerly).
   public func generate(
-    prompts: [[Int]], config: GenerationConfig, cache kind: KVCacheKind = .static,
+    prompts: [[Int]], config: GenerationConfig, cache kind: KVCacheKind = .static, cudaGraph: Bool? = nil,
     stopText: (([Int]) -> String)? = nil, onStep: (([Int?]) throws -> Bool)? = nil
   ) throws -> GenerationResult {
     try config.validate()
+    graphFallback = nil
     guard !prompts.isEmpty else { throw GenerationError("no prompts to generate from") }
     for (i, p) in prompts.enumerated() where p.isEmpty {
       throw GenerationError("prompt \(i) is empty: generation needs at least one token (a BOS token, say)")
@@ -117,6 +124,40 @@ public final class TokenGenerator {
     case .none: cache = nil
     }
 
+    let staticCache = cache as? StaticKVCache
+    let useGraph = staticCache != nil && (cudaGraph ?? device.isCUDA) && !model.needsHostSync
+    var graphStep: CUDAGraphStep?
+    let windows = model.attentionWindows
+    /// One decode step through the captured graph: the step's inputs are the tokens, positions, cache position and
+    /// masks (device tensors of fixed shapes); its output the float32 scores `[B, V]`.
+    func graphDecode(_ input: Tensor, _ positions: Tensor, padding: Tensor?) throws -> Tensor {
+      let cache = staticCache!
+      let offset = cache.length
+      let masks = try windows.map { w in
+        try AttentionMask.make(
+          padding: padding, queryLength: 1, offset: offset, keyLength: cache.maxLength, window: w, device: device,
+          explicit: true
+        ).tensor!
+      }
+      let inputs = [input, positions, try Tensor([Int64(offset)], device: device)] + masks
+      if graphStep == nil {
+        graphStep = try CUDAGraphStep(example: inputs) { [model] step in
+          cache.writeIndex = step[2]
+          cache.graphMasks = Dictionary(uniqueKeysWithValues: zip(windows, step[3...]))
+          defer {
+            cache.writeIndex = nil
+            cache.graphMasks = nil
+          }
+          let logits = try model(
+            inputIds: step[0], attentionMask: nil, positionIds: step[1], cache: cache, logitsToKeep: 1)
+          return [try logits.select(dim: 1, index: 0).to(dtype: .float32)]  // [B, V]
+        }
+      }
+      let scores = try graphStep!(inputs)[0]
+      cache.setLength(offset + 1)
+      return scores
+    }
+
     func tensor(_ rows: [[Int]]) throws -> Tensor {
       try Tensor(rows.flatMap { $0 }.map { Int64($0) }, shape: [rows.count, rows[0].count], device: device)
     }
@@ -129,9 +170,14 @@ public final class TokenGenerator {
       var inputPositions = try tensor(positions)
       var inputMask = hasPadding ? try tensor(mask) : nil
       while steps < maxNew {
-        let logits = try model(
-          inputIds: input, attentionMask: inputMask, positionIds: inputPositions, cache: cache, logitsToKeep: 1)
-        var scores = try logits.select(dim: 1, index: 0).to(dtype: .float32)  // [B, V]
+        var scores: Tensor
+        if useGraph && steps > 0 {
+          scores = try graphDecode(input, inputPositions, padding: inputMask)  // [B, V]
+        } else {
+          let logits = try model(
+            inputIds: input, attentionMask: inputMask, positionIds: inputPositions, cache: cache, logitsToKeep: 1)
+          scores = try logits.select(dim: 1, index: 0).to(dtype: .float32)  // [B, V]
+        }
         if !processors.isEmpty {
           let history = try tensor(sequences)  // [B, L]
           for p in processors { scores = try p(inputIds: history, scores: scores) }
@@ -185,6 +231,9 @@ public final class TokenGenerator {
       }
     }
     let total = Date().timeIntervalSince(start)
+    if let graphStep, case .eager(let reason) = graphStep.mode, device.isCUDA {
+      graphFallback = reason
+    }
     return GenerationResult(
       tokens: generated, paddedTokens: paddedOut, finishReasons: reasons, stopStringIndex: stopIndex,
       promptTokenCounts: prompts.map(\.count), prefillSeconds: prefillSeconds,

@@ -54,6 +54,13 @@ final class CausalLMParityTests: XCTestCase {
         .generate(prompts: prompts, config: config, cache: kind)
       XCTAssertEqual(three.paddedTokens, try rows(ref["greedy_b3_\(suffix)"]!), "\(variant) batch 3, cache \(kind)")
     }
+    // The captured-decode path (a CUDA graph on GPUs; the same step run eagerly here): fixed-shape inputs, the
+    // cache written at a position held in a tensor, masks over the whole capacity.
+    for (batch, name) in [([prompts[0]], "greedy_b1_cache"), (prompts, "greedy_b3_cache")] {
+      let graphed = try TokenGenerator(model: AutoModelForCausalLM.fromPretrained(dir).model)
+        .generate(prompts: batch, config: config, cache: .static, cudaGraph: true)
+      XCTAssertEqual(graphed.paddedTokens, try rows(ref[name]!), "\(variant) \(name), graph-mode decode step")
+    }
   }
 
   func testLlama3() throws {

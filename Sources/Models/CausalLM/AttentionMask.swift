@@ -16,11 +16,13 @@ public enum AttentionMask {
   ///
   /// A padding query row would have no key to attend to; it attends to itself instead (its output is never
   /// used), which keeps every softmax row finite.
+  /// `explicit: true` always builds the tensor (a captured decode step needs one of a fixed shape every step).
   public static func make(
-    padding: Tensor?, queryLength: Int, offset: Int, keyLength: Int, window: Int?, device: Device
+    padding: Tensor?, queryLength: Int, offset: Int, keyLength: Int, window: Int?, device: Device,
+    explicit: Bool = false
   ) throws -> AttentionMask {
     let windowBinds = window.map { offset + queryLength > $0 } ?? false
-    if padding == nil && !windowBinds && keyLength == offset + queryLength {
+    if !explicit && padding == nil && !windowBinds && keyLength == offset + queryLength {
       if queryLength == 1 { return .none }
       if offset == 0 { return .causal }
     }
@@ -59,5 +61,13 @@ func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: AttentionMask, scale: D
       q, key: k, value: v, is_causal: true, scale: scale, enable_gqa: grouped)
   case .explicit(let m):
     return try ATen.scaled_dot_product_attention(q, key: k, value: v, attn_mask: m, scale: scale, enable_gqa: grouped)
+  }
+}
+
+extension AttentionMask {
+  /// The mask tensor of `.explicit` (nil for `.none` and `.causal`).
+  public var tensor: Tensor? {
+    if case .explicit(let t) = self { return t }
+    return nil
   }
 }

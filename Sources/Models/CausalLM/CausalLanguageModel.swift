@@ -11,6 +11,10 @@ public protocol CausalLanguageModel: Module {
   var maxPositionEmbeddings: Int { get }
   /// What a KV cache for this model holds per layer.
   var cacheLayout: KVCacheLayout { get }
+  /// The distinct attention windows of its layers (nil: full causal attention), each needing its own mask.
+  var attentionWindows: [Int?] { get }
+  /// Whether a forward pass reads values back to the host (dynamic RoPE), which a captured graph cannot.
+  var needsHostSync: Bool { get }
 
   /// `inputIds [B, T]` → logits `[B, T', vocab]` in the model's dtype, where T' is `logitsToKeep` (the last
   /// positions only; 0: all T).

@@ -65,6 +65,13 @@ public final class StaticKVCache: KVCache {
   /// When true, `update` returns the whole buffers (`capacity` positions, the unused ones masked by the caller)
   /// instead of the filled prefix: the shapes then never change from step to step.
   public var returnsFullBuffers = false
+  /// Graph mode (a captured decode step): the positions to write, a device tensor `[T]` (int64) read by the
+  /// kernels instead of the host-side `length`. `update` then returns the whole buffers, `advance` leaves `length`
+  /// to the caller (`setLength`), and the model takes its masks from `graphMasks`.
+  public var writeIndex: Tensor?
+  /// Graph mode: the attention mask of the step for each sliding window (nil key: full attention),
+  /// `[B or 1, 1, T, capacity]` bool.
+  public var graphMasks: [Int?: Tensor]?
 
   public init(
     layers: Int, batchSize: Int, kvHeads: Int, headDim: Int, capacity: Int, dtype: DType, device: Device
@@ -85,6 +92,11 @@ public final class StaticKVCache: KVCache {
     guard layer >= 0, layer < keys.count else {
       throw TorchError("KV cache: layer \(layer) is out of range (the cache holds \(keys.count) layers)")
     }
+    if let writeIndex {
+      _ = try ATen.index_copy_(keys[layer], dim: 2, index: writeIndex, source: k)
+      _ = try ATen.index_copy_(values[layer], dim: 2, index: writeIndex, source: v)
+      return (keys[layer], values[layer])
+    }
     let count = try k.size(2)
     guard length + count <= maxLength else {
       throw TorchError(
@@ -99,7 +111,9 @@ public final class StaticKVCache: KVCache {
     )
   }
 
-  public func advance(by count: Int) { length += count }
+  public func advance(by count: Int) {
+    if writeIndex == nil { length += count }
+  }
 
   /// Sets the offset directly (a captured decode step writes at an offset held in a tensor; this keeps the
   /// host-side count in step with it).

@@ -156,7 +156,8 @@ public final class RotaryEmbedding {
       let longest = try positions.max().item(Int.self) + 1
       try update(forSequenceLength: longest, device: positions.device)
     }
-    let freq = try invFreq.to(device: positions.device)
+    if invFreq.device != positions.device { invFreq = try invFreq.to(device: positions.device) }
+    let freq = invFreq
     let angles = try positions.to(dtype: .float32).unsqueeze(-1).mul(freq)  // [B, T, dim/2]
     let emb = try Tensor.cat([angles, angles], dim: -1)  // [B, T, dim]
     var cos = try emb.cos()

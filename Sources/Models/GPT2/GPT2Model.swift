@@ -127,9 +127,14 @@ public final class GPT2Model: Module {
     }
     var hidden = try wte(inputIds).add(wpe(positions))  // [B, T, C]
     let keyLength = (cache as? StaticKVCache).flatMap { $0.returnsFullBuffers ? $0.maxLength : nil } ?? offset + t
-    let mask = try AttentionMask.make(
-      padding: attentionMask, queryLength: t, offset: offset, keyLength: keyLength, window: nil,
-      device: inputIds.device)
+    let mask: AttentionMask
+    if let graphMasks = (cache as? StaticKVCache)?.graphMasks, let m = graphMasks[nil] {
+      mask = .explicit(m)
+    } else {
+      mask = try AttentionMask.make(
+        padding: attentionMask, queryLength: t, offset: offset, keyLength: keyLength, window: nil,
+        device: inputIds.device)
+    }
     for block in h { hidden = try block(hidden, mask: mask, cache: cache) }  // [B, T, C]
     cache?.advance(by: t)
     return try lnF(hidden)  // [B, T, C]
@@ -158,6 +163,8 @@ public final class GPT2LMHeadModel: Module, CausalLanguageModel {
   public var cacheLayout: KVCacheLayout {
     KVCacheLayout(layers: config.nLayer, kvHeads: config.nHead, headDim: config.headDim)
   }
+  public var attentionWindows: [Int?] { [nil] }
+  public var needsHostSync: Bool { false }
 
   public func forward(
     inputIds: Tensor, attentionMask: Tensor?, positionIds: Tensor?, cache: KVCache?, logitsToKeep: Int

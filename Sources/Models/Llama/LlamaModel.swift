@@ -33,6 +33,11 @@ public final class LlamaModel: Module {
     let keyLength = (cache as? StaticKVCache).flatMap { $0.returnsFullBuffers ? $0.maxLength : nil } ?? offset + t
     var masks: [Int?: AttentionMask] = [:]
     for window in Set(spec.slidingWindows) {
+      if let graphMasks = (cache as? StaticKVCache)?.graphMasks {
+        guard let m = graphMasks[window] else { throw TorchError("\(typeName): no graph mask for window \(window as Any)") }
+        masks[window] = .explicit(m)
+        continue
+      }
       masks[window] = try AttentionMask.make(
         padding: attentionMask, queryLength: t, offset: offset, keyLength: keyLength, window: window,
         device: inputIds.device)
@@ -71,6 +76,8 @@ public class LlamaForCausalLM: Module, CausalLanguageModel {
   public var cacheLayout: KVCacheLayout {
     KVCacheLayout(layers: spec.numHiddenLayers, kvHeads: spec.numKeyValueHeads, headDim: spec.headDim)
   }
+  public var attentionWindows: [Int?] { Array(Set(spec.slidingWindows)).sorted { ($0 ?? -1) < ($1 ?? -1) } }
+  public var needsHostSync: Bool { model.rotary.ropeType == "dynamic" }
 
   public func forward(
     inputIds: Tensor, attentionMask: Tensor?, positionIds: Tensor?, cache: KVCache?, logitsToKeep: Int
