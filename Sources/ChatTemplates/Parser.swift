@@ -520,7 +520,16 @@ struct Parser {
       if !first { try expectOp(",") }
       if atOp(")") { break }
       first = false
-      if atOp("*") || atOp("**") { throw EngineError.unsupported(location, "*args and **kwargs in calls") }
+      if skipOp("*") {
+        guard arguments.positionalSplat == nil else { throw fail("only one *args in a call") }
+        arguments.positionalSplat = try parseExpression()
+        continue
+      }
+      if skipOp("**") {
+        guard arguments.keywordSplat == nil else { throw fail("only one **kwargs in a call") }
+        arguments.keywordSplat = try parseExpression()
+        continue
+      }
       if case let .name(name)? = current?.kind, isOp("=", peek()) {
         index += 2
         arguments.keyword.append((name, try parseExpression()))

@@ -150,12 +150,9 @@ extension Value {
     }
   }
 
-  /// The error jinja2 raises when an undefined value is used.
-  static func undefinedError(_ name: String) -> ValueError { .undefined("'\(name)' is undefined") }
-
   /// Fails for undefined values (jinja2's `Undefined._fail_with_undefined_error`).
   func defined() throws -> Value {
-    if case let .undefined(name) = self { throw Value.undefinedError(name) }
+    if case let .undefined(message) = self { throw ValueError.undefined(message) }
     return self
   }
 
@@ -171,7 +168,7 @@ extension Value {
   /// `repr(value)` as Python writes it.
   var repr: String {
     switch self {
-    case .undefined: return ""
+    case .undefined: return "Undefined"
     case .none: return "None"
     case let .bool(b): return b ? "True" : "False"
     case let .int(i): return String(i)

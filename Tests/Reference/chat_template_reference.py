@@ -13,6 +13,7 @@
 
 Each result is {"output": str} or {"error": exception class name, "message": str}.
 """
+import copy
 import datetime as _datetime
 import json
 import random
@@ -88,9 +89,9 @@ NUMBERS = ["0", "1", "2", "3", "-1", "10", "1.5", "0.25", "-2.0", "1e3"]
 NAMES = list(VARIABLES) + ["missing"]
 FILTERS = [
     "trim", "upper", "lower", "length", "first", "last", "string", "list", "title", "capitalize", "tojson", "int",
-    "float", "abs", "reverse", "unique", "sort", "items", "join", "join(', ')", "default('dflt')", "replace('a', 'X')",
-    "tojson(indent=2)", "count", "trim('-')", "map(attribute='role')", "selectattr('role', 'equalto', 'user')",
-    "rejectattr('role', 'equalto', 'user')", "indent(2)", "safe", "round", "sum", "min", "max",
+    "float", "abs", "reverse | list", "unique | list", "sort", "items | list", "join", "join(', ')", "default('dflt')", "replace('a', 'X')",
+    "tojson(indent=2)", "count", "trim('-')", "map(attribute='role') | list",
+    "selectattr('role', 'equalto', 'user') | list", "rejectattr('role', 'equalto', 'user') | list", "indent(2)", "safe", "round", "sum", "min", "max",
 ]
 TESTS = ["defined", "undefined", "none", "string", "number", "mapping", "iterable", "sequence", "odd", "even",
          "boolean", "true", "false", "integer", "float", "divisibleby(3)", "eq(2)", "in([1, 2])"]
@@ -121,7 +122,7 @@ class Generator:
             return "(" + self.expr(depth + 1) + ")"
         if k < 9:
             return r.choice(["s", "t", "u", "d.content"]) + "." + r.choice(METHODS)
-        return r.choice(["range(3)", "range(1, 7, 2)", "namespace(a=1).a", "d.get('role')", "d.get('x', 'y')",
+        return r.choice(["range(3) | list", "range(1, 7, 2) | list", "namespace(a=1).a", "d.get('role')", "d.get('x', 'y')",
                          "d.items() | list", "d.keys() | list", "d.values() | list"])
 
     def expr(self, depth=0):
@@ -212,7 +213,8 @@ def main():
         cases = []
         for _ in range(request["count"]):
             template = generator.statements()
-            cases.append({"template": template, **snippet(template, variables)})
+            # A copy per render: jinja2's indent filter extends a list it is given (`s += "\n"`).
+            cases.append({"template": template, **snippet(template, copy.deepcopy(variables))})
         out = {"variables": variables, "cases": cases}
     else:
         raise SystemExit(f"unknown mode {mode}")
