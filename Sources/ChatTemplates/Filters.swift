@@ -149,7 +149,11 @@ extension Interpreter {
     guard case let .string(text) = path else { return try item(value, path) }
     var current = value
     for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-      if let i = Int(part) { current = try item(current, .int(i)) } else { current = try item(current, .string(String(part))) }
+      if let i = Int(part) {
+        current = try item(current, .int(i))
+      } else {
+        current = try item(current, .string(String(part)))
+      }
     }
     return current
   }
@@ -185,7 +189,9 @@ extension Interpreter {
           return found
         })
     }
-    guard case let .string(filter)? = args.positional.first else { throw ValueError.type("map requires a filter argument") }
+    guard case let .string(filter)? = args.positional.first else {
+      throw ValueError.type("map requires a filter argument")
+    }
     let rest = Value.CallArguments(Array(args.positional.dropFirst()), keyword: args.keyword)
     return .list(try items.map { try applyFilter(filter, $0, rest, scope) })
   }

@@ -260,7 +260,9 @@ final class Interpreter {
         switch try value.defined() {
         case let .double(d): return .double(op == "-" ? -d : d)
         default:
-          guard let i = value.integer else { throw ValueError.type("bad operand type for unary \(op): '\(value.typeName)'") }
+          guard let i = value.integer else {
+            throw ValueError.type("bad operand type for unary \(op): '\(value.typeName)'")
+          }
           return .int(op == "-" ? -i : i)
         }
       }
@@ -288,7 +290,9 @@ final class Interpreter {
     case let .conditional(test, then, otherwise):
       if try evaluate(test, scope).isTruthy { return try evaluate(then, scope) }
       guard let otherwise else {
-        return .undefined("the inline if-expression on line \(expression.location.line) evaluated to false and no else section was defined.")
+        return .undefined(
+          "the inline if-expression on line \(expression.location.line) evaluated to false and no else section was defined."
+        )
       }
       return try evaluate(otherwise, scope)
     }

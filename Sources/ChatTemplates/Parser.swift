@@ -92,7 +92,9 @@ struct Parser {
       case .variableBegin:
         index += 1
         let expression = try parseTuple()
-        guard current?.kind == .variableEnd else { throw fail("expected end of print statement, got \(describe(current))") }
+        guard current?.kind == .variableEnd else {
+          throw fail("expected end of print statement, got \(describe(current))")
+        }
         index += 1
         nodes.append(Node(kind: .output(expression), location: token.location))
       case .blockBegin:
@@ -108,7 +110,8 @@ struct Parser {
     }
     if !endNames.isEmpty {
       let wanted = endNames.map { "'\($0)'" }.joined(separator: " or ")
-      throw EngineError.syntax(endLocation, "Unexpected end of template. Jinja was looking for the following tags: \(wanted).")
+      throw EngineError.syntax(
+        endLocation, "Unexpected end of template. Jinja was looking for the following tags: \(wanted).")
     }
     return (nodes, nil)
   }

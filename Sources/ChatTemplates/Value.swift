@@ -71,7 +71,8 @@ enum Value {
     /// Refuses arguments beyond `names` (Python's TypeError for unexpected arguments).
     func check(_ function: String, accepts names: [String]) throws {
       if positional.count > names.count {
-        throw ValueError.type("\(function)() takes at most \(names.count) positional arguments (\(positional.count) given)")
+        throw ValueError.type(
+          "\(function)() takes at most \(names.count) positional arguments (\(positional.count) given)")
       }
       for (name, _) in keyword where !names.contains(name) {
         throw ValueError.type("\(function)() got an unexpected keyword argument '\(name)'")
@@ -177,7 +178,8 @@ extension Value {
     case let .list(items): return "[" + items.map(\.repr).joined(separator: ", ") + "]"
     case let .tuple(items):
       return items.count == 1 ? "(\(items[0].repr),)" : "(" + items.map(\.repr).joined(separator: ", ") + ")"
-    case let .dict(d): return "{" + d.pairs.map { "\(PythonFormat.stringRepr($0.0)): \($0.1.repr)" }.joined(separator: ", ") + "}"
+    case let .dict(d):
+      return "{" + d.pairs.map { "\(PythonFormat.stringRepr($0.0)): \($0.1.repr)" }.joined(separator: ", ") + "}"
     case let .namespace(ns): return "<Namespace \(Value.dict(ns.attributes).repr)>"
     case let .function(f): return "<function \(f.name)>"
     }

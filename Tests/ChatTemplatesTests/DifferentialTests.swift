@@ -41,7 +41,8 @@ final class DifferentialTests: XCTestCase {
     let failures = compare(cases, answer["cases"]!.arrayValue, refused: &refused)
     print("DifferentialTests: \(cases.count) random templates, \(refused) refused as unsupported")
     XCTAssertLessThan(refused, cases.count / 20)
-    XCTAssert(failures.isEmpty, "\(failures.count) of \(cases.count) differ:\n" + failures.prefix(20).joined(separator: "\n\n"))
+    XCTAssert(
+      failures.isEmpty, "\(failures.count) of \(cases.count) differ:\n" + failures.prefix(20).joined(separator: "\n\n"))
   }
 
   static let snippets: [String] = [
@@ -92,7 +93,7 @@ final class DifferentialTests: XCTestCase {
     "{{ 1 / 0 }}",
     "{% for a, b in [[1, 2], [3]] %}{{ a }}{% endfor %}",
     "{{ strftime_now('%Y-%m-%d %H %b %B %A %a %j') }}",
-    "{{ [1, 2, 3] | batch(2) | list }}",
+    "{{ [1, 2, 3] | batch(2) | list }}"
   ]
 
   func testSnippetsMatchJinja2() throws {
@@ -102,8 +103,8 @@ final class DifferentialTests: XCTestCase {
         .object(["content": .string("s"), "role": .string("system")]),
         .object(["content": .string("u1"), "role": .string("user")]),
         .object(["content": .string("a1"), "role": .string("assistant")]),
-        .object(["content": .string("u2"), "role": .string("user")]),
-      ]),
+        .object(["content": .string("u2"), "role": .string("user")])
+      ])
     ]
     // strftime_now reads the reference's real clock in snippet mode: skip the date snippet there.
     let cases = DifferentialTests.snippets.filter { !$0.contains("strftime_now") && !$0.contains("batch") }

@@ -18,13 +18,13 @@ final class HubTemplateTests: XCTestCase {
       "multi-turn with system",
       [
         message("system", "Answer briefly."), message("user", "Hi"), message("assistant", "Hello! How can I help?"),
-        message("user", "Tell me a joke."),
+        message("user", "Tell me a joke.")
       ]
     ),
     (
       "multi-turn",
       [
-        message("user", "One"), message("assistant", "Two"), message("user", "Three"), message("assistant", "Four"),
+        message("user", "One"), message("assistant", "Two"), message("user", "Three"), message("assistant", "Four")
       ]
     ),
     ("unicode", [message("user", "Grüße aus Köln! 你好，世界 😀 — naïve café ‘quoted’")]),
@@ -32,11 +32,11 @@ final class HubTemplateTests: XCTestCase {
       "jinja-looking content",
       [
         message("user", "{{ messages }} {% if true %}x{% endif %} {# no #} \"dq\" 'sq' \\ back\nslash {%- raw %}"),
-        message("assistant", "  padded answer  \n"), message("user", "{{ raise_exception('no') }}"),
+        message("assistant", "  padded answer  \n"), message("user", "{{ raise_exception('no') }}")
       ]
     ),
     ("whitespace", [message("system", "  Leading and trailing  "), message("user", "\n multi\nline\n")]),
-    ("not alternating", [message("user", "first"), message("user", "second")]),
+    ("not alternating", [message("user", "first"), message("user", "second")])
   ]
 
   /// Templates that need message shapes the standard conversations lack (they render their own sample data).
@@ -107,8 +107,9 @@ final class HubTemplateTests: XCTestCase {
         jobs.append((name, template, testCase))
         var request: [String: JSONValue] = [
           "template": .string(source), "messages": .array(testCase.messages),
-          "add_generation_prompt": .bool(testCase.addGenerationPrompt), "special_tokens": .object(testCase.specialTokens),
-          "kwargs": .object(testCase.kwargs),
+          "add_generation_prompt": .bool(testCase.addGenerationPrompt),
+          "special_tokens": .object(testCase.specialTokens),
+          "kwargs": .object(testCase.kwargs)
         ]
         if let tools = testCase.tools { request["tools"] = .array(tools) }
         requests.append(.object(request))
@@ -136,8 +137,9 @@ final class HubTemplateTests: XCTestCase {
       }
     }
     let seconds = Date().timeIntervalSince(start)
-    print("HubTemplateTests: \(jobs.count) renders of \(entries.count) templates (\(rendered) prompts, the rest raise "
-      + "as in transformers) in \(String(format: "%.3f", seconds)) s")
+    print(
+      "HubTemplateTests: \(jobs.count) renders of \(entries.count) templates (\(rendered) prompts, the rest raise "
+        + "as in transformers) in \(String(format: "%.3f", seconds)) s")
     XCTAssert(failures.isEmpty, "\(failures.count) mismatches:\n" + failures.prefix(25).joined(separator: "\n\n"))
   }
 }
