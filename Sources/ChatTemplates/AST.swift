@@ -29,6 +29,10 @@ struct Expression {
 struct Arguments {
   var positional: [Expression] = []
   var keyword: [(name: String, value: Expression)] = []
+  /// `*items`: more positional arguments.
+  var positionalSplat: Expression? = nil
+  /// `**mapping`: more keyword arguments.
+  var keywordSplat: Expression? = nil
 }
 
 /// An assignment target: `x`, `a, b`, or `ns.attr`.

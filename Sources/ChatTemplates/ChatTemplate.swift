@@ -43,12 +43,17 @@ public struct ChatTemplate: @unchecked Sendable {
     let specialMap = try ChatTemplate.readJSON(base.appendingPathComponent("special_tokens_map.json"))
     var tokens: [String: TemplateValue] = [:]
     for key in ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] {
-      if let token = ChatTemplate.tokenContent(ChatTemplate.member(config, key)) ?? ChatTemplate.tokenContent(ChatTemplate.member(specialMap, key)) {
+      if let token = ChatTemplate.tokenContent(ChatTemplate.member(config, key))
+        ?? ChatTemplate.tokenContent(ChatTemplate.member(specialMap, key))
+      {
         tokens[key] = .string(token)
       }
     }
-    if case let .array(items)? = ChatTemplate.member(config, "additional_special_tokens") ?? ChatTemplate.member(specialMap, "additional_special_tokens") {
-      tokens["additional_special_tokens"] = .array(items.compactMap { ChatTemplate.tokenContent($0).map { TemplateValue.string($0) } })
+    if case let .array(items)? = ChatTemplate.member(config, "additional_special_tokens")
+      ?? ChatTemplate.member(specialMap, "additional_special_tokens")
+    {
+      tokens["additional_special_tokens"] = .array(
+        items.compactMap { ChatTemplate.tokenContent($0).map { TemplateValue.string($0) } })
     }
     let jinjaFile = base.appendingPathComponent("chat_template.jinja")
     if let data = FileManager.default.contents(atPath: jinjaFile.path) {
@@ -65,7 +70,9 @@ public struct ChatTemplate: @unchecked Sendable {
     case let .array(entries)?:
       var names: [String] = []
       for case let .object(entry) in entries {
-        guard case let .string(entryName)? = entry["name"], case let .string(source)? = entry["template"] else { continue }
+        guard case let .string(entryName)? = entry["name"], case let .string(source)? = entry["template"] else {
+          continue
+        }
         if entryName == templateName {
           try self.init(source: source, name: templateName, specialTokens: tokens)
           return
@@ -74,7 +81,9 @@ public struct ChatTemplate: @unchecked Sendable {
       }
       throw ChatTemplateError.noTemplate(
         directory: directory,
-        problem: "tokenizer_config.json has no chat template named \"\(templateName)\" (it has: \(names.joined(separator: ", ")))")
+        problem:
+          "tokenizer_config.json has no chat template named \"\(templateName)\" (it has: \(names.joined(separator: ", ")))"
+      )
     default:
       throw ChatTemplateError.noTemplate(
         directory: directory,

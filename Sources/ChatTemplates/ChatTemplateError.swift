@@ -50,10 +50,12 @@ enum EngineError: Error {
 
   func named(_ template: String) -> ChatTemplateError {
     switch self {
-    case let .syntax(at, problem): return .syntax(template: template, line: at.line, column: at.column, problem: problem)
+    case let .syntax(at, problem):
+      return .syntax(template: template, line: at.line, column: at.column, problem: problem)
     case let .unsupported(at, what):
       return .unsupported(template: template, line: at.line, column: at.column, construct: what)
-    case let .render(at, problem): return .render(template: template, line: at.line, column: at.column, problem: problem)
+    case let .render(at, problem):
+      return .render(template: template, line: at.line, column: at.column, problem: problem)
     case let .raised(message): return .raised(message: message)
     }
   }

@@ -46,13 +46,19 @@ extension Interpreter {
     case "list": return .list(try value.iterate())
     case "unique":
       var seen: [Value] = []
+      for item in try value.iterate() {
+        switch item {
+        case .list, .dict, .namespace: throw ValueError.type("unhashable type: '\(item.typeName)'")
+        default: break
+        }
+      }
       for item in try value.iterate() where !seen.contains(where: { $0.equals(item) }) { seen.append(item) }
       return .list(seen)
     case "reverse":
       if case let .string(s) = value { return .string(PythonFormat.string(s.unicodeScalars.reversed())) }
       return .list(try value.iterate().reversed())
-    case "int": return try Filters.int(value, args)
-    case "float": return try Filters.float(value, args)
+    case "int": return try Filters.int(try value.defined(), args)
+    case "float": return try Filters.float(try value.defined(), args)
     case "abs":
       switch try value.defined() {
       case let .double(d): return .double(abs(d))
@@ -62,15 +68,16 @@ extension Interpreter {
       }
     case "round":
       try args.check(name, accepts: ["precision", "method"])
-      guard let number = value.number else { throw ValueError.type("round filter needs a number") }
+      guard let number = try value.defined().number else { throw ValueError.type("round filter needs a number") }
       let precision = args.argument(0, "precision")?.integer ?? 0
+      if let i = value.integer, precision >= 0 { return .int(i) }  // Python's round(int) is an int
       let method = args.argument(1, "method")?.str ?? "common"
       var scale = 1.0
       for _ in 0..<abs(precision) { scale *= 10 }
       let scaled = precision >= 0 ? number * scale : number / scale
       let rounded: Double
       switch method {
-      case "common": rounded = scaled.rounded(.toNearestOrAwayFromZero)
+      case "common": rounded = scaled.rounded(.toNearestOrEven)  // Python's round()
       case "ceil": rounded = scaled.rounded(.up)
       case "floor": rounded = scaled.rounded(.down)
       default: throw ValueError.type("method must be common, ceil or floor")
@@ -113,7 +120,12 @@ extension Interpreter {
     case "tojson":
       try args.check(name, accepts: ["ensure_ascii", "indent", "separators", "sort_keys"])
       return .string(try JSONDump.dump(value, args))
-    case "indent": return try Filters.indent(value.str, args)
+    case "indent":
+      // jinja2 appends "\n" to its argument and splits lines: only strings work.
+      guard case let .string(text) = value else {
+        throw ValueError.type("the indent filter needs a string, not \(value.typeName)")
+      }
+      return try Filters.indent(text, args)
     case "wordcount": return .int(try PythonFormat.split(value.str, separator: nil).count)
     case "center":
       let width = args.argument(0, "width")?.integer ?? 80
@@ -137,7 +149,11 @@ extension Interpreter {
     guard case let .string(text) = path else { return try item(value, path) }
     var current = value
     for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-      if let i = Int(part) { current = try item(current, .int(i)) } else { current = try item(current, .string(String(part))) }
+      if let i = Int(part) {
+        current = try item(current, .int(i))
+      } else {
+        current = try item(current, .string(String(part)))
+      }
     }
     return current
   }
@@ -162,6 +178,7 @@ extension Interpreter {
   }
 
   private func map(_ value: Value, _ args: Value.CallArguments, _ scope: Scope) throws -> Value {
+    guard value.isTruthy else { return .list([]) }  // jinja2 maps nothing over a false value
     let items = try value.iterate()
     if let attribute = args.keyword.first(where: { $0.name == "attribute" })?.value {
       let defaultValue = args.keyword.first { $0.name == "default" }?.value
@@ -172,12 +189,15 @@ extension Interpreter {
           return found
         })
     }
-    guard case let .string(filter)? = args.positional.first else { throw ValueError.type("map requires a filter argument") }
+    guard case let .string(filter)? = args.positional.first else {
+      throw ValueError.type("map requires a filter argument")
+    }
     let rest = Value.CallArguments(Array(args.positional.dropFirst()), keyword: args.keyword)
     return .list(try items.map { try applyFilter(filter, $0, rest, scope) })
   }
 
   private func select(_ name: String, _ value: Value, _ args: Value.CallArguments, _ scope: Scope) throws -> Value {
+    guard value.isTruthy else { return .list([]) }  // as jinja2's select_or_reject
     let byAttribute = name.hasSuffix("attr")
     let keep = name.hasPrefix("select")
     var positional = args.positional

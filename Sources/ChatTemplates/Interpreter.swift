@@ -101,8 +101,9 @@ final class Interpreter {
         return try evaluate(filter, filterScope).isTruthy
       }
     }
-    if items.isEmpty { return try render(loop.otherwise, scope) }
     let count = items.count
+    // jinja2 renders `else` unless some iteration ran to the end of the body (not ended by break or continue).
+    var completed = false
     for (i, item) in items.enumerated() {
       let iterationScope = Scope(parent: scope)
       var info = Value.Dict()
@@ -124,8 +125,11 @@ final class Interpreter {
         })
       iterationScope.set("loop", .dict(info))
       try assign(loop.target, item, iterationScope, at: location)
-      if try render(loop.body, iterationScope) == .breakLoop { break }
+      let flow = try render(loop.body, iterationScope)
+      if flow == .normal { completed = true }
+      if flow == .breakLoop { break }
     }
+    if !completed { return try render(loop.otherwise, scope) }
     return .normal
   }
 
@@ -195,9 +199,20 @@ final class Interpreter {
   }
 
   func evaluate(_ arguments: Arguments, _ scope: Scope) throws -> Value.CallArguments {
-    Value.CallArguments(
+    var values = Value.CallArguments(
       try arguments.positional.map { try evaluate($0, scope) },
       keyword: try arguments.keyword.map { ($0.name, try evaluate($0.value, scope)) })
+    if let splat = arguments.positionalSplat {
+      let items = try evaluate(splat, scope)
+      values.positional += try located(splat.location) { try items.iterate() }
+    }
+    if let splat = arguments.keywordSplat {
+      guard case let .dict(d) = try evaluate(splat, scope) else {
+        throw EngineError.render(splat.location, "argument after ** must be a mapping")
+      }
+      values.keyword += d.pairs.map { ($0.0, $0.1) }
+    }
+    return values
   }
 
   func evaluate(_ expression: Expression, _ scope: Scope) throws -> Value {
@@ -245,7 +260,9 @@ final class Interpreter {
         switch try value.defined() {
         case let .double(d): return .double(op == "-" ? -d : d)
         default:
-          guard let i = value.integer else { throw ValueError.type("bad operand type for unary \(op): '\(value.typeName)'") }
+          guard let i = value.integer else {
+            throw ValueError.type("bad operand type for unary \(op): '\(value.typeName)'")
+          }
           return .int(op == "-" ? -i : i)
         }
       }
@@ -273,7 +290,9 @@ final class Interpreter {
     case let .conditional(test, then, otherwise):
       if try evaluate(test, scope).isTruthy { return try evaluate(then, scope) }
       guard let otherwise else {
-        return .undefined("the inline if-expression on line \(expression.location.line) evaluated to false and no else section was defined.")
+        return .undefined(
+          "the inline if-expression on line \(expression.location.line) evaluated to false and no else section was defined."
+        )
       }
       return try evaluate(otherwise, scope)
     }

@@ -30,15 +30,12 @@ extension Interpreter {
       default: return false
       }
     case "callable": if case .function = value { return true } else { return false }
-    case "odd", "even":
-      guard let i = value.integer else { throw ValueError.type("the '\(name)' test needs an integer") }
-      let odd = i % 2 != 0
-      return name == "odd" ? odd : !odd
+    case "odd":
+      return try Operators.binary("%", value, .int(2)).equals(.int(1))
+    case "even":
+      return try Operators.binary("%", value, .int(2)).equals(.int(0))
     case "divisibleby":
-      guard let i = value.integer, let n = try argument().integer, n != 0 else {
-        throw ValueError.type("divisibleby needs non-zero integers")
-      }
-      return i % n == 0
+      return try Operators.binary("%", value, try argument()).equals(.int(0))
     case "eq", "equalto", "==": return value.equals(try argument())
     case "ne", "!=": return !value.equals(try argument())
     case "lt", "lessthan", "<": return try value.less(than: try argument())

@@ -85,7 +85,8 @@ enum JSONDump {
         return
       }
       out += "{"
-      let pairs = sortKeys ? d.pairs.sorted { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } : d.pairs
+      let pairs =
+        sortKeys ? d.pairs.sorted { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } : d.pairs
       for (i, pair) in pairs.enumerated() {
         if i > 0 { out += itemSeparator }
         newline(level + 1)

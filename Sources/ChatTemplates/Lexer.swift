@@ -237,7 +237,7 @@ struct Lexer {
 
   private static let operators = [
     "//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[", "]", "(", ")", "{", "}", ">", "<", "=",
-    ".", ":", "|", ",", ";",
+    ".", ":", "|", ",", ";"
   ]
 
   private mutating func lexTag(from index: Int, closer: Unicode.Scalar, openedAt: Int) throws {

@@ -29,7 +29,9 @@ enum Methods {
     }
   }
 
-  private static func function(_ name: String, _ body: @escaping (Value.CallArguments) throws -> Value) -> Value.Function {
+  private static func function(_ name: String, _ body: @escaping (Value.CallArguments) throws -> Value)
+    -> Value.Function
+  {
     Value.Function(name: name, call: body)
   }
 
@@ -66,9 +68,13 @@ enum Methods {
     }
   }
 
-  private static func int(_ args: Value.CallArguments, _ position: Int, _ name: String, _ defaultValue: Int) throws -> Int {
+  private static func int(_ args: Value.CallArguments, _ position: Int, _ name: String, _ defaultValue: Int) throws
+    -> Int
+  {
     guard let value = args.argument(position, name) else { return defaultValue }
-    guard let i = value.integer else { throw ValueError.type("'\(value.typeName)' object cannot be interpreted as an integer") }
+    guard let i = value.integer else {
+      throw ValueError.type("'\(value.typeName)' object cannot be interpreted as an integer")
+    }
     return i
   }
 
@@ -96,7 +102,8 @@ enum Methods {
     case "split":
       return function(name) { args in
         try args.check(name, accepts: ["sep", "maxsplit"])
-        let parts = try PythonFormat.split(s, separator: try string(args, 0, "sep"), maxSplit: try int(args, 1, "maxsplit", -1))
+        let parts = try PythonFormat.split(
+          s, separator: try string(args, 0, "sep"), maxSplit: try int(args, 1, "maxsplit", -1))
         return .list(parts.map { .string($0) })
       }
     case "splitlines":
@@ -148,7 +155,9 @@ enum Methods {
       }
     case "join":
       return function(name) { args in
-        guard let iterable = args.argument(0, "iterable") else { throw ValueError.type("join() takes exactly one argument") }
+        guard let iterable = args.argument(0, "iterable") else {
+          throw ValueError.type("join() takes exactly one argument")
+        }
         return .string(
           try iterable.iterate().map {
             guard case let .string(item) = $0 else {
@@ -162,9 +171,11 @@ enum Methods {
         let scalars = PythonFormat.scalars(s)
         guard !scalars.isEmpty else { return .bool(false) }
         switch name {
-        case "isdigit": return .bool(scalars.allSatisfy { $0.properties.numericType != nil && $0.properties.numericType != .numeric })
+        case "isdigit":
+          return .bool(scalars.allSatisfy { $0.properties.numericType != nil && $0.properties.numericType != .numeric })
         case "isalpha": return .bool(scalars.allSatisfy { $0.properties.isAlphabetic })
-        case "isalnum": return .bool(scalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil })
+        case "isalnum":
+          return .bool(scalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil })
         case "isspace": return .bool(scalars.allSatisfy(Lexer.isWhitespace))
         case "isupper": return .bool(s.uppercased() == s && s.lowercased() != s)
         default: return .bool(s.lowercased() == s && s.uppercased() != s)

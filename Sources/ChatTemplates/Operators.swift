@@ -8,6 +8,7 @@
 enum Operators {
   static func binary(_ op: String, _ a: Value, _ b: Value) throws -> Value {
     if op == "~" { return .string(a.str + b.str) }
+    if op == "%", case .string = a { throw ValueError.unsupported("printf-style string formatting with '%'") }
     let left = try a.defined()
     let right = try b.defined()
     func unsupported() -> ValueError {
@@ -23,8 +24,6 @@ enum Operators {
     case let ("*", .list(items), n), let ("*", n, .list(items)):
       guard let count = n.integer else { throw unsupported() }
       return .list(Array(repeating: items, count: max(0, count)).flatMap { $0 })
-    case ("%", .string, _):
-      throw ValueError.unsupported("printf-style string formatting with '%'")
     default: break
     }
     if let x = left.integer, let y = right.integer {

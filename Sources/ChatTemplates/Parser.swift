@@ -92,7 +92,9 @@ struct Parser {
       case .variableBegin:
         index += 1
         let expression = try parseTuple()
-        guard current?.kind == .variableEnd else { throw fail("expected end of print statement, got \(describe(current))") }
+        guard current?.kind == .variableEnd else {
+          throw fail("expected end of print statement, got \(describe(current))")
+        }
         index += 1
         nodes.append(Node(kind: .output(expression), location: token.location))
       case .blockBegin:
@@ -108,7 +110,8 @@ struct Parser {
     }
     if !endNames.isEmpty {
       let wanted = endNames.map { "'\($0)'" }.joined(separator: " or ")
-      throw EngineError.syntax(endLocation, "Unexpected end of template. Jinja was looking for the following tags: \(wanted).")
+      throw EngineError.syntax(
+        endLocation, "Unexpected end of template. Jinja was looking for the following tags: \(wanted).")
     }
     return (nodes, nil)
   }
@@ -520,7 +523,16 @@ struct Parser {
       if !first { try expectOp(",") }
       if atOp(")") { break }
       first = false
-      if atOp("*") || atOp("**") { throw EngineError.unsupported(location, "*args and **kwargs in calls") }
+      if skipOp("*") {
+        guard arguments.positionalSplat == nil else { throw fail("only one *args in a call") }
+        arguments.positionalSplat = try parseExpression()
+        continue
+      }
+      if skipOp("**") {
+        guard arguments.keywordSplat == nil else { throw fail("only one **kwargs in a call") }
+        arguments.keywordSplat = try parseExpression()
+        continue
+      }
       if case let .name(name)? = current?.kind, isOp("=", peek()) {
         index += 2
         arguments.keyword.append((name, try parseExpression()))

@@ -49,7 +49,9 @@ extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral
   public init(floatLiteral value: Double) { self = .double(value) }
   public init(booleanLiteral value: Bool) { self = .bool(value) }
   public init(arrayLiteral elements: TemplateValue...) { self = .array(elements) }
-  public init(dictionaryLiteral elements: (String, TemplateValue)...) { self = .object(elements.map { Member($0.0, $0.1) }) }
+  public init(dictionaryLiteral elements: (String, TemplateValue)...) {
+    self = .object(elements.map { Member($0.0, $0.1) })
+  }
   public init(nilLiteral: ()) { self = .null }
 }
 
@@ -74,7 +76,10 @@ public struct ChatMessage: Equatable, Sendable {
   /// The message as the dict a template sees.
   public var templateValue: TemplateValue {
     .object(
-      [TemplateValue.Member("role", .string(role)), TemplateValue.Member("content", content.map { .string($0) } ?? .null)]
+      [
+        TemplateValue.Member("role", .string(role)),
+        TemplateValue.Member("content", content.map { .string($0) } ?? .null)
+      ]
         + fields.filter { $0.key != "role" && $0.key != "content" })
   }
 }

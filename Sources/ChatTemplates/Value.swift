@@ -71,7 +71,8 @@ enum Value {
     /// Refuses arguments beyond `names` (Python's TypeError for unexpected arguments).
     func check(_ function: String, accepts names: [String]) throws {
       if positional.count > names.count {
-        throw ValueError.type("\(function)() takes at most \(names.count) positional arguments (\(positional.count) given)")
+        throw ValueError.type(
+          "\(function)() takes at most \(names.count) positional arguments (\(positional.count) given)")
       }
       for (name, _) in keyword where !names.contains(name) {
         throw ValueError.type("\(function)() got an unexpected keyword argument '\(name)'")
@@ -150,12 +151,9 @@ extension Value {
     }
   }
 
-  /// The error jinja2 raises when an undefined value is used.
-  static func undefinedError(_ name: String) -> ValueError { .undefined("'\(name)' is undefined") }
-
   /// Fails for undefined values (jinja2's `Undefined._fail_with_undefined_error`).
   func defined() throws -> Value {
-    if case let .undefined(name) = self { throw Value.undefinedError(name) }
+    if case let .undefined(message) = self { throw ValueError.undefined(message) }
     return self
   }
 
@@ -171,7 +169,7 @@ extension Value {
   /// `repr(value)` as Python writes it.
   var repr: String {
     switch self {
-    case .undefined: return ""
+    case .undefined: return "Undefined"
     case .none: return "None"
     case let .bool(b): return b ? "True" : "False"
     case let .int(i): return String(i)
@@ -180,7 +178,8 @@ extension Value {
     case let .list(items): return "[" + items.map(\.repr).joined(separator: ", ") + "]"
     case let .tuple(items):
       return items.count == 1 ? "(\(items[0].repr),)" : "(" + items.map(\.repr).joined(separator: ", ") + ")"
-    case let .dict(d): return "{" + d.pairs.map { "\(PythonFormat.stringRepr($0.0)): \($0.1.repr)" }.joined(separator: ", ") + "}"
+    case let .dict(d):
+      return "{" + d.pairs.map { "\(PythonFormat.stringRepr($0.0)): \($0.1.repr)" }.joined(separator: ", ") + "}"
     case let .namespace(ns): return "<Namespace \(Value.dict(ns.attributes).repr)>"
     case let .function(f): return "<function \(f.name)>"
     }
