@@ -17,12 +17,9 @@ public final class RMSNorm: Module, UnaryModule {
   }
 
   /// `[*, hiddenSize]` → `[*, hiddenSize]`.
+  /// libtorch's `rms_norm` computes exactly this (float32 statistics, cast back, then the weight) in one call.
   public func forward(_ input: Tensor) throws -> Tensor {
-    let dtype = input.dtype
-    let x = try input.to(dtype: .float32)  // [*, H]
-    let variance = try x.pow(.int(2)).mean(dim: -1, keepdim: true)  // [*, 1]
-    let normalized = try x.mul(variance.add(.double(eps)).rsqrt())  // [*, H]
-    return try weight.mul(normalized.to(dtype: dtype))  // [*, H]
+    try ATen.rms_norm(input, normalized_shape: [weight.shape[0]], weight: weight, eps: eps)  // [*, H]
   }
 
   public override var extraDescription: String { "(\(weight.shape.first ?? 0),), eps=\(eps)" }

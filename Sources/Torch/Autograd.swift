@@ -120,3 +120,13 @@ public func withInferenceMode<R>(_ body: () throws -> R) throws -> R {
   defer { ts_inference_mode_exit(guardPtr) }
   return try body()
 }
+
+extension Tensor {
+  /// The address of the first element (`tensor.data_ptr()`): two tensors with the same address and layout share
+  /// their data.
+  public var dataPointer: UnsafeMutableRawPointer? {
+    var ptr: UnsafeMutableRawPointer? = nil
+    _ = ts_tensor_data_ptr(handle, &ptr)
+    return ptr
+  }
+}

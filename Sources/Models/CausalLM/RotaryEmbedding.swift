@@ -170,17 +170,20 @@ public final class RotaryEmbedding {
   }
 }
 
-/// `rotate_half`: `[x1, x2]` → `[-x2, x1]` over the last dimension.
-func rotateHalf(_ x: Tensor) throws -> Tensor {
-  let half = try x.size(-1) / 2
-  let x1 = try x.narrow(dim: -1, start: 0, length: half)
-  let x2 = try x.narrow(dim: -1, start: half, length: half)
-  return try Tensor.cat([x2.neg(), x1], dim: -1)
+/// `sin` with its first half negated, `[B, 1, T, d]`: `rotate_half(x)·sin` = `swap_halves(x)·signedSin`, which
+/// `applyRotary` computes with one `flip` instead of two slices, a negation and a concatenation (the same products,
+/// bit for bit: (-a)·b = a·(-b)).
+func signedSin(_ sin: Tensor) throws -> Tensor {
+  let half = try sin.size(-1) / 2
+  let first = try sin.narrow(dim: -1, start: 0, length: half).neg()
+  let second = try sin.narrow(dim: -1, start: half, length: half)
+  return try Tensor.cat([first, second], dim: -1).unsqueeze(1)  // [B, 1, T, d]
 }
 
-/// `apply_rotary_pos_emb`: `x [B, h, T, d]`, `cos`/`sin` `[B, T, d]` → `x·cos + rotate_half(x)·sin`.
-func applyRotary(_ x: Tensor, cos: Tensor, sin: Tensor) throws -> Tensor {
-  let c = try cos.unsqueeze(1)  // [B, 1, T, d]
-  let s = try sin.unsqueeze(1)  // [B, 1, T, d]
-  return try x.mul(c).add(rotateHalf(x).mul(s))  // [B, h, T, d]
+/// `apply_rotary_pos_emb`: `x [B, h, T, d]`, `cos [B, 1, T, d]`, `signedSin` (see above) → `x·cos + rotate_half(x)·sin`.
+func applyRotary(_ x: Tensor, cos: Tensor, signedSin: Tensor) throws -> Tensor {
+  let shape = x.shape
+  let d = shape[3]
+  let swapped = try x.reshape(shape[0], shape[1], shape[2], 2, d / 2).flip([3]).view(shape)  // [x2, x1]
+  return try x.mul(cos).add(swapped.mul(signedSin))  // [B, h, T, d]
 }

@@ -15,6 +15,7 @@ public final class LlamaAttention: Module {
   @ModuleInfo(key: "o_proj") public var oProj: Linear
   @ModuleInfo(key: "q_norm") public var qNorm: RMSNorm?
   @ModuleInfo(key: "k_norm") public var kNorm: RMSNorm?
+  private lazy var qkv = FusedProjection([qProj, kProj, vProj])
 
   public init(_ spec: DecoderSpec, layerIndex: Int) throws {
     self.layerIndex = layerIndex
@@ -32,20 +33,21 @@ public final class LlamaAttention: Module {
     kNorm = spec.qkNorm ? try RMSNorm(headDim, eps: spec.rmsNormEps) : nil
   }
 
-  /// `hidden [B, T, H]`, rotary `cos`/`sin` `[B, T, d]` → `[B, T, H]`.
+  /// `hidden [B, T, H]`, rotary `cos` and signed `sin` `[B, 1, T, d]` (see `applyRotary`) → `[B, T, H]`.
   public func callAsFunction(
     _ hidden: Tensor, cos: Tensor, sin: Tensor, mask: AttentionMask, cache: KVCache?
   ) throws -> Tensor {
     let (b, t) = (hidden.shape[0], hidden.shape[1])
-    var q = try qProj(hidden).view(b, t, numHeads, headDim)  // [B, T, h, d]
-    var k = try kProj(hidden).view(b, t, numKeyValueHeads, headDim)  // [B, T, kv, d]
-    let v = try vProj(hidden).view(b, t, numKeyValueHeads, headDim).transpose(1, 2)  // [B, kv, T, d]
+    let projected = try qkv(hidden)  // q [B, T, h·d], k and v [B, T, kv·d]: one GEMM in inference
+    var q = try projected[0].view(b, t, numHeads, headDim)  // [B, T, h, d]
+    var k = try projected[1].view(b, t, numKeyValueHeads, headDim)  // [B, T, kv, d]
+    let v = try projected[2].view(b, t, numKeyValueHeads, headDim).transpose(1, 2)  // [B, kv, T, d]
     if let qNorm, let kNorm {
       q = try qNorm(q)  // [B, T, h, d]
       k = try kNorm(k)  // [B, T, kv, d]
     }
-    q = try applyRotary(q.transpose(1, 2), cos: cos, sin: sin)  // [B, h, T, d]
-    k = try applyRotary(k.transpose(1, 2), cos: cos, sin: sin)  // [B, kv, T, d]
+    q = try applyRotary(q.transpose(1, 2), cos: cos, signedSin: sin)  // [B, h, T, d]
+    k = try applyRotary(k.transpose(1, 2), cos: cos, signedSin: sin)  // [B, kv, T, d]
     var keys = k
     var values = v
     if let cache { (keys, values) = try cache.update(layer: layerIndex, keys: k, values: v) }  // [B, kv, K, d]
@@ -61,6 +63,7 @@ public final class LlamaMLP: Module {
   @ModuleInfo(key: "gate_proj") public var gateProj: Linear
   @ModuleInfo(key: "up_proj") public var upProj: Linear
   @ModuleInfo(key: "down_proj") public var downProj: Linear
+  private lazy var gateUp = FusedProjection([gateProj, upProj])
 
   public init(_ spec: DecoderSpec) throws {
     hiddenAct = spec.hiddenAct
@@ -73,8 +76,9 @@ public final class LlamaMLP: Module {
 
   /// `[B, T, H]` → `[B, T, H]`.
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    let gate = try activation(hiddenAct, gateProj(x))  // [B, T, I]
-    let up = try upProj(x)  // [B, T, I]
+    let projected = try gateUp(x)  // gate and up [B, T, I]: one GEMM in inference
+    let gate = try activation(hiddenAct, projected[0])  // [B, T, I]
+    let up = projected[1]  // [B, T, I]
     return try downProj(gate.mul(up))  // [B, T, H]
   }
 }

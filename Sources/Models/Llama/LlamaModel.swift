@@ -30,6 +30,8 @@ public final class LlamaModel: Module {
     var hidden = try embedTokens(inputIds)  // [B, T, H]
     let positions = try positionIds ?? defaultPositions(batch: b, length: t, offset: offset, device: inputIds.device)
     let (cos, sin) = try rotary(positions: positions.expand([b, t]), dtype: hidden.dtype)  // [B, T, d]
+    let cosine = try cos.unsqueeze(1)  // [B, 1, T, d]
+    let sine = try signedSin(sin)  // [B, 1, T, d], first half negated
     let keyLength = (cache as? StaticKVCache).flatMap { $0.returnsFullBuffers ? $0.maxLength : nil } ?? offset + t
     var masks: [Int?: AttentionMask] = [:]
     for window in Set(spec.slidingWindows) {
@@ -44,7 +46,7 @@ public final class LlamaModel: Module {
     }
     for layer in layers {
       let mask = masks[layer.selfAttn.slidingWindow]!
-      hidden = try layer(hidden, cos: cos, sin: sin, mask: mask, cache: cache)  // [B, T, H]
+      hidden = try layer(hidden, cos: cosine, sin: sine, mask: mask, cache: cache)  // [B, T, H]
     }
     cache?.advance(by: t)
     return try norm(hidden)  // [B, T, H]
