@@ -116,6 +116,17 @@ final class BPEFileTests: XCTestCase {
     try assertLoadFails(tokenizerJSON(merges: [["a"]]), ["model.merges[0]"])
   }
 
+  func testBadVocabularyIds() throws {
+    var json = tokenizerJSON()
+    var model = json["model"] as! [String: Any]
+    model["vocab"] = ["a": 1.5, "b": 2]
+    json["model"] = model
+    try assertLoadFails(json, ["model.vocab[\"a\"]", "expected an integer"])
+    model["vocab"] = ["a": -1, "b": 2]
+    json["model"] = model
+    try assertLoadFails(json, ["model.vocab[\"a\"]", "non-negative"])
+  }
+
   func testUnsupportedComponents() throws {
     try assertLoadFails(
       tokenizerJSON(preTokenizer: ["type": "UnicodeScripts"]), ["unsupported pre_tokenizer type \"UnicodeScripts\""])

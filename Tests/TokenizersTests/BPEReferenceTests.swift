@@ -107,4 +107,19 @@ final class BPEReferenceTests: XCTestCase {
     XCTAssertEqual(big.vocabularySize, 150_003)
     XCTAssertEqual(try big.encode("<|im_start|>user").ids.first, big.tokenToId("<|im_start|>"))
   }
+
+  /// The general JSON path (taken when the fast scanner meets something unusual, here an id written `0.0`)
+  /// builds the same tokenizer as the fast path.
+  func testGeneralParserAgreesWithFastPath() throws {
+    let source = try BPEFixtures.directory() + "/gpt2/tokenizer.json"
+    let text = try String(contentsOfFile: source, encoding: .utf8)
+    XCTAssertTrue(text.contains("\"!\": 0,"))
+    let changed = text.replacingOccurrences(of: "\"!\": 0,", with: "\"!\": 0.0,")
+    let general = try Tokenizer(tokenizerJSONBytes: Array(changed.utf8))
+    let fast = try BPEFixtures.tokenizer("gpt2")
+    for sample in try BPEFixtures.texts.get().prefix(300) + ["Hello world!", "a\u{0}b", "¡!"] {
+      XCTAssertEqual(try general.encode(sample).ids, try fast.encode(sample).ids, Fixture.show(sample))
+    }
+    XCTAssertEqual(general.vocabularySize, fast.vocabularySize)
+  }
 }
