@@ -71,6 +71,7 @@ final class BPEReferenceTests: XCTestCase {
   }
 
   func testGPT2() throws { try check("gpt2") }
+  func testGPT2WithPrefixSpace() throws { try check("gpt2-prefix") }
   func testLlama3() throws { try check("llama3") }
   func testQwen2() throws { try check("qwen2") }
   func testLlama2() throws { try check("llama2") }
