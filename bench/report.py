@@ -19,6 +19,8 @@ METRICS = {
     "op_overhead": ("ns_per_op", True),
     "transformer_step": ("ms_per_step", True),
     "tokenizer": ("tokens_per_s", False),
+    "tokenizer_bpe": ("tokens_per_s", False),
+    "tokenizer_load": ("ms", True),
     "embed": ("sentences_per_s", False),
     "finetune": ("samples_per_s", False),
     "seed_table": ("samples_per_s", False),

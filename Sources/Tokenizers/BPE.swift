@@ -36,47 +36,19 @@ final class BPE: Sendable {
   }
 
   init(
-    vocab entries: [(String, Int)], merges mergeList: [(String, String)], byteLevel: Bool, unkToken: String?,
-    fuseUnk: Bool, byteFallback: Bool, continuingSubwordPrefix: String?, endOfWordSuffix: String?,
-    ignoreMerges: Bool
+    vocabulary builder: BPEVocabularyBuilder, unkToken: String?, fuseUnk: Bool, byteFallback: Bool,
+    continuingSubwordPrefix: String?, endOfWordSuffix: String?, ignoreMerges: Bool
   ) throws {
+    let byteLevel = builder.byteLevel
     self.byteLevel = byteLevel
+    let table = builder.table
+    vocab = table
+    tokens = builder.tokens
+    unmapped = builder.unmapped
+    merges = builder.merges
     func domain(_ token: String) -> [UInt8]? {
       byteLevel ? ByteLevelAlphabet.decode(token) : Array(token.utf8)
     }
-    var table = ByteStringTable(capacity: entries.count)
-    var unmapped: [String: Int32] = [:]
-    var maxId = -1
-    for (token, id) in entries {
-      maxId = max(maxId, id)
-      if let bytes = domain(token) { table.insert(bytes, value: Int32(id)) } else { unmapped[token] = Int32(id) }
-    }
-    var tokens = [String?](repeating: nil, count: maxId + 1)
-    for (token, id) in entries { tokens[id] = token }
-    self.tokens = tokens
-    self.unmapped = unmapped
-
-    let prefixString = continuingSubwordPrefix ?? ""
-    let prefixCount = prefixString.utf8.count
-    var merges = MergeTable(capacity: mergeList.count)
-    for (rank, (a, b)) in mergeList.enumerated() {
-      guard let ab = domain(a), let aId = table.get(ab) else { throw BuildError.unknownToken(merge: rank, token: a) }
-      guard let bb = domain(b), let bId = table.get(bb) else { throw BuildError.unknownToken(merge: rank, token: b) }
-      let joined: [UInt8]?
-      if prefixCount == 0 {
-        joined = ab + bb
-      } else {
-        let rest = String(decoding: b.utf8.dropFirst(prefixCount), as: UTF8.self)
-        joined = domain(a + rest)
-      }
-      guard let joined, let newId = table.get(joined) else {
-        throw BuildError.unknownMergeResult(merge: rank, token: a + b)
-      }
-      merges.insert(aId, bId, rank: Int32(rank), newId: newId)
-    }
-    self.merges = merges
-    vocab = table
-
     var units = [Int32](repeating: -1, count: byteLevel ? 256 : 128)
     for b in 0..<units.count { units[b] = table.get([UInt8(b)]) ?? -1 }
     unitIds = units
@@ -307,6 +279,89 @@ final class BPE: Sendable {
       }
     }
     swap(&heap.storage, &ws.heap)
+  }
+}
+
+/// Collects a BPE vocabulary and its merges from UTF-8 token text (as read from tokenizer.json), straight
+/// into the model's tables: no `String` per merge, one per token (for decoding).
+struct BPEVocabularyBuilder {
+  let byteLevel: Bool
+  /// UTF-8 length of `continuing_subword_prefix`, dropped from a merge's right side (as HF does).
+  let prefixCount: Int
+  var table: ByteStringTable
+  var unmapped: [String: Int32] = [:]
+  var tokens: [String?] = []
+  var merges: MergeTable
+  private var rank: Int32 = 0
+  private var scratch: [UInt8] = []
+  private var joined: [UInt8] = []
+
+  init(byteLevel: Bool, continuingSubwordPrefix: String?, vocabularySize: Int, mergeCount: Int) {
+    self.byteLevel = byteLevel
+    prefixCount = continuingSubwordPrefix?.utf8.count ?? 0
+    table = ByteStringTable(capacity: vocabularySize)
+    merges = MergeTable(capacity: mergeCount)
+    tokens.reserveCapacity(vocabularySize)
+  }
+
+  /// The model-domain bytes of UTF-8 token text (false: a character outside the byte-level alphabet).
+  private static func domain(_ utf8: UnsafeBufferPointer<UInt8>, byteLevel: Bool, into out: inout [UInt8]) -> Bool {
+    out.removeAll(keepingCapacity: true)
+    guard byteLevel else {
+      out.append(contentsOf: utf8)
+      return true
+    }
+    guard let p = utf8.baseAddress else { return true }
+    var i = 0
+    while i < utf8.count {
+      let (v, n) = scalarAt(p, i)
+      let b = Int(v) < ByteLevelAlphabet.bytes.count ? ByteLevelAlphabet.bytes[Int(v)] : -1
+      if b < 0 { return false }
+      out.append(UInt8(b))
+      i += n
+    }
+    return true
+  }
+
+  mutating func addToken(_ utf8: UnsafeBufferPointer<UInt8>, id: Int) {
+    let string = String(decoding: utf8, as: UTF8.self)
+    if id >= tokens.count { tokens.append(contentsOf: repeatElement(nil, count: id + 1 - tokens.count)) }
+    tokens[id] = string
+    if Self.domain(utf8, byteLevel: byteLevel, into: &scratch) {
+      table.insert(scratch, value: Int32(id))
+    } else {
+      unmapped[string] = Int32(id)
+    }
+  }
+
+  private func id(_ utf8: UnsafeBufferPointer<UInt8>, _ scratch: inout [UInt8]) -> Int32? {
+    if Self.domain(utf8, byteLevel: byteLevel, into: &scratch) {
+      return scratch.withUnsafeBufferPointer { table.get($0.baseAddress ?? emptyByte, $0.count) }
+    }
+    return unmapped[String(decoding: utf8, as: UTF8.self)]
+  }
+
+  /// Adds the next merge (its rank is its position); the tokens and their join must be in the vocabulary.
+  mutating func addMerge(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) throws {
+    defer { rank += 1 }
+    guard let aId = id(a, &scratch) else {
+      throw BPE.BuildError.unknownToken(merge: Int(rank), token: String(decoding: a, as: UTF8.self))
+    }
+    guard let bId = id(b, &scratch) else {
+      throw BPE.BuildError.unknownToken(merge: Int(rank), token: String(decoding: b, as: UTF8.self))
+    }
+    joined.removeAll(keepingCapacity: true)
+    joined.append(contentsOf: a)
+    joined.append(contentsOf: b.dropFirst(prefixCount))
+    var buffer: [UInt8] = []
+    swap(&buffer, &scratch)
+    let newId = joined.withUnsafeBufferPointer { id($0, &buffer) }
+    swap(&buffer, &scratch)
+    guard let newId else {
+      throw BPE.BuildError.unknownMergeResult(
+        merge: Int(rank), token: String(decoding: a, as: UTF8.self) + String(decoding: b, as: UTF8.self))
+    }
+    merges.insert(aId, bId, rank: rank, newId: newId)
   }
 }
 

@@ -26,49 +26,49 @@ func hashBytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
 }
 
 /// Open-addressing hash table from byte strings to `Int32` values: the model vocabulary
-/// (token bytes to id), built once and shared read-only.
+/// (token bytes to id), built once and shared read-only. Each slot holds 32 bits of the key's hash, so a
+/// probe touches the key bytes only on a likely hit.
 struct ByteStringTable: Sendable {
+  struct Slot {
+    var hash: UInt32
+    var entry: Int32
+  }
+
+  struct Entry {
+    var start: Int32
+    var length: Int32
+    var value: Int32
+  }
+
   private var keys: [UInt8] = []
-  private var starts: [Int32] = []
-  private var lengths: [Int32] = []
-  private(set) var values: [Int32] = []
-  private var hashes: [UInt32] = []
-  private var slots: [Int32]
+  private var entries: [Entry] = []
+  private var slots: [Slot]
   private var mask: Int
 
   init(capacity: Int = 16) {
     var size = 16
     while size < capacity * 2 { size <<= 1 }
-    slots = [Int32](repeating: -1, count: size)
+    slots = [Slot](repeating: Slot(hash: 0, entry: -1), count: size)
     mask = size - 1
     keys.reserveCapacity(capacity * 6)
-    starts.reserveCapacity(capacity)
-    lengths.reserveCapacity(capacity)
-    values.reserveCapacity(capacity)
-    hashes.reserveCapacity(capacity)
+    entries.reserveCapacity(capacity)
   }
 
-  var count: Int { values.count }
-
-  /// The key of entry `index` (entries are numbered in insertion order).
-  func key(at index: Int) -> ArraySlice<UInt8> {
-    keys[Int(starts[index])..<Int(starts[index] + lengths[index])]
-  }
+  var count: Int { entries.count }
 
   /// Inserts or replaces (the last value for a key wins, as in a JSON object read by serde).
   mutating func insert(_ key: UnsafeBufferPointer<UInt8>, value: Int32) {
-    if let base = key.baseAddress, let slot = find(base, key.count, hashBytes(base, key.count)).slot {
-      values[Int(slots[slot])] = value
+    let base = key.baseAddress ?? emptyByte
+    let h = hashBytes(base, key.count)
+    let (slot, _) = find(base, key.count, h)
+    if let slot {
+      entries[Int(slots[slot].entry)].value = value
       return
     }
-    if (values.count + 1) * 2 > slots.count { grow() }
-    let h = key.baseAddress.map { hashBytes($0, key.count) } ?? hashBytes(emptyByte, 0)
-    starts.append(Int32(keys.count))
-    lengths.append(Int32(key.count))
+    if (entries.count + 1) * 2 > slots.count { grow() }
+    entries.append(Entry(start: Int32(keys.count), length: Int32(key.count), value: value))
     keys.append(contentsOf: key)
-    values.append(value)
-    hashes.append(UInt32(truncatingIfNeeded: h))
-    place(Int32(values.count - 1), hash: h)
+    place(Int32(entries.count - 1), hash: h)
   }
 
   mutating func insert(_ key: [UInt8], value: Int32) {
@@ -81,24 +81,27 @@ struct ByteStringTable: Sendable {
   }
 
   func get(_ key: [UInt8]) -> Int32? {
-    key.withUnsafeBufferPointer { $0.baseAddress.map { get($0, key.count) } ?? get(emptyByte, 0) }
+    key.withUnsafeBufferPointer { get($0.baseAddress ?? emptyByte, key.count) }
   }
 
   @inline(__always)
   private func find(_ p: UnsafePointer<UInt8>, _ n: Int, _ h: UInt64) -> (slot: Int?, value: Int32?) {
     let h32 = UInt32(truncatingIfNeeded: h)
     return slots.withUnsafeBufferPointer { slots in
-      keys.withUnsafeBufferPointer { keys in
-        var i = Int(truncatingIfNeeded: h >> 7) & mask
-        while true {
-          let e = Int(slots[i])
-          if e < 0 { return (nil, nil) }
-          if hashes[e] == h32 && Int(lengths[e]) == n
-            && (n == 0 || memcmp(keys.baseAddress! + Int(starts[e]), p, n) == 0)
-          {
-            return (i, values[e])
+      entries.withUnsafeBufferPointer { entries in
+        keys.withUnsafeBufferPointer { keys in
+          var i = Int(truncatingIfNeeded: h >> 7) & mask
+          while true {
+            let slot = slots[i]
+            if slot.entry < 0 { return (nil, nil) }
+            if slot.hash == h32 {
+              let e = entries[Int(slot.entry)]
+              if Int(e.length) == n && (n == 0 || memcmp(keys.baseAddress! + Int(e.start), p, n) == 0) {
+                return (i, e.value)
+              }
+            }
+            i = (i + 1) & mask
           }
-          i = (i + 1) & mask
         }
       }
     }
@@ -106,17 +109,17 @@ struct ByteStringTable: Sendable {
 
   private mutating func place(_ entry: Int32, hash: UInt64) {
     var i = Int(truncatingIfNeeded: hash >> 7) & mask
-    while slots[i] >= 0 { i = (i + 1) & mask }
-    slots[i] = entry
+    while slots[i].entry >= 0 { i = (i + 1) & mask }
+    slots[i] = Slot(hash: UInt32(truncatingIfNeeded: hash), entry: entry)
   }
 
   private mutating func grow() {
     let size = slots.count * 2
-    slots = [Int32](repeating: -1, count: size)
+    slots = [Slot](repeating: Slot(hash: 0, entry: -1), count: size)
     mask = size - 1
-    for e in 0..<values.count {
-      let start = Int(starts[e])
-      let h = keys.withUnsafeBufferPointer { hashBytes($0.baseAddress! + start, Int(lengths[e])) }
+    for e in 0..<entries.count {
+      let entry = entries[e]
+      let h = keys.withUnsafeBufferPointer { hashBytes($0.baseAddress! + Int(entry.start), Int(entry.length)) }
       place(Int32(e), hash: h)
     }
   }

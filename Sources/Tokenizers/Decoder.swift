@@ -19,7 +19,7 @@ public indirect enum Decoder: Sendable {
 
   /// Decodes token strings into text.
   public func decode(_ tokens: [String]) -> String {
-    String(decoding: decodeChain(tokens.map { Array($0.utf8) }).joined(), as: UTF8.self)
+    String(decoding: Decoder.join(decodeChain(tokens.map { Array($0.utf8) })), as: UTF8.self)
   }
 
   func decodeChain(_ tokens: [[UInt8]]) -> [[UInt8]] {
@@ -33,6 +33,10 @@ public indirect enum Decoder: Sendable {
         let drop = i == 0 && scheme != .never
         return Decoder.replaceLiteral(token, rep, drop ? [] : [0x20])
       }
+    case let .replace(pattern, false, content):
+      let p = Array(pattern.utf8)
+      let c = Array(content.utf8)
+      return tokens.map { Decoder.replaceLiteral($0, p, c) }
     case let .replace(pattern, isRegex, content):
       guard let compiled = try? isRegex ? SplitPattern.regex(pattern) : .literal(Array(pattern.utf8)) else {
         return tokens
@@ -42,7 +46,7 @@ public indirect enum Decoder: Sendable {
     case .byteFallback:
       return Decoder.byteFallback(tokens)
     case .fuse:
-      return [Array(tokens.joined())]
+      return [Decoder.join(tokens)]
     case let .strip(content, start, stop):
       return tokens.map { Decoder.strip($0, content.value, start, stop) }
     case let .bpe(suffix):
@@ -57,8 +61,15 @@ public indirect enum Decoder: Sendable {
     }
   }
 
+  static func join(_ tokens: [[UInt8]]) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(tokens.reduce(0) { $0 + $1.count })
+    for token in tokens { out.append(contentsOf: token) }
+    return out
+  }
+
   static func replaceLiteral(_ token: [UInt8], _ pattern: [UInt8], _ content: [UInt8]) -> [UInt8] {
-    guard !pattern.isEmpty, token.count >= pattern.count else { return token }
+    guard !pattern.isEmpty, token.count >= pattern.count, token.contains(pattern[0]) else { return token }
     var out: [UInt8] = []
     out.reserveCapacity(token.count)
     var i = 0

@@ -51,8 +51,7 @@ public struct Tokenizer: Sendable {
 
   /// Loads HF `tokenizer.json` content; `fileName` is used in error messages.
   public init(tokenizerJSONBytes bytes: [UInt8], fileName: String = "tokenizer.json") throws {
-    let document = try ConfigurationFile.document(bytes, file: fileName)
-    self.init(configuration: try TokenizerJSON.configuration(from: document, file: fileName))
+    self.init(configuration: try TokenizerJSON.configuration(bytes: bytes, file: fileName))
   }
 
   /// Builds the tokenizer from `vocab.txt` + `tokenizer_config.json` (+ `special_tokens_map.json`)

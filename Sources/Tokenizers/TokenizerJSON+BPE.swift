@@ -2,7 +2,9 @@ import JSONSupport
 
 /// Decoding of tokenizer.json files whose model is BPE (GPT-2, Llama, Mistral, Qwen, ...).
 extension TokenizerJSON {
-  static func bpeTokenizer(_ root: [String: JSONValue], _ model: [String: JSONValue], _ r: JSONReader) throws
+  static func bpeTokenizer(
+    _ root: [String: JSONValue], _ model: [String: JSONValue], _ r: JSONReader, raw: RawSections?
+  ) throws
     -> TokenizerConfiguration
   {
     let normalizer = try bpeNormalizer(root["normalizer"], "normalizer", r)
@@ -21,7 +23,7 @@ extension TokenizerJSON {
     } catch {
       throw r.fail("pre_tokenizer", "cannot compile its pattern: \(error)")
     }
-    let bpe = try bpeModel(model, byteLevel: compiledPreTokenizer?.byteLevel ?? false, r)
+    let bpe = try bpeModel(model, byteLevel: compiledPreTokenizer?.byteLevel ?? false, r, raw: raw)
     let configuration = BPEConfiguration(
       normalizer: compiledNormalizer, preTokenizer: compiledPreTokenizer, model: bpe,
       decoder: try bpeDecoder(root["decoder"], "decoder", r))
@@ -32,37 +34,29 @@ extension TokenizerJSON {
       padding: try padding(root["padding"], r), bpe: configuration)
   }
 
-  static func bpeModel(_ o: [String: JSONValue], byteLevel: Bool, _ r: JSONReader) throws -> BPE {
+  /// The raw document and where its big sections are (the fast path), when the scanner found them.
+  typealias RawSections = BPERawSections
+
+  static func bpeModel(_ o: [String: JSONValue], byteLevel: Bool, _ r: JSONReader, raw: RawSections?) throws -> BPE {
     if let dropout = try r.optional(o["dropout"], "model.dropout", { v, p in try r.number(v, p) }), dropout != 0 {
       throw r.fail("model.dropout", "BPE dropout \(dropout) is not supported (only null or 0)")
     }
-    let vocabObject = try r.object(o["vocab"], "model.vocab")
-    var vocab: [(String, Int)] = []
-    vocab.reserveCapacity(vocabObject.count)
-    for (token, id) in vocabObject {
-      guard case let .int(n) = id, n >= 0, n < Int32.max else {
-        vocab.append((token, try r.nonNegativeInt(id, "model.vocab[\(quoted(token))]")))
-        continue
-      }
-      vocab.append((token, Int(n)))
-    }
-    let mergeItems = try r.array(o["merges"] ?? .array([]), "model.merges")
-    var merges: [(String, String)] = []
-    merges.reserveCapacity(mergeItems.count)
-    for (i, item) in mergeItems.enumerated() {
-      switch item {
-      case let .string(line):
-        let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 2 else {
-          throw r.fail("model.merges[\(i)]", "expected two tokens separated by one space, found \(quoted(line))")
+    let prefix = try r.optional(o["continuing_subword_prefix"], "model.continuing_subword_prefix", r.string)
+    var builder: BPEVocabularyBuilder
+    do {
+      if let raw {
+        builder = BPEVocabularyBuilder(
+          byteLevel: byteLevel, continuingSubwordPrefix: prefix, vocabularySize: raw.sections.vocab.count / 12,
+          mergeCount: (raw.sections.merges?.count ?? 0) / 12)
+        try TokenizerJSONScanner.readVocabulary(raw.bytes.baseAddress!, raw.sections.vocab, into: &builder)
+        if let merges = raw.sections.merges {
+          try TokenizerJSONScanner.readMerges(raw.bytes.baseAddress!, merges, into: &builder)
         }
-        merges.append((String(parts[0]), String(parts[1])))
-      case let .array(pair) where pair.count == 2:
-        merges.append(
-          (try r.string(pair[0], "model.merges[\(i)][0]"), try r.string(pair[1], "model.merges[\(i)][1]")))
-      default:
-        throw r.fail("model.merges[\(i)]", "expected \"a b\" or [\"a\", \"b\"]")
+      } else {
+        builder = try vocabulary(o, byteLevel: byteLevel, prefix: prefix, r)
       }
+    } catch let error as BPE.BuildError {
+      throw bpeError(error, r)
     }
     func nonEmpty(_ key: String) throws -> String? {
       guard let s = try r.optional(o[key], "model.\(key)", r.string), !s.isEmpty else { return nil }
@@ -70,22 +64,61 @@ extension TokenizerJSON {
     }
     do {
       return try BPE(
-        vocab: vocab, merges: merges, byteLevel: byteLevel, unkToken: try nonEmpty("unk_token"),
+        vocabulary: builder, unkToken: try nonEmpty("unk_token"),
         fuseUnk: try r.optional(o["fuse_unk"], "model.fuse_unk", r.bool) ?? false,
         byteFallback: try r.optional(o["byte_fallback"], "model.byte_fallback", r.bool) ?? false,
-        continuingSubwordPrefix: try nonEmpty("continuing_subword_prefix"),
+        continuingSubwordPrefix: prefix?.isEmpty == false ? prefix : nil,
         endOfWordSuffix: try nonEmpty("end_of_word_suffix"),
         ignoreMerges: try r.optional(o["ignore_merges"], "model.ignore_merges", r.bool) ?? false)
     } catch let error as BPE.BuildError {
-      switch error {
-      case let .unknownToken(i, token):
-        throw r.fail("model.merges[\(i)]", "merge refers to \(quoted(token)), which is not in the vocabulary")
-      case let .unknownMergeResult(i, token):
-        throw r.fail("model.merges[\(i)]", "the merged token \(quoted(token)) is not in the vocabulary")
-      case let .unknownUnk(token):
-        throw r.fail("model.unk_token", "\(quoted(token)) is not in the vocabulary")
-      }
+      throw bpeError(error, r)
     }
+  }
+
+  static func bpeError(_ error: BPE.BuildError, _ r: JSONReader) -> TokenizerError {
+    switch error {
+    case let .unknownToken(i, token):
+      return r.fail("model.merges[\(i)]", "merge refers to \(quoted(token)), which is not in the vocabulary")
+    case let .unknownMergeResult(i, token):
+      return r.fail("model.merges[\(i)]", "the merged token \(quoted(token)) is not in the vocabulary")
+    case let .unknownUnk(token):
+      return r.fail("model.unk_token", "\(quoted(token)) is not in the vocabulary")
+    }
+  }
+
+  /// The vocabulary and merges from the parsed document (the general path).
+  static func vocabulary(_ o: [String: JSONValue], byteLevel: Bool, prefix: String?, _ r: JSONReader) throws
+    -> BPEVocabularyBuilder
+  {
+    let vocabObject = try r.object(o["vocab"], "model.vocab")
+    let mergeItems = try r.array(o["merges"] ?? .array([]), "model.merges")
+    var builder = BPEVocabularyBuilder(
+      byteLevel: byteLevel, continuingSubwordPrefix: prefix, vocabularySize: vocabObject.count,
+      mergeCount: mergeItems.count)
+    for (token, id) in vocabObject {
+      let n = try r.nonNegativeInt(id, "model.vocab[\(quoted(token))]")
+      guard n < Int32.max else { throw r.fail("model.vocab[\(quoted(token))]", "id \(n) is too large") }
+      var t = token
+      t.withUTF8 { builder.addToken($0, id: n) }
+    }
+    for (i, item) in mergeItems.enumerated() {
+      var a: String
+      var b: String
+      switch item {
+      case let .string(line):
+        let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+          throw r.fail("model.merges[\(i)]", "expected two tokens separated by one space, found \(quoted(line))")
+        }
+        (a, b) = (String(parts[0]), String(parts[1]))
+      case let .array(pair) where pair.count == 2:
+        (a, b) = (try r.string(pair[0], "model.merges[\(i)][0]"), try r.string(pair[1], "model.merges[\(i)][1]"))
+      default:
+        throw r.fail("model.merges[\(i)]", "expected \"a b\" or [\"a\", \"b\"]")
+      }
+      try a.withUTF8 { a in try b.withUTF8 { b in try builder.addMerge(a, b) } }
+    }
+    return builder
   }
 
   /// A `{"String": s}` or `{"Regex": s}` pattern.
@@ -227,3 +260,6 @@ extension JSONReader {
     return n
   }
 }
+
+/// The raw document and where its big sections are.
+typealias BPERawSections = (bytes: UnsafeBufferPointer<UInt8>, sections: TokenizerJSONScanner.Sections)

@@ -112,7 +112,25 @@ struct JSONReader {
 
 /// Decoding of HF `tokenizer.json`.
 enum TokenizerJSON {
-  static func configuration(from document: JSONValue, file: String) throws -> TokenizerConfiguration {
+  /// Reads tokenizer.json bytes; big BPE vocabularies take the scanner's fast path.
+  static func configuration(bytes: [UInt8], file: String) throws -> TokenizerConfiguration {
+    let fast: TokenizerConfiguration? = try bytes.withUnsafeBufferPointer { buffer in
+      guard let sections = TokenizerJSONScanner.locate(buffer),
+        let document = try? JSONValue.parse(TokenizerJSONScanner.stripped(buffer, sections))
+      else { return nil }
+      do {
+        return try configuration(from: document, file: file, raw: (buffer, sections))
+      } catch is TokenizerJSONScanner.Unavailable {
+        return nil
+      }
+    }
+    if let fast { return fast }
+    return try configuration(from: ConfigurationFile.document(bytes, file: file), file: file)
+  }
+
+  static func configuration(
+    from document: JSONValue, file: String, raw: BPERawSections? = nil
+  ) throws -> TokenizerConfiguration {
     let r = JSONReader(file: file)
     let root = try r.object(document, "$")
 
@@ -123,7 +141,7 @@ enum TokenizerJSON {
     let modelType =
       try r.optional(model["type"], "model.type", r.string)
       ?? (model["vocab"] != nil && model["merges"] == nil ? "WordPiece" : "unknown")
-    if modelType == "BPE" { return try bpeTokenizer(root, model, r) }
+    if modelType == "BPE" { return try bpeTokenizer(root, model, r, raw: raw) }
     guard modelType == "WordPiece" else {
       throw TokenizerError.unsupportedComponent(file: file, component: "model", type: modelType)
     }

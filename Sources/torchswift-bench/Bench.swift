@@ -10,7 +10,10 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "torchswift-bench",
     abstract: "TorchSwift benchmarks (Swift side); `make bench` runs them beside PyTorch and prints the ratios.",
-    subcommands: [OpOverhead.self, TokenizerThroughput.self, EmbedThroughput.self, LLMThroughput.self, Table.self])
+    subcommands: [
+      OpOverhead.self, TokenizerThroughput.self, BPETokenizerThroughput.self, EmbedThroughput.self,
+      LLMThroughput.self, Table.self,
+    ])
 
   static func main() {
     CommandStartup.prepare(checkRuntime: !CommandStartup.isHelp(CommandLine.arguments.dropFirst().first))

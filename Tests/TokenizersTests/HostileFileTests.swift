@@ -70,12 +70,12 @@ final class HostileFileTests: XCTestCase {
 
   func testUnknownModelAndPostProcessorTypes() throws {
     var json = try modelJSON()
-    json["model"] = ["type": "BPE", "vocab": [:], "merges": []]
-    assertLoadFails(try write(json), ["unsupported model type \"BPE\""])
+    json["model"] = ["type": "Unigram", "vocab": [], "unk_id": 0]
+    assertLoadFails(try write(json), ["unsupported model type \"Unigram\""])
     json = try modelJSON()
-    json["post_processor"] = ["type": "ByteLevel"]
+    json["post_processor"] = ["type": "RobertaProcessing"]
     assertLoadFails(
-      try write(json, name: "other.json"), ["other.json", "unsupported post_processor type \"ByteLevel\""])
+      try write(json, name: "other.json"), ["other.json", "unsupported post_processor type \"RobertaProcessing\""])
     json = try modelJSON()
     json["pre_tokenizer"] = ["type": "Metaspace"]
     assertLoadFails(try write(json, name: "third.json"), ["unsupported pre_tokenizer type \"Metaspace\""])

@@ -158,3 +158,60 @@ enum Fixture {
       }.joined() + "\""
   }
 }
+
+/// The BPE tokenizers and HF reference outputs of `make_bpe_fixtures.py` (in `.data/bpe-fixtures`, made by
+/// scripts/setup-test.sh, or here when missing or older than the script).
+enum BPEFixtures {
+  static let script = TestEnvironment.fixturesDir.appendingPathComponent("make_bpe_fixtures.py").path
+  static let root = TestEnvironment.packageRoot.appendingPathComponent(".data/bpe-fixtures").path
+
+  /// Serializes generation between the test classes that need the fixtures.
+  private static let made: Result<String, Error> = Result {
+    let fm = FileManager.default
+    let done = root + "/done"
+    func modified(_ path: String) -> Date? {
+      (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+    if let stamp = modified(done), let source = modified(script), stamp >= source { return root }
+    let corpus = try TestEnvironment.corpus()
+    try TestEnvironment.runPython([
+      script, "--corpus", corpus, "--out", root,
+      "--cache", TestEnvironment.packageRoot.appendingPathComponent(".cache/bpe-fixtures").path
+    ])
+    return root
+  }
+
+  /// The fixture folder (skips when the reference venv or the corpus is missing).
+  static func directory() throws -> String {
+    _ = try TestEnvironment.python()
+    _ = try TestEnvironment.corpus()
+    return try made.get()
+  }
+
+  static func tokenizer(_ name: String) throws -> Tokenizer {
+    try Tokenizer(directory: try directory() + "/" + name)
+  }
+
+  /// The texts the reference rows refer to.
+  static let texts: Result<[String], Error> = Result {
+    let path = try directory() + "/texts.json"
+    guard let data = FileManager.default.contents(atPath: path),
+      let texts = try JSONSerialization.jsonObject(with: data) as? [String]
+    else { throw SetupError(description: "cannot read \(path)") }
+    return texts
+  }
+
+  /// The reference rows of one tokenizer.
+  static func rows(_ name: String) throws -> [[String: Any]] {
+    let path = try directory() + "/\(name)/reference.jsonl"
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw SetupError(description: "cannot read \(path)")
+    }
+    return try data.split(separator: 0x0A).map {
+      guard let row = try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] else {
+        throw SetupError(description: "\(path): a line is not a JSON object")
+      }
+      return row
+    }
+  }
+}

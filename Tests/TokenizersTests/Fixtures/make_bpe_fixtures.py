@@ -16,6 +16,7 @@ script); writes into OUT (git-ignored, default `.data/bpe-fixtures`):
   ``legacy=False`` (Metaspace pre-tokenizer); ``metaspace/``: that one with Metaspace split and decoder.
 * ``misc/``: a character-level BPE with ``[UNK]``, ``##`` prefix and ``</w>`` suffix behind
   NFD/Lowercase/NFKC, a literal Split, Digits and a general regex (the fallback path).
+* ``gpt2-prefix/``: GPT-2's vocabulary behind Strip/NFKD/regex Replace, Digits and ByteLevel(add_prefix_space).
 * ``big/``: a 150k-token byte-level vocabulary (GPT-2's plus 100k synthetic merges), for load timing.
 
 For each tokenizer but ``big``, ``reference.jsonl`` holds one line per text of ``texts.json`` (corpus rows and
@@ -198,6 +199,24 @@ def gpt2(cache):
     return tok, vocab, merges
 
 
+def gpt2_variant(vocab, merges):
+    """GPT-2's vocabulary behind Strip + NFKD + a regex Replace, Digits and ByteLevel(add_prefix_space) on each
+    split, with a template around the text (like RoBERTa's)."""
+    tok = Tokenizer(models.BPE(vocab, merges))
+    tok.normalizer = normalizers.Sequence([normalizers.Strip(), normalizers.NFKD(),
+                                           normalizers.Replace(Regex(r"[0-9]{5,}"), "<num>")])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=True, trim_offsets=True, use_regex=True)])
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens([AddedToken("<|endoftext|>", special=True, normalized=False)])
+    eot = tok.token_to_id("<|endoftext|>")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<|endoftext|> $A <|endoftext|>", pair="<|endoftext|> $A <|endoftext|> <|endoftext|> $B:1 <|endoftext|>:1",
+        special_tokens=[("<|endoftext|>", eot)])
+    return tok
+
+
 def big(vocab, merges, size=150_000, seed=7):
     """GPT-2 plus synthetic merges of existing token pairs, up to `size` tokens."""
     rng = random.Random(seed)
@@ -371,6 +390,7 @@ def main():
 
     gpt2_tok, vocab, merges = gpt2(a.cache)
     write_reference(gpt2_tok, texts, os.path.join(a.out, "gpt2"), 1)
+    write_reference(gpt2_variant(vocab, merges), texts, os.path.join(a.out, "gpt2-prefix"), 8)
     os.makedirs(os.path.join(a.out, "big"), exist_ok=True)
     big(vocab, merges).save(os.path.join(a.out, "big", "tokenizer.json"))
     write_reference(llama3(corpus), texts, os.path.join(a.out, "llama3"), 2)
