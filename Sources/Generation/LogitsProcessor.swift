@@ -14,7 +14,8 @@ public struct RepetitionPenaltyLogitsProcessor: LogitsProcessor {
 
   public func callAsFunction(inputIds: Tensor, scores: Tensor) throws -> Tensor {
     let seen = try scores.gather(dim: 1, index: inputIds)  // [B, L]
-    let penalised = try ATen.where_self(seen.lt(.int(0)), self: seen.mul(.double(penalty)), other: seen.div(.double(penalty)))
+    let penalised = try ATen.where_self(
+      seen.lt(.int(0)), self: seen.mul(.double(penalty)), other: seen.div(.double(penalty)))
     return try scores.scatter(dim: 1, index: inputIds, src: penalised)  // [B, V]
   }
 }

@@ -89,7 +89,8 @@ public final class TokenGenerator {
     let longest = prompts.map(\.count).max()!
     if longest > limit && !dynamicRope {
       throw GenerationError(
-        "the prompt is \(longest) tokens long, longer than the model's context of \(limit) tokens (max_position_embeddings)")
+        "the prompt is \(longest) tokens long, longer than the model's context of \(limit) tokens (max_position_embeddings)"
+      )
     }
     var maxNew = config.maxNewTokens
     if learnedPositions { maxNew = min(maxNew, limit - longest) }  // no positions past n_positions

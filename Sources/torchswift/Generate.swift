@@ -7,7 +7,8 @@ import Generation
 /// `torchswift generate`: text from a decoder-only model (Llama, Mistral, Qwen2, Qwen3, GPT-2).
 struct Generate: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Generate text with a decoder-only model: one prompt (optionally streamed) or a file of prompts (JSONL out).",
+    abstract:
+      "Generate text with a decoder-only model: one prompt (optionally streamed) or a file of prompts (JSONL out).",
     discussion: """
       Prefill and decode speeds (tokens/s) go to stderr. With --chat the prompt is the user's message, rendered \
       with the model's chat template (and --system). With --prompts FILE every line is a prompt; they run in \
@@ -24,7 +25,9 @@ struct Generate: ParsableCommand {
   @Flag(help: "Print the text as it is generated.") var stream = false
 
   func validate() throws {
-    guard (prompt == nil) != (prompts == nil) else { throw ValidationError("give either --prompt TEXT or --prompts FILE") }
+    guard (prompt == nil) != (prompts == nil) else {
+      throw ValidationError("give either --prompt TEXT or --prompts FILE")
+    }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
     if system != nil && !chat { throw ValidationError("--system needs --chat") }
     if output != nil && prompts == nil { throw ValidationError("--output goes with --prompts FILE") }

@@ -9,9 +9,12 @@ struct GenerationOptions: ParsableArguments {
   @Option(help: "A Hugging Face folder of a decoder-only model (config.json, safetensors, tokenizer.json).")
   var model: String
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
-  @Option(help: "Compute dtype: float32, bfloat16 or float16 (default: float32 on the CPU, the model's 16-bit dtype on CUDA).")
+  @Option(
+    help: "Compute dtype: float32, bfloat16 or float16 (default: float32 on the CPU, the model's 16-bit dtype on CUDA)."
+  )
   var dtype: String?
-  @Option(name: .customLong("max-new-tokens"), help: "Most tokens to generate (default: generation_config.json's, else 256).")
+  @Option(
+    name: .customLong("max-new-tokens"), help: "Most tokens to generate (default: generation_config.json's, else 256).")
   var maxNewTokens: Int?
   @Option(help: "Sampling temperature; 0 means greedy (default: generation_config.json's do_sample/temperature).")
   var temperature: Double?

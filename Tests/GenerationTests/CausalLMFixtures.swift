@@ -7,7 +7,9 @@ import XCTest
 /// The reference models and outputs of `Fixtures/causal_lm_reference.py`, made once per script version and
 /// shared by every test (under .build/test-fixtures, keyed by the script's hash).
 enum CausalLMFixtures {
-  static let script = ReferenceTools.packageRoot.appendingPathComponent("Tests/GenerationTests/Fixtures/causal_lm_reference.py").path
+  static let script = ReferenceTools.packageRoot.appendingPathComponent(
+    "Tests/GenerationTests/Fixtures/causal_lm_reference.py"
+  ).path
   static let variants = ["llama3", "llama_linear", "llama_dynamic", "mistral", "qwen2", "qwen3", "gpt2"]
 
   private static let lock = NSLock()
@@ -21,8 +23,10 @@ enum CausalLMFixtures {
     let source = try Data(contentsOf: URL(fileURLWithPath: script))
     var hash: UInt64 = 1_469_598_103_934_665_603
     for byte in source { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-    let dir = ReferenceTools.packageRoot.appendingPathComponent(".build/test-fixtures/causal-lm-\(String(hash, radix: 16))")
-      .path
+    let dir = ReferenceTools.packageRoot.appendingPathComponent(
+      ".build/test-fixtures/causal-lm-\(String(hash, radix: 16))"
+    )
+    .path
     if !FileManager.default.fileExists(atPath: dir + "/versions.json") {
       try? FileManager.default.removeItem(atPath: dir)
       _ = try ReferenceTools.runPython([script, dir])

@@ -116,7 +116,7 @@ final class CausalLMParityTests: XCTestCase {
             c.minP = 0.02
             return c
           }())
-      ),
+      )
     ]
     for (name, chain) in cases {
       var out = scores

@@ -58,12 +58,14 @@ final class GenerateCLITests: XCTestCase {
       for i in 0..<2 {
         let prompt = ref["prompt_\(i)"] as! String
         let want = ref["completion_\(i)"] as! String
-        let plain = try torchswift(["generate", "--model", dir, "--prompt", prompt, "--max-new-tokens", "16", "--greedy"])
+        let plain = try torchswift([
+          "generate", "--model", dir, "--prompt", prompt, "--max-new-tokens", "16", "--greedy"
+        ])
         XCTAssertEqual(plain.status, 0, plain.stderr)
         XCTAssertEqual(plain.stdout, want + "\n", "\(variant) prompt \(i)")
         XCTAssertTrue(plain.stderr.contains("tokens/s"), plain.stderr)
         let streamed = try torchswift([
-          "generate", "--model", dir, "--prompt", prompt, "--max-new-tokens", "16", "--greedy", "--stream",
+          "generate", "--model", dir, "--prompt", prompt, "--max-new-tokens", "16", "--greedy", "--stream"
         ])
         XCTAssertEqual(streamed.stdout, want + "\n", "\(variant) prompt \(i), streamed")
       }
@@ -78,7 +80,7 @@ final class GenerateCLITests: XCTestCase {
       toFile: input, atomically: true, encoding: .utf8)
     let out = tmp + "/out.jsonl"
     let r = try torchswift([
-      "generate", "--model", dir, "--prompts", input, "--output", out, "--max-new-tokens", "16", "--greedy",
+      "generate", "--model", dir, "--prompts", input, "--output", out, "--max-new-tokens", "16", "--greedy"
     ])
     XCTAssertEqual(r.status, 0, r.stderr)
     let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
@@ -97,7 +99,7 @@ final class GenerateCLITests: XCTestCase {
     let want = ref["chat_completion"] as! String
     let one = try torchswift([
       "generate", "--model", dir, "--chat", "--system", "Be brief.", "--prompt", "Hello there", "--max-new-tokens",
-      "16", "--greedy",
+      "16", "--greedy"
     ])
     XCTAssertEqual(one.status, 0, one.stderr)
     XCTAssertEqual(one.stdout, want + "\n")
@@ -119,7 +121,8 @@ final class GenerateCLITests: XCTestCase {
     // The second batch's prompt is longer than GPT-2's 128 positions: exit 1, and the output file is not written.
     let (dir, _) = try textReference("gpt2")
     let input = tmp + "/prompts.txt"
-    try "a short one\n\(String(repeating: "tensor ", count: 300))\n".write(toFile: input, atomically: true, encoding: .utf8)
+    try "a short one\n\(String(repeating: "tensor ", count: 300))\n".write(
+      toFile: input, atomically: true, encoding: .utf8)
     let out = tmp + "/out.jsonl"
     r = try torchswift(["generate", "--model", dir, "--prompts", input, "--output", out, "--batch-size", "1"])
     XCTAssertEqual(r.status, 1)
@@ -139,7 +142,7 @@ final class GenerateCLITests: XCTestCase {
       _ = try ReferenceTools.runPython([CausalLMFixtures.script, "--large", dir])
     }
     let r = try torchswift([
-      "generate", "--model", dir, "--dtype", "bfloat16", "--prompt", "hi", "--max-new-tokens", "1", "--verbose",
+      "generate", "--model", dir, "--dtype", "bfloat16", "--prompt", "hi", "--max-new-tokens", "1", "--verbose"
     ])
     XCTAssertEqual(r.status, 0, r.stderr)
     func number(after marker: String) -> Double? {

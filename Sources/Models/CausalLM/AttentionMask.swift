@@ -27,7 +27,8 @@ public enum AttentionMask {
       if offset == 0 { return .causal }
     }
     let keys = try Tensor.arange(keyLength, device: device).view(1, keyLength)  // [1, K]
-    let queries = try Tensor.arange(.int(offset), .int(offset + queryLength), device: device).view(queryLength, 1)  // [T, 1]
+    let queryIndices = try Tensor.arange(.int(offset), .int(offset + queryLength), device: device)  // [T]
+    let queries = try queryIndices.view(queryLength, 1)  // [T, 1]
     var allowed = try keys.le(queries)  // [T, K]
     if let window {
       allowed = try allowed.logicalAnd(queries.sub(keys).lt(.int(window)))  // [T, K]

@@ -9,7 +9,7 @@ public enum AutoModelForCausalLM {
   /// architecture → model_type, for every family TorchSwift implements.
   public static let supportedArchitectures: [(architecture: String, modelType: String)] = [
     ("LlamaForCausalLM", "llama"), ("MistralForCausalLM", "mistral"), ("Qwen2ForCausalLM", "qwen2"),
-    ("Qwen3ForCausalLM", "qwen3"), ("GPT2LMHeadModel", "gpt2"),
+    ("Qwen3ForCausalLM", "qwen3"), ("GPT2LMHeadModel", "gpt2")
   ]
 
   static var supportedList: String {
@@ -98,7 +98,9 @@ public enum AutoModelForCausalLM {
     let model = try self.model(configAt: configPath)
     let target: DType
     if let dtype {
-      guard dtype.isFloatingPoint else { throw ModelConfigError("--dtype must be a floating-point dtype, got \(dtype)") }
+      guard dtype.isFloatingPoint else {
+        throw ModelConfigError("--dtype must be a floating-point dtype, got \(dtype)")
+      }
       target = dtype
     } else if device == .cpu {
       target = .float32
@@ -143,7 +145,8 @@ public enum AutoModelForCausalLM {
           "\(file.path): tensor '\(source)' has shape \(info.shape), but config.json implies \(tensor.shape)")
       }
       guard DType(safetensors: info.dtype) != nil else {
-        throw ModelConfigError("\(file.path): tensor '\(source)' has dtype \(info.dtype.rawValue), which TorchSwift cannot load")
+        throw ModelConfigError(
+          "\(file.path): tensor '\(source)' has dtype \(info.dtype.rawValue), which TorchSwift cannot load")
       }
       plan.append((key, source, tensor))
       used.insert(source)

@@ -64,7 +64,9 @@ public struct KVCacheLayout: Equatable, Sendable {
 func checkCausalInputs(
   inputIds: Tensor, attentionMask: Tensor?, positionIds: Tensor?, cache: KVCache?, model: String
 ) throws -> (batch: Int, length: Int, offset: Int) {
-  guard inputIds.dim == 2 else { throw TorchError("\(model): input_ids must be [batch, sequence], got \(inputIds.shape)") }
+  guard inputIds.dim == 2 else {
+    throw TorchError("\(model): input_ids must be [batch, sequence], got \(inputIds.shape)")
+  }
   guard inputIds.dtype == .int64 || inputIds.dtype == .int32 else {
     throw TorchError("\(model): input_ids must be integer token ids, got \(inputIds.dtype)")
   }

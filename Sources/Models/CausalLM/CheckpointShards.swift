@@ -51,7 +51,8 @@ public final class CheckpointShards {
           + "(save with `model.save_pretrained(dir, safe_serialization=True)`)")
     } else {
       throw ModelConfigError(
-        "no model weights in '\(directory)': expected model.safetensors or model.safetensors.index.json with its shards")
+        "no model weights in '\(directory)': expected model.safetensors or model.safetensors.index.json with its shards"
+      )
     }
   }
 

@@ -30,7 +30,7 @@ public struct DecoderSpec: Equatable, Sendable {
       ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
       ("num_hidden_layers", numHiddenLayers), ("num_attention_heads", numAttentionHeads),
       ("num_key_value_heads", numKeyValueHeads), ("head_dim", headDim),
-      ("max_position_embeddings", maxPositionEmbeddings),
+      ("max_position_embeddings", maxPositionEmbeddings)
     ] where v <= 0 {
       throw fail("\(name) must be positive, got \(v)")
     }
@@ -68,7 +68,8 @@ func slidingWindowsPerLayer(
         }
         return slidingWindow
       default:
-        throw ModelConfigError("\(file): layer_types entry '\(kind)' is not supported (full_attention, sliding_attention)")
+        throw ModelConfigError(
+          "\(file): layer_types entry '\(kind)' is not supported (full_attention, sliding_attention)")
       }
     }
   }

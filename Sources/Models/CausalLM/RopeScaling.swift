@@ -45,7 +45,8 @@ public struct RopeScaling: Codable, Equatable, Sendable {
       let kind = try c.decodeIfPresent(String.self, forKey: .ropeType) ?? c.decodeIfPresent(String.self, forKey: .type)
     else {
       throw DecodingError.keyNotFound(
-        CodingKeys.ropeType, .init(codingPath: c.codingPath, debugDescription: "rope_scaling needs rope_type (or type)"))
+        CodingKeys.ropeType, .init(codingPath: c.codingPath, debugDescription: "rope_scaling needs rope_type (or type)")
+      )
     }
     ropeType = kind
     factor = try c.decodeIfPresent(Double.self, forKey: .factor)

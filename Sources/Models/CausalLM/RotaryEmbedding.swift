@@ -131,7 +131,8 @@ public final class RotaryEmbedding {
       return (inv, attention)
     default:
       throw ModelConfigError(
-        "rope_scaling type '\(kind)' is not supported (supported: \(RopeScaling.supportedTypes.joined(separator: ", ")))")
+        "rope_scaling type '\(kind)' is not supported (supported: \(RopeScaling.supportedTypes.joined(separator: ", ")))"
+      )
     }
   }
 

@@ -47,7 +47,7 @@ public struct GPT2Config: Decodable, Sendable {
   func validate(file: String) throws {
     for (name, v) in [
       ("vocab_size", vocabSize), ("n_positions", nPositions), ("n_embd", nEmbd), ("n_layer", nLayer),
-      ("n_head", nHead), ("n_inner", innerSize),
+      ("n_head", nHead), ("n_inner", innerSize)
     ] where v <= 0 {
       throw ModelConfigError("\(file): \(name) must be positive, got \(v)")
     }

@@ -36,7 +36,9 @@ public final class LlamaModel: Module {
     var masks: [Int?: AttentionMask] = [:]
     for window in Set(spec.slidingWindows) {
       if let graphMasks = (cache as? StaticKVCache)?.graphMasks {
-        guard let m = graphMasks[window] else { throw TorchError("\(typeName): no graph mask for window \(window as Any)") }
+        guard let m = graphMasks[window] else {
+          throw TorchError("\(typeName): no graph mask for window \(window as Any)")
+        }
         masks[window] = .explicit(m)
         continue
       }
