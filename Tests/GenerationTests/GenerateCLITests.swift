@@ -110,6 +110,14 @@ final class GenerateCLITests: XCTestCase {
     XCTAssertEqual(chat.stdout, want + "\n")
   }
 
+  func testDoctorListsFamilies() throws {
+    let r = try torchswift(["doctor"])
+    let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("decoder-only models") }.map(String.init) ?? ""
+    for arch in ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "GPT2LMHeadModel"] {
+      XCTAssertTrue(line.contains(arch), "doctor: \(line)")
+    }
+  }
+
   func testErrorsExitOneAndWriteNothing() throws {
     let tmp = try ReferenceTools.temporaryDirectory(self).path
     let broken = tmp + "/broken"

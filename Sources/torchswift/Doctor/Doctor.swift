@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import Torch
 import Training
 
@@ -152,6 +153,10 @@ struct Doctor: ParsableCommand {
     } catch {
       problems.append("libtorch failed a CPU smoke test: \(error)")
     }
+    line("encoder models", "BertModel, BertForSequenceClassification, sentence-transformers (bert)")
+    line(
+      "decoder-only models",
+      AutoModelForCausalLM.supportedArchitectures.map { "\($0.architecture) (\($0.modelType))" }.joined(separator: ", "))
     let distributed = DistributedCheck.run()
     for (k, v) in distributed.lines { line(k, v) }
     problems += distributed.problems
