@@ -1,72 +1,107 @@
 /// `LlamaConfig` of transformers, decoded from `config.json` (Llama 2, Llama 3, 3.1, 3.2; SmolLM and other
-/// Llama-architecture models).
-public struct LlamaConfig: Codable, Sendable {
-  public var vocabSize: Int = 32000
-  public var hiddenSize: Int = 4096
-  public var intermediateSize: Int = 11008
-  public var numHiddenLayers: Int = 32
-  public var numAttentionHeads: Int = 32
+/// Llama-architecture models). Mistral's and Qwen's configs hold one of these (with their own defaults) plus the
+/// fields only they have.
+public struct LlamaConfig: Decodable, Sendable {
+  public var vocabSize = 32000
+  public var hiddenSize = 4096
+  public var intermediateSize = 11008
+  public var numHiddenLayers = 32
+  public var numAttentionHeads = 32
+  /// nil: as many as attention heads.
   public var numKeyValueHeads: Int?
+  /// nil: hidden_size / num_attention_heads.
   public var headDim: Int?
-  public var hiddenAct: String = "silu"
-  public var maxPositionEmbeddings: Int = 2048
-  public var rmsNormEps: Double = 1e-6
-  public var ropeTheta: Double = 10000
+  public var hiddenAct = "silu"
+  public var maxPositionEmbeddings = 2048
+  public var rmsNormEps = 1e-6
+  public var ropeTheta = 10000.0
   public var ropeScaling: RopeScaling?
-  public var attentionBias: Bool = false
-  public var mlpBias: Bool = false
-  public var tieWordEmbeddings: Bool = false
+  public var attentionBias = false
+  public var mlpBias = false
+  public var tieWordEmbeddings = false
   public var bosTokenId: TokenIdList?
   public var eosTokenId: TokenIdList?
   public var padTokenId: TokenIdList?
   public var torchDtype: String?
 
-  enum CodingKeys: String, CodingKey {
-    case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
-    case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
-    case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim", hiddenAct = "hidden_act"
-    case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps", ropeTheta = "rope_theta"
-    case ropeScaling = "rope_scaling", attentionBias = "attention_bias", mlpBias = "mlp_bias"
-    case tieWordEmbeddings = "tie_word_embeddings", bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
-    case padTokenId = "pad_token_id", torchDtype = "torch_dtype"
-  }
-
   public init() {}
 
-  public init(from decoder: Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    let d = LlamaConfig()
-    vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? d.vocabSize
-    hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize
-    intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? d.intermediateSize
-    numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? d.numHiddenLayers
-    numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? d.numAttentionHeads
-    numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads)
-    headDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
-    hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? d.hiddenAct
-    maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? d.maxPositionEmbeddings
-    rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? d.rmsNormEps
-    ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? d.ropeTheta
-    ropeScaling = try c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling)
-    attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? d.attentionBias
-    mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? d.mlpBias
-    tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? d.tieWordEmbeddings
-    bosTokenId = try c.decodeIfPresent(TokenIdList.self, forKey: .bosTokenId)
-    eosTokenId = try c.decodeIfPresent(TokenIdList.self, forKey: .eosTokenId)
-    padTokenId = try c.decodeIfPresent(TokenIdList.self, forKey: .padTokenId)
-    torchDtype = try c.decodeIfPresent(String.self, forKey: .torchDtype)
+  public init(from decoder: Decoder) throws { try self.init(from: decoder, defaults: LlamaConfig()) }
+
+  /// Decodes the Llama fields, taking absent ones from `defaults` (each family's transformers defaults).
+  public init(from decoder: Decoder, defaults d: LlamaConfig) throws {
+    let r = try DecoderConfigReader(decoder)
+    vocabSize = try r("vocab_size", d.vocabSize)
+    hiddenSize = try r("hidden_size", d.hiddenSize)
+    intermediateSize = try r("intermediate_size", d.intermediateSize)
+    numHiddenLayers = try r("num_hidden_layers", d.numHiddenLayers)
+    numAttentionHeads = try r("num_attention_heads", d.numAttentionHeads)
+    numKeyValueHeads = try r.optional("num_key_value_heads") ?? d.numKeyValueHeads
+    headDim = try r.optional("head_dim") ?? d.headDim
+    hiddenAct = try r("hidden_act", d.hiddenAct)
+    maxPositionEmbeddings = try r("max_position_embeddings", d.maxPositionEmbeddings)
+    rmsNormEps = try r("rms_norm_eps", d.rmsNormEps)
+    ropeTheta = try r("rope_theta", d.ropeTheta)
+    ropeScaling = try r.optional("rope_scaling")
+    attentionBias = try r("attention_bias", d.attentionBias)
+    mlpBias = try r("mlp_bias", d.mlpBias)
+    tieWordEmbeddings = try r("tie_word_embeddings", d.tieWordEmbeddings)
+    bosTokenId = try r.optional("bos_token_id")
+    eosTokenId = try r.optional("eos_token_id")
+    padTokenId = try r.optional("pad_token_id")
+    torchDtype = try r.optional("torch_dtype") ?? r.optional("dtype")
   }
 
-  public func spec(file: String) throws -> DecoderSpec {
+  /// The module switches, checked. `qkvBias`/`outputBias` default to `attention_bias`; `slidingWindows` to full
+  /// attention in every layer.
+  public func spec(
+    file: String, qkvBias: Bool? = nil, outputBias: Bool? = nil, qkNorm: Bool = false, slidingWindows: [Int?]? = nil
+  ) throws -> DecoderSpec {
     let spec = DecoderSpec(
       vocabSize: vocabSize, hiddenSize: hiddenSize, intermediateSize: intermediateSize,
       numHiddenLayers: numHiddenLayers, numAttentionHeads: numAttentionHeads,
       numKeyValueHeads: numKeyValueHeads ?? numAttentionHeads,
       headDim: headDim ?? hiddenSize / max(numAttentionHeads, 1), hiddenAct: hiddenAct,
       maxPositionEmbeddings: maxPositionEmbeddings, rmsNormEps: rmsNormEps, ropeTheta: ropeTheta,
-      ropeScaling: ropeScaling, qkvBias: attentionBias, outputBias: attentionBias, mlpBias: mlpBias, qkNorm: false,
-      tieWordEmbeddings: tieWordEmbeddings, slidingWindows: Array(repeating: nil, count: max(numHiddenLayers, 0)))
+      ropeScaling: ropeScaling, qkvBias: qkvBias ?? attentionBias, outputBias: outputBias ?? attentionBias,
+      mlpBias: mlpBias, qkNorm: qkNorm, tieWordEmbeddings: tieWordEmbeddings,
+      slidingWindows: slidingWindows ?? Array(repeating: nil, count: max(numHiddenLayers, 0)))
     try spec.validate(file: file)
     return spec
+  }
+}
+
+/// A config made of Llama's fields and a family's own (`MistralConfig`, `Qwen2Config`, `Qwen3Config`):
+/// `config.hiddenSize` reads the Llama part.
+public protocol LlamaFamilyConfig {
+  var llama: LlamaConfig { get set }
+}
+
+extension LlamaFamilyConfig {
+  public subscript<T>(dynamicMember path: WritableKeyPath<LlamaConfig, T>) -> T {
+    get { llama[keyPath: path] }
+    set { llama[keyPath: path] = newValue }
+  }
+}
+
+/// Qwen's sliding-window switches (`use_sliding_window`, `sliding_window`, `max_window_layers`, `layer_types`).
+public struct QwenSlidingWindow: Sendable {
+  public var useSlidingWindow = false
+  public var slidingWindow: Int? = 4096
+  public var maxWindowLayers = 28
+  public var layerTypes: [String]?
+
+  init(from decoder: Decoder) throws {
+    let r = try DecoderConfigReader(decoder)
+    useSlidingWindow = try r("use_sliding_window", false)
+    slidingWindow = try r.optional("sliding_window")
+    maxWindowLayers = try r("max_window_layers", 28)
+    layerTypes = try r.optional("layer_types")
+  }
+
+  func perLayer(_ layers: Int, file: String) throws -> [Int?] {
+    try slidingWindowsPerLayer(
+      layers: layers, layerTypes: layerTypes, slidingWindow: slidingWindow, useSlidingWindow: useSlidingWindow,
+      maxWindowLayers: maxWindowLayers, file: file)
   }
 }
