@@ -4,6 +4,7 @@
 #   scripts/check-torch.sh                 # 2.8.0 2.9.1 2.10.0 2.11.0 (python/TORCH_VERSIONS)
 #   scripts/check-torch.sh 2.11.0          # one version
 #   scripts/check-torch.sh --no-swift 2.11.0   # the C layer and its smoke test only (scripts/build-gpu-bundle.sh)
+#   LIBTORCH=.venv/lib/python3.11/site-packages/torch scripts/check-torch.sh 2.8.0   # an installed torch, not the wheel
 #
 # For each version, leaving this working tree untouched:
 #  1. scripts/torch-wheel.sh: the torch wheel from PyPI, fetched once into .torchswift/wheels/ and unzipped once
@@ -62,8 +63,12 @@ for V in "${VERSIONS[@]}"; do
   STAGE="$DIR/src"
   mkdir -p "$DIR"
   say "== torch $V"
-  # 1. the wheel
-  if ! TORCH_DIR="$(scripts/torch-wheel.sh "$V" 2> >(tee "$DIR/wheel.log" >&2) | tail -n 1)" || [ ! -d "$TORCH_DIR" ]; then
+  # 1. the wheel (or LIBTORCH, for one version: an installed torch of that version)
+  if [ -n "${LIBTORCH:-}" ]; then
+    [ ${#VERSIONS[@]} = 1 ] || { echo "check-torch: LIBTORCH names one torch: give its version alone" >&2; exit 2; }
+    TORCH_DIR="$(cd "$LIBTORCH" && pwd)"
+    say "using LIBTORCH=$TORCH_DIR instead of the wheel"
+  elif ! TORCH_DIR="$(scripts/torch-wheel.sh "$V" 2> >(tee "$DIR/wheel.log" >&2) | tail -n 1)" || [ ! -d "$TORCH_DIR" ]; then
     LINES+=("$(printf '%-8s FAILED: no torch %s wheel (%s)' "$V" "$V" "$(tail -n 1 "$DIR/wheel.log" 2>/dev/null)")"); FAILED=1; continue
   fi
   FULL="$(sed -n "s/^__version__ = '\([^']*\)'.*/\1/p" "$TORCH_DIR/version.py")"

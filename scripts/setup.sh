@@ -91,7 +91,7 @@ for d in include lib; do
 done
 if [ ! -f "$TORCH_DIR/lib/libtorch_cpu.so" ]; then
   if ls "$TORCH_DIR"/lib/libtorch_cpu.* >/dev/null 2>&1; then
-    die "$TORCH_DIR/lib has no libtorch_cpu.so (only $(cd "$TORCH_DIR/lib" && ls -d libtorch_cpu.* | head -n 3 | tr '\n' ' '))" \
+    die "$TORCH_DIR/lib has no libtorch_cpu.so (only $(cd "$TORCH_DIR/lib" && ls -d libtorch_cpu.* | head -n 3 | tr '\n' ' ' | sed 's/ $//'))" \
       "use a Linux build of torch (the torch wheel from PyPI for Linux, or the cxx11-ABI libtorch archive for Linux)"
   fi
   die "$TORCH_DIR/lib has no libtorch_cpu.so: not torch's library folder, or an incomplete copy" "$LIBTORCH_FIX"
@@ -168,7 +168,8 @@ if [ -n "$CUDA_LIBS" ]; then
     fi
   done
   if [ -n "$CUDA_CFLAGS" ]; then
-    say "CUDA headers: $inc" | sed "s|$ROOT/||g"
+    n_more="$(echo "$inc" | tr -cd ':' | wc -c)"
+    say "CUDA headers: ${inc%%:*}$( [ "$n_more" -gt 0 ] && echo " and $n_more more folders")"
   else
     say "warning: torch $TORCH_VERSION is a CUDA build but no CUDA headers were found (TORCHSWIFT_CUDA_INCLUDE, CUDA_HOME, /usr/local/cuda, nvidia-* wheels beside torch in $SITE/nvidia):"
     say "  building the C layer without its CUDA part (memory stats, streams, CUDA graphs, fused kernels, NCCL); libtorch's CUDA ops still work."

@@ -8,7 +8,9 @@
 #if __has_include(<gloo/config.h>)
 #define USE_C10D_GLOO 1
 #endif
-#if defined(TS_WITH_CUDA) && __has_include(<nccl.h>)
+// TS_NO_NCCL: a CUDA build without NCCL process groups (scripts/gpu-check's fallback when c10d's NCCL headers do not
+// compile with the CUDA headers at hand).
+#if defined(TS_WITH_CUDA) && !defined(TS_NO_NCCL) && __has_include(<nccl.h>)
 #define USE_C10D_NCCL 1
 #endif
 #ifndef USE_DISTRIBUTED
