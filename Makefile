@@ -68,5 +68,7 @@ image: setup
 image-test: setup
 	@scripts/test-image.sh
 
+# Keeps the torch wheels make check-torch downloaded (.torchswift/wheels, .torchswift/torch-*): rm -rf .torchswift for those.
 clean:
-	rm -rf .build .torchswift
+	rm -rf .build
+	@if [ -d .torchswift ]; then find .torchswift -mindepth 1 -maxdepth 1 ! -name wheels ! -name 'torch-*' -exec rm -rf {} +; fi

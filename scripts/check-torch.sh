@@ -119,7 +119,7 @@ for V in "${VERSIONS[@]}"; do
   MISSING="$(LD_LIBRARY_PATH="$LP${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$SMOKE" 2>/dev/null | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ' | sed 's/ $//')"
   if [ -n "$MISSING" ]; then
     N="$(echo "$MISSING" | wc -w)"
-    RUN="smoke test not run: libtorch needs $N libraries not here ($(echo "$MISSING" | cut -d' ' -f1-3)$([ "$N" -gt 3 ] && echo ", ...")): torch ${TORCH_CUDA:+CUDA $TORCH_CUDA }runtime wheels not installed"
+    RUN="smoke test not run: libtorch needs $N $([ "$N" = 1 ] && echo library || echo libraries) not here ($(echo "$MISSING" | cut -d' ' -f1-3)$([ "$N" -gt 3 ] && echo ", ...")): torch ${TORCH_CUDA:+CUDA $TORCH_CUDA }runtime wheels not installed"
   else
     say "smoke test (log: ${DIR#$ROOT/}/smoke.log)"
     if LD_LIBRARY_PATH="$LP${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" timeout 180 "$SMOKE" >> "$DIR/smoke.log" 2>&1; then

@@ -65,10 +65,12 @@ final class SetupErrorTests: XCTestCase {
   func assertStops(_ r: Run, problem: String, fix: String, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(r.status, 1, r.output, file: file, line: line)
     XCTAssertTrue(r.output.contains("setup: error: "), "no error line in: \(r.output)", file: file, line: line)
-    XCTAssertTrue(r.output.contains(problem), "the problem '\(problem)' is not named in: \(r.output)", file: file, line: line)
+    XCTAssertTrue(
+      r.output.contains(problem), "the problem '\(problem)' is not named in: \(r.output)", file: file, line: line)
     let fixLine = r.output.split(separator: "\n").first { $0.contains("fix:") }.map(String.init) ?? ""
     XCTAssertTrue(fixLine.contains(fix), "the fix '\(fix)' is not given in: \(r.output)", file: file, line: line)
-    XCTAssertFalse(r.output.contains("stopped (exit"), "setup stopped somewhere unplanned: \(r.output)", file: file, line: line)
+    XCTAssertFalse(
+      r.output.contains("stopped (exit"), "setup stopped somewhere unplanned: \(r.output)", file: file, line: line)
   }
 
   func testMissingFolderAndFilesNameTheProblemAndTheFix() throws {
@@ -131,7 +133,8 @@ final class SetupErrorTests: XCTestCase {
 
   func testCUDABuildWithoutCUDAHeadersWarnsAndGoesOn() throws {
     // An unzipped CUDA wheel (or the standalone CUDA libtorch): libtorch_cuda.so, no nvidia/*/include beside it.
-    let torch = try fakeTorch("cuda/torch", files: Self.headers + Self.cpuLibs + ["lib/libtorch_cuda.so", "lib/libc10_cuda.so"])
+    let torch = try fakeTorch(
+      "cuda/torch", files: Self.headers + Self.cpuLibs + ["lib/libtorch_cuda.so", "lib/libc10_cuda.so"])
     let r = try setup(libtorch: torch)
     XCTAssertEqual(r.status, 0, r.output)
     XCTAssertFalse(r.output.contains("error"), r.output)
