@@ -71,8 +71,11 @@ for V in "${VERSIONS[@]}"; do
   elif ! TORCH_DIR="$(scripts/torch-wheel.sh "$V" 2> >(tee "$DIR/wheel.log" >&2) | tail -n 1)" || [ ! -d "$TORCH_DIR" ]; then
     LINES+=("$(printf '%-8s FAILED: no torch %s wheel (%s)' "$V" "$V" "$(tail -n 1 "$DIR/wheel.log" 2>/dev/null)")"); FAILED=1; continue
   fi
-  FULL="$(sed -n "s/^__version__ = '\([^']*\)'.*/\1/p" "$TORCH_DIR/version.py")"
-  TORCH_CUDA="$(sed -n "s/^cuda: .* = '\([^']*\)'.*/\1/p" "$TORCH_DIR/version.py")"
+  FULL="$(sed -n "s/^__version__ = '\([^']*\)'.*/\1/p" "$TORCH_DIR/version.py" 2>/dev/null)"
+  TORCH_CUDA="$(sed -n "s/^cuda: .* = '\([^']*\)'.*/\1/p" "$TORCH_DIR/version.py" 2>/dev/null)"
+  if [ -n "$FULL" ] && [ "${FULL%%+*}" != "$V" ]; then
+    LINES+=("$(printf '%-8s FAILED: %s holds torch %s, not %s' "$V" "$TORCH_DIR" "$FULL" "$V")"); FAILED=1; continue
+  fi
   # 2. the staged tree
   if [ "$(cat "$DIR/codegen.sha" 2>/dev/null)" != "$(codegen_hash)" ]; then rm -f "$STAGE/csrc/generated/TORCH_VERSION"; fi
   "$ROOT/.venv/bin/python" scripts/stage-tree.py "$ROOT" "$STAGE" 2>/dev/null || python3 scripts/stage-tree.py "$ROOT" "$STAGE"
