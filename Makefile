@@ -9,7 +9,7 @@ export LD_LIBRARY_PATH := $(CURDIR)/.torchswift/lib$(if $(LD_LIBRARY_PATH),:$(LD
 PY := $(CURDIR)/.venv/bin/python
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: setup setup-test build release test demo bench check-generated generate format lint clean image image-test
+.PHONY: setup setup-test build release test demo bench check-generated check-torch generate format lint clean image image-test
 
 setup:
 	@scripts/setup.sh
@@ -55,6 +55,12 @@ bench: release setup-test
 	@swift build -c release --product torchswift-bench
 	@scripts/bench.sh
 
+# Not part of make test: builds the C layer and the Swift package against every supported torch (2.8.0 to 2.11.0,
+# python/TORCH_VERSIONS; one wheel each, ~0.5-1 GB, downloaded once into .torchswift/wheels/) in staging copies of
+# this tree; VERSIONS="2.11.0" for some. Prints one line per version.
+check-torch:
+	@scripts/check-torch.sh $(VERSIONS)
+
 # Not part of make test: they download ~3.5 GB once (cached in .image/) and take minutes.
 image: setup
 	@scripts/build-image.sh
@@ -62,5 +68,7 @@ image: setup
 image-test: setup
 	@scripts/test-image.sh
 
+# Keeps the torch wheels make check-torch downloaded (.torchswift/wheels, .torchswift/torch-*): rm -rf .torchswift for those.
 clean:
-	rm -rf .build .torchswift
+	rm -rf .build
+	@if [ -d .torchswift ]; then find .torchswift -mindepth 1 -maxdepth 1 ! -name wheels ! -name 'torch-*' -exec rm -rf {} +; fi

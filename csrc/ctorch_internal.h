@@ -2,12 +2,18 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+#include <torch/version.h>
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "../Sources/CTorch/ctorch.h"
+
+// The torch the C layer is compiled against is major.minor or newer (torch/version.h): for the few torch APIs that
+// differ across the supported versions (2.8 to 2.11), e.g. c10d::Reducer's constructor in csrc/core/distributed.cpp.
+#define TS_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 namespace ts {
 

@@ -8,7 +8,9 @@
 #if __has_include(<gloo/config.h>)
 #define USE_C10D_GLOO 1
 #endif
-#if defined(TS_WITH_CUDA) && __has_include(<nccl.h>)
+// TS_NO_NCCL: a CUDA build without NCCL process groups (scripts/gpu-check's fallback when c10d's NCCL headers do not
+// compile with the CUDA headers at hand).
+#if defined(TS_WITH_CUDA) && !defined(TS_NO_NCCL) && __has_include(<nccl.h>)
 #define USE_C10D_NCCL 1
 #endif
 #ifndef USE_DISTRIBUTED
@@ -367,6 +369,8 @@ int ts_reducer_create(ts_reducer *out, const ts_tensor *params, int64_t n, ts_pr
       limits = {static_cast<size_t>(first_bucket_bytes), static_cast<size_t>(bucket_bytes)};
     }
     std::vector<bool> sparse(list.size(), false);
+    // Python's DDP passes the per-bucket limits it returns to its Reducer binding's per_bucket_size_limits, never
+    // to the C++ constructor's bucket_bytes_cap_list (below).
     auto [buckets, per_bucket_limits] = c10d::compute_bucket_assignment_by_size(list, limits, sparse);
     (void)per_bucket_limits;
     std::reverse(buckets.begin(), buckets.end());
@@ -375,7 +379,19 @@ int ts_reducer_create(ts_reducer *out, const ts_tensor *params, int64_t n, ts_pr
                                                    gradient_as_bucket_view != 0,
                                                    std::unordered_map<size_t, std::string>{}, first_bucket_bytes,
                                                    /*skip_all_reduce_unused_params=*/false,
-                                                   /*use_python_reducer=*/false);
+                                                   /*use_python_reducer=*/false
+#if TS_TORCH_AT_LEAST(2, 11)
+                                                   // torch 2.11's bucket_bytes_cap_list: the caps rebuild_buckets()
+                                                   // uses for the rebuilt buckets, in order (the last repeats), in
+                                                   // place of {first_bucket_bytes, bucket_bytes}. Python's DDP passes
+                                                   // it only for a user's bucket_cap_mb_list, else an empty list,
+                                                   // which keeps the first/cap rebuild of torch 2.8-2.10. The limits
+                                                   // of the first assignment above would be wrong here: {max} without
+                                                   // find_unused would rebuild everything into one bucket.
+                                                   ,
+                                                   /*bucket_bytes_cap_list=*/std::vector<int64_t>{}
+#endif
+    );
     *out = reinterpret_cast<ts_reducer>(new ReducerBox{std::move(reducer)});
   TS_CATCH
 }
