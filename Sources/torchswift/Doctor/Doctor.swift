@@ -156,7 +156,8 @@ struct Doctor: ParsableCommand {
     line("encoder models", "BertModel, BertForSequenceClassification, sentence-transformers (bert)")
     line(
       "decoder-only models",
-      AutoModelForCausalLM.supportedArchitectures.map { "\($0.architecture) (\($0.modelType))" }.joined(separator: ", "))
+      AutoModelForCausalLM.supportedArchitectures.map { "\($0.architecture) (\($0.modelType))" }.joined(separator: ", ")
+    )
     let distributed = DistributedCheck.run()
     for (k, v) in distributed.lines { line(k, v) }
     problems += distributed.problems
