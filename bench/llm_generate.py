@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/llm_generate.py --model DIR [--prompt-tokens 128] [--new-tokens 64] [--batch-size 1]
                                            [--device cpu] [--dtype float32] [--cache dynamic|static]
-    .venv/bin/python bench/llm_generate.py --make DIR     # a random model with SmolLM-135M's config (float32)
+    .venv/bin/python bench/llm_generate.py --make DIR [--config smollm-135m|llama-3.2-1b] [--dtype D] [--device D]
+                                           # a random model of that shape
 
 Greedy `generate` with no EOS on a seeded random prompt (the same ids as the Swift side); prefill = prompt tokens /
 time of a 1-token generate, decode = (N - 1) tokens / (time of an N-token generate - that). Best of --repeats.
@@ -17,21 +18,41 @@ import time
 import torch
 
 
-def make(out):
+CONFIGS = {
+    # SmolLM-135M's shape.
+    "smollm-135m": dict(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                        num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=2048,
+                        rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=True, bos_token_id=0,
+                        eos_token_id=0),
+    # Llama-3.2-1B's shape.
+    "llama-3.2-1b": dict(vocab_size=128256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+                         num_attention_heads=32, num_key_value_heads=8, head_dim=64, max_position_embeddings=131072,
+                         rms_norm_eps=1e-5, rope_theta=500000.0, tie_word_embeddings=True, bos_token_id=128000,
+                         eos_token_id=128001, rope_scaling={"rope_type": "llama3", "factor": 32.0,
+                         "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}),
+}
+
+
+def make(out, name, dtype, device):
+    """A model of a real model's shape with random weights (N(0, 0.02)), saved as safetensors."""
     from transformers import LlamaConfig, LlamaForCausalLM
-    config = LlamaConfig(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
-                         num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=2048,
-                         rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=True, bos_token_id=0,
-                         eos_token_id=0)
+    config = LlamaConfig(**CONFIGS[name])
     torch.manual_seed(0)
-    model = LlamaForCausalLM(config)
+    with torch.device("meta"):
+        model = LlamaForCausalLM(config)
+    model = model.to_empty(device=device).to(getattr(torch, dtype))
+    model.tie_weights()  # to_empty made lm_head a tensor of its own
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.02)
     model.save_pretrained(out, safe_serialization=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model")
-    ap.add_argument("--make")
+    ap.add_argument("--make", help="write a random model of --config's shape into this folder")
+    ap.add_argument("--config", default="smollm-135m", choices=sorted(CONFIGS))
     ap.add_argument("--prompt-tokens", type=int, default=128)
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=1)
@@ -42,7 +63,7 @@ def main():
     ap.add_argument("--compile", action="store_true", help="torch.compile the forward (with --cache static)")
     a = ap.parse_args()
     if a.make:
-        make(a.make)
+        make(a.make, a.config, a.dtype, a.device)
         return
     from transformers import AutoModelForCausalLM
     dtype = getattr(torch, a.dtype)
@@ -83,8 +104,10 @@ def main():
     impl = "pytorch" if not a.compile else "pytorch-compiled"
     print(json.dumps({"benchmark": "llm_prefill", "variant": variant, "impl": impl,
                       "tokens_per_s": a.prompt_tokens * a.batch_size / one}))
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     print(json.dumps({"benchmark": "llm_decode", "variant": variant, "impl": impl,
-                      "tokens_per_s": (a.new_tokens - 1) * a.batch_size / max(many - one, 1e-9)}))
+                      "tokens_per_s": (a.new_tokens - 1) * a.batch_size / max(many - one, 1e-9),
+                      "weight_bytes": weight_bytes}))
 
 
 if __name__ == "__main__":

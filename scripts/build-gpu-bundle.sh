@@ -85,6 +85,7 @@ else
 fi
 cp "$ROOT/scripts/gpu-check" "$BUNDLE/gpu-check"
 cp "$ROOT/bench/seed_table.py" "$BUNDLE/seed_table.py"
+cp "$ROOT/bench/llm_generate.py" "$BUNDLE/llm_generate.py"
 chmod +x "$BUNDLE/gpu-check"
 cat > "$BUNDLE/BUILD_INFO" <<EOF
 torch_version=$TORCH_VERSION

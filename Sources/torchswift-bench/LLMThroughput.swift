@@ -56,7 +56,10 @@ extension Bench {
       let variant = "\(lm.modelType) \(dtype) batch \(batchSize), \(promptTokens)+\(newTokens) tokens, \(device)"
       print(
         #"{"benchmark": "llm_prefill", "variant": "\#(variant)", "impl": "swift", "tokens_per_s": \#(prefill)}"#)
-      print(#"{"benchmark": "llm_decode", "variant": "\#(variant)", "impl": "swift", "tokens_per_s": \#(decode)}"#)
+      let weightBytes = lm.parameters().reduce(0) { $0 + $1.numel * $1.dtype.byteSize }
+      print(
+        #"{"benchmark": "llm_decode", "variant": "\#(variant)", "impl": "swift", "tokens_per_s": \#(decode), "weight_bytes": \#(weightBytes), "cuda_graph": \#(generator.graphFallback == nil && dev.isCUDA)}"#
+      )
     }
   }
 }
