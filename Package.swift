@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "ChatTemplates", targets: ["ChatTemplates"]),
     .library(name: "Models", targets: ["Models"]),
     .library(name: "Generation", targets: ["Generation"]),
+    .library(name: "LoRA", targets: ["LoRA"]),
     .library(name: "Datasets", targets: ["Datasets"]),
     .library(name: "TrainingSupport", targets: ["TrainingSupport"]),
     .library(name: "Training", targets: ["Training"]),
@@ -42,6 +43,7 @@ let package = Package(
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
     .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers", "FileIO"]),
     .target(name: "Generation", dependencies: ["Torch", "Models", "Tokenizers", "ChatTemplates"]),
+    .target(name: "LoRA", dependencies: ["Torch", "NN", "Models", "SafeTensors", "FileIO"]),
     .target(name: "Datasets", dependencies: ["FileIO", "JSONSupport"]),
     .target(name: "Distributed", dependencies: ["CTorch", "Torch", "NN", "Optim"]),
     .target(
@@ -81,6 +83,8 @@ let package = Package(
     .testTarget(
       name: "GenerationTests", dependencies: ["Generation", "Models", "Torch", "ReferenceTesting", "torchswift"],
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "LoRATests", dependencies: ["LoRA", "Models", "NN", "Torch", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "NN", "SafeTensors", "torchswift", "ReferenceTesting"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ReferenceTesting"], exclude: ["Fixtures"]),

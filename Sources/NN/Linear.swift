@@ -32,6 +32,23 @@ open class Linear: Module, UnaryModule {
     if initialize { try resetParameters() }
   }
 
+  /// A layer over existing tensors (`weight [out, in]`, `bias [out]`), shared, not copied: how adapters wrap a
+  /// layer while keeping its parameters and checkpoint keys.
+  public init(weight: Tensor, bias: Tensor?) throws {
+    guard weight.dim == 2, bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
+      throw TorchError(
+        "Linear: weight must be [out, in] and bias [out], got \(weight.shape) and \(bias.map { "\($0.shape)" } ?? "none")"
+      )
+    }
+    outFeatures = weight.shape[0]
+    inFeatures = weight.shape[1]
+    self.weight = weight
+    self.bias = bias
+    super.init()
+    try registerParameter("weight", weight)
+    try registerParameter("bias", bias)
+  }
+
   /// Re-draws the weights with PyTorch's default initialisation.
   public func resetParameters() throws {
     try Init.kaimingUniform_(weight, a: 5.0.squareRoot())

@@ -115,6 +115,35 @@ open class Module: CustomStringConvertible {
     }
   }
 
+  /// Replaces the direct child `name` by `module` (PyTorch's `setattr(parent, name, module)`, as adapters such
+  /// as LoRA and quantized layers do): a `@ModuleInfo` child only with a module of the property's type (a
+  /// subclass), a registered one with any module. Throws when there is no such child.
+  public func replaceChild(named name: String, with module: Module) throws {
+    if let d = declared.first(where: { $0.key == name }) {
+      guard d.info.replace(with: module) else {
+        throw TorchError(
+          "\(typeName): child '\(name)' cannot hold a \(module.typeName) (its property has another type)")
+      }
+      module.setTrainingRecursively(training)
+      return
+    }
+    guard let i = moduleSlots.firstIndex(where: { $0.name == name }) else {
+      throw TorchError("\(typeName) has no child module '\(name)'")
+    }
+    moduleSlots[i].module = module
+    module.setTrainingRecursively(training)
+  }
+
+  /// The module at a dotted path (`model.layers.0.self_attn`), or nil.
+  public func module(at path: String) -> Module? {
+    var current: Module = self
+    for part in path.split(separator: ".") where !part.isEmpty {
+      guard let next = current.namedChildren().first(where: { $0.0 == part })?.1 else { return nil }
+      current = next
+    }
+    return current
+  }
+
   // MARK: traversal
 
   /// The direct children: the `@ModuleInfo` ones in declaration order, then those added by `registerModule`.

@@ -43,12 +43,20 @@ protocol AnyModuleInfo: AnyObject {
   var key: String? { get }
   /// The child, or nil when unassigned or an optional child is nil.
   var module: Module? { get }
+  /// Replaces the child when `module` has the property's type (a subclass of it, say); false otherwise.
+  func replace(with module: Module) -> Bool
 }
 
 extension ModuleInfo: AnyModuleInfo {
   var module: Module? {
     guard let value else { return nil }
     return value as? Module  // unwraps `Optional<M>` values too
+  }
+
+  func replace(with module: Module) -> Bool {
+    guard let typed = module as? Value else { return false }
+    value = typed
+    return true
   }
 }
 

@@ -7,11 +7,13 @@ import Torch
 /// keep their own parameters and checkpoint keys. The merge is redone whenever a layer's weight no longer lies in
 /// the merged tensor (after loading, `Module.to`, or assigning new data).
 final class FusedProjection {
-  let layers: [Linear]
+  /// The layers as they are now (an adapter may have replaced one since).
+  let current: () -> [Linear]
+  private var layers: [Linear] = []
   private var weight: Tensor?
   private var bias: Tensor?
 
-  init(_ layers: [Linear]) { self.layers = layers }
+  init(_ layers: @escaping () -> [Linear]) { current = layers }
 
   /// Output sizes of the layers, in order (how to split the fused output).
   var sizes: [Int] { layers.map(\.outFeatures) }
@@ -45,6 +47,14 @@ final class FusedProjection {
 
   /// The layers' outputs for `x` `[*, in]`: one GEMM when fusable, else each layer on its own.
   func callAsFunction(_ x: Tensor) throws -> [Tensor] {
+    let now = current()
+    // Only plain `Linear` layers fuse: a subclass (a LoRA or quantized layer) computes something else.
+    guard now.allSatisfy({ type(of: $0) == Linear.self }) else { return try now.map { try $0(x) } }
+    if !(now.count == layers.count && zip(now, layers).allSatisfy { $0 === $1 }) {
+      layers = now
+      weight = nil
+      bias = nil
+    }
     let sameBiases = layers.allSatisfy { $0.bias == nil } || layers.allSatisfy { $0.bias != nil }
     let sameDTypes = layers.allSatisfy { $0.weight.dtype == layers[0].weight.dtype }
     guard !Autograd.isGradEnabled, sameBiases, sameDTypes else {

@@ -3,7 +3,7 @@ import Torch
 
 /// transformers' `Conv1D` (GPT-2's linear layer): `y = x W + b` with the weight stored `[in, out]`, the
 /// transpose of `Linear`'s.
-public final class Conv1D: Module, UnaryModule {
+open class Conv1D: Module, UnaryModule {
   /// `[inFeatures, outFeatures]`
   public let weight: Tensor
   /// `[outFeatures]`
@@ -17,8 +17,20 @@ public final class Conv1D: Module, UnaryModule {
     try registerParameter("bias", bias)
   }
 
+  /// A layer over existing tensors (shared, not copied), for adapters that wrap one.
+  public init(weight: Tensor, bias: Tensor) throws {
+    self.weight = weight
+    self.bias = bias
+    super.init()
+    try registerParameter("weight", weight)
+    try registerParameter("bias", bias)
+  }
+
+  public var inFeatures: Int { weight.shape[0] }
+  public var outFeatures: Int { weight.shape[1] }
+
   /// `[*, in]` → `[*, out]`.
-  public func forward(_ x: Tensor) throws -> Tensor {
+  open func forward(_ x: Tensor) throws -> Tensor {
     try F.linear(x, weight: weight.t(), bias: bias)  // [*, out]
   }
 }
