@@ -42,7 +42,7 @@ let package = Package(
     .target(name: "ChatTemplates", dependencies: ["JSONSupport"]),
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
     .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers", "FileIO"]),
-    .target(name: "Generation", dependencies: ["Torch", "Models", "Tokenizers", "ChatTemplates"]),
+    .target(name: "Generation", dependencies: ["Torch", "Models", "Tokenizers", "ChatTemplates", "LoRA"]),
     .target(name: "LoRA", dependencies: ["Torch", "NN", "Models", "SafeTensors", "FileIO"]),
     .target(name: "Datasets", dependencies: ["FileIO", "JSONSupport"]),
     .target(name: "Distributed", dependencies: ["CTorch", "Torch", "NN", "Optim"]),
@@ -84,7 +84,8 @@ let package = Package(
       name: "GenerationTests", dependencies: ["Generation", "Models", "Torch", "ReferenceTesting", "torchswift"],
       exclude: ["Fixtures"]),
     .testTarget(
-      name: "LoRATests", dependencies: ["LoRA", "Models", "NN", "Torch", "ReferenceTesting"], exclude: ["Fixtures"]),
+      name: "LoRATests", dependencies: ["LoRA", "Generation", "Models", "NN", "Torch", "ReferenceTesting", "torchswift"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "NN", "SafeTensors", "torchswift", "ReferenceTesting"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "ReferenceTesting"], exclude: ["Fixtures"]),

@@ -1,7 +1,18 @@
 import ChatTemplates
 import Foundation
+import LoRA
 
 extension CausalLM {
+  /// Applies a LoRA adapter folder (PEFT's format, saved by `peft` or TorchSwift) to the model; `merge` adds it
+  /// into the base weights so generation runs at the base model's speed.
+  @discardableResult
+  public func loadAdapter(_ directory: String, merge: Bool = true) throws -> LoRAConfig {
+    let config = try LoRA.load(adapter: directory, into: model)
+    if merge { try LoRA.merge(model) }
+    model.eval()
+    return config
+  }
+
   /// The folder's chat template (`chat_template.jinja`, else `tokenizer_config.json`'s), or nil when it has none.
   public func chatTemplate() throws -> ChatTemplate? {
     let fm = FileManager.default

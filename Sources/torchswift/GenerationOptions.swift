@@ -31,6 +31,8 @@ struct GenerationOptions: ParsableArguments {
   var stop: [String] = []
   @Option(help: "KV cache: static (preallocated, default), dynamic (grows) or none.") var cache = "static"
   @Flag(help: "Report loading: weights' size, time and peak resident memory (stderr).") var verbose = false
+  @Option(help: "A LoRA adapter folder (adapter_config.json + adapter_model.safetensors, as peft saves) for the model.")
+  var adapter: String?
 
   func deviceValue() throws -> Device { try deviceOption(device) }
 
@@ -113,6 +115,12 @@ struct GenerationOptions: ParsableArguments {
         line += String(format: "; peak resident memory +%d bytes while loading", after.peak - before.resident)
       }
       FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+    if let adapter {
+      let config = try lm.loadAdapter(adapter)
+      if verbose {
+        FileHandle.standardError.write(Data("adapter \(adapter): LoRA r=\(config.r), merged into the weights\n".utf8))
+      }
     }
     if !lm.loadReport.unexpectedKeys.isEmpty {
       FileHandle.standardError.write(Data((lm.loadReport.description + "\n").utf8))
