@@ -50,7 +50,7 @@ let package = Package(
       name: "Training",
       dependencies: [
         "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "FileIO", "Distributed",
-        .product(name: "Logging", package: "swift-log"),
+        "ChatTemplates", "LoRA", "JSONSupport", .product(name: "Logging", package: "swift-log"),
       ]),
     .target(name: "TrainingSupport", dependencies: ["FileIO", "JSONSupport"]),
     // What the two command-line tools share: option parsing, the console log handler, the startup check.
@@ -85,6 +85,10 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "LoRATests", dependencies: ["LoRA", "Generation", "Models", "NN", "Torch", "ReferenceTesting", "torchswift"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "CausalLMTrainingTests",
+      dependencies: ["Training", "LoRA", "Models", "ChatTemplates", "Tokenizers", "Torch", "ReferenceTesting", "torchswift"],
       exclude: ["Fixtures"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Torch", "NN", "SafeTensors", "torchswift", "ReferenceTesting"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "ReferenceTesting"], exclude: ["Fixtures"]),

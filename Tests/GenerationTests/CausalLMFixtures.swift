@@ -12,28 +12,8 @@ enum CausalLMFixtures {
   ).path
   static let variants = ["llama3", "llama_linear", "llama_dynamic", "mistral", "qwen2", "qwen3", "gpt2"]
 
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var made: String?
-
-  /// The fixture folder, made on first use.
-  static func directory() throws -> String {
-    lock.lock()
-    defer { lock.unlock() }
-    if let made { return made }
-    let source = try Data(contentsOf: URL(fileURLWithPath: script))
-    var hash: UInt64 = 1_469_598_103_934_665_603
-    for byte in source { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-    let dir = ReferenceTools.packageRoot.appendingPathComponent(
-      ".build/test-fixtures/causal-lm-\(String(hash, radix: 16))"
-    )
-    .path
-    if !FileManager.default.fileExists(atPath: dir + "/versions.json") {
-      try? FileManager.default.removeItem(atPath: dir)
-      _ = try ReferenceTools.runPython([script, dir])
-    }
-    made = dir
-    return dir
-  }
+  /// The fixture folder, made on first use (shared with the other targets through `SharedFixtures`).
+  static func directory() throws -> String { try SharedFixtures.causalLM() }
 
   static func reference(_ variant: String) throws -> [String: Tensor] {
     try Torch.loadSafetensors(directory() + "/\(variant)/reference.safetensors")

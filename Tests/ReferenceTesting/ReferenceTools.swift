@@ -100,3 +100,40 @@ public enum ReferenceTools {
     return url
   }
 }
+
+/// Fixture folders made once by committed scripts and shared by the test targets that need them:
+/// `.build/test-fixtures/<name>-<hash of the scripts>`, rebuilt when a script changes.
+public enum SharedFixtures {
+  private static let lock = NSLock()
+
+  /// The folder, made by `make(dir)` when `marker` (a path inside it) is missing.
+  public static func directory(name: String, scripts: [String], marker: String, make: (String) throws -> Void) throws
+    -> String
+  {
+    lock.lock()
+    defer { lock.unlock() }
+    var hash: UInt64 = 1_469_598_103_934_665_603
+    for path in scripts {
+      for byte in try Data(contentsOf: URL(fileURLWithPath: path)) { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+    }
+    let dir = ReferenceTools.packageRoot.appendingPathComponent(
+      ".build/test-fixtures/\(name)-\(String(hash, radix: 16))"
+    )
+    .path
+    if !FileManager.default.fileExists(atPath: dir + "/" + marker) {
+      try? FileManager.default.removeItem(atPath: dir)
+      try make(dir)
+    }
+    return dir
+  }
+
+  /// The decoder-only fixture models of `Tests/GenerationTests/Fixtures/causal_lm_reference.py`.
+  public static func causalLM() throws -> String {
+    let script = ReferenceTools.packageRoot.appendingPathComponent(
+      "Tests/GenerationTests/Fixtures/causal_lm_reference.py"
+    ).path
+    return try directory(name: "causal-lm", scripts: [script], marker: "versions.json") {
+      _ = try ReferenceTools.runPython([script, $0])
+    }
+  }
+}
