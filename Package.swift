@@ -71,7 +71,7 @@ let package = Package(
     .executableTarget(
       name: "torchswift-bench",
       dependencies: [
-        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "Training", "CLISupport", "Generation",
+        "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "Training", "CLISupport", "Generation", "LoRA",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),

@@ -27,6 +27,7 @@ METRICS = {
     "ddp": ("samples_per_s", False),
     "llm_prefill": ("tokens_per_s", False),
     "llm_decode": ("tokens_per_s", False),
+    "sft_lora": ("steps_per_s", False),
 }
 rows = defaultdict(lambda: defaultdict(list))
 extra = defaultdict(dict)

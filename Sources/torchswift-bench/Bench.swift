@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
     abstract: "TorchSwift benchmarks (Swift side); `make bench` runs them beside PyTorch and prints the ratios.",
     subcommands: [
       OpOverhead.self, TokenizerThroughput.self, BPETokenizerThroughput.self, EmbedThroughput.self,
-      LLMThroughput.self, Table.self
+      LLMThroughput.self, SFTThroughput.self, Table.self
     ])
 
   static func main() {

@@ -1,8 +1,11 @@
+import CLISupport
 import ArgumentParser
 import Foundation
 import Generation
 import Models
+import LoRA
 import Torch
+import Training
 
 extension Bench {
   /// Decoder-only generation speed, measured as `bench/llm_generate.py` measures transformers: a seeded random
@@ -59,6 +62,48 @@ extension Bench {
       let weightBytes = lm.parameters().reduce(0) { $0 + $1.numel * $1.dtype.byteSize }
       print(
         #"{"benchmark": "llm_decode", "variant": "\#(variant)", "impl": "swift", "tokens_per_s": \#(decode), "weight_bytes": \#(weightBytes), "cuda_graph": \#(generator.graphFallback == nil && dev.isCUDA)}"#
+      )
+    }
+  }
+}
+
+extension Bench {
+  /// LoRA fine-tuning speed (the twin of `bench/sft_peft.py`): random token batches, LoRA on q/v, AdamW steps.
+  struct SFTThroughput: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "sft", abstract: "LoRA fine-tuning steps/s of a decoder-only model on random tokens; prints JSON.")
+    @Option var model: String
+    @Option(name: .customLong("batch-size")) var batchSize = 4
+    @Option(name: .customLong("seq-len")) var seqLen = 256
+    @Option var steps = 5
+    @Option(name: .customLong("lora-r")) var loraR = 16
+
+    func run() throws {
+      let lm = try AutoModelForCausalLM.fromPretrained(model).model
+      Torch.manualSeed(0)
+      try LoRA.apply(
+        LoRAConfig(r: loraR, loraAlpha: Double(2 * loraR), targetModules: .names(["q_proj", "v_proj"])), to: lm)
+      var config = CausalLMTrainingConfig()
+      config.batchSize = batchSize
+      config.learningRate = 1e-4
+      let trainer = try CausalLMTrainer(model: lm, config: config)
+      var state: UInt64 = 12345
+      func batch() -> [CausalLMExample] {
+        (0..<batchSize).map { _ in
+          let ids = (0..<seqLen).map { _ -> Int in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(lm.vocabularySize))
+          }
+          return CausalLMExample(inputIds: ids, labels: ids)
+        }
+      }
+      _ = try trainer.step([batch()])  // warm-up
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<steps { _ = try trainer.step([batch()]) }
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      let peak = ResidentMemory.current()?.peak ?? 0
+      print(
+        #"{"benchmark": "sft_lora", "variant": "\#(lm.modelType) r=\#(loraR) q,v, batch \#(batchSize) x \#(seqLen), cpu", "impl": "swift", "steps_per_s": \#(Double(steps) / seconds), "peak_rss_bytes": \#(peak)}"#
       )
     }
   }

@@ -14,3 +14,8 @@ for i in $(seq "$ROUNDS"); do
   "$BENCH_BIN" llm --model "$MODEL" >> "$RAW"
   "$PY" "$ROOT/bench/llm_generate.py" --model "$MODEL" >> "$RAW"
 done
+echo "bench: LoRA fine-tuning steps/s (SmolLM-135M config, r=16 on q/v, batch 4 x 256, fp32), $ROUNDS interleaved rounds"
+for i in $(seq "$ROUNDS"); do
+  "$BENCH_BIN" sft --model "$MODEL" >> "$RAW"
+  "$PY" "$ROOT/bench/sft_peft.py" --model "$MODEL" >> "$RAW"
+done
