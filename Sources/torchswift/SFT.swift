@@ -8,6 +8,7 @@ import Models
 import Tokenizers
 import Torch
 import Training
+import TrainingSupport
 
 /// `torchswift sft`: supervised fine-tuning of a decoder-only model, in full or with LoRA adapters.
 struct SFT: ParsableCommand {
@@ -57,6 +58,8 @@ struct SFT: ParsableCommand {
   var evalEvery = 0
   @Option(help: "Where to write the result (an adapter folder with LoRA, else a model folder).")
   var output = "runs/sft/model"
+  @Option(help: "TensorBoard logs (train/loss, train/learning_rate, eval/loss, eval/perplexity); '' for none.")
+  var logdir = "runs/sft/logs"
 
   func validate() throws {
     guard data.hasSuffix(".txt") || data.hasSuffix(".jsonl") else {
@@ -131,19 +134,22 @@ struct SFT: ParsableCommand {
     config.autocast = precision == "bf16" ? .bfloat16 : precision == "fp16" ? .float16 : nil
     config.padTokenId = tokenizer.tokenToId("<|pad|>") ?? tokenizer.tokenToId("<pad>") ?? 0
     let trainer = try CausalLMTrainer(model: lm, config: config)
+    let board = logdir.isEmpty ? nil : try TensorBoardWriter(logdir: URL(fileURLWithPath: logdir))
+    defer { try? board?.close() }
+    func evaluate(at step: Int, final: Bool) throws {
+      let (l, ppl) = try trainer.evaluate(held)
+      let at = final ? "" : "at step \(step): "
+      say("eval \(at)" + String(format: "loss %.4f  perplexity %.3f", l, ppl))
+      board?.addScalars(["eval/loss": l, "eval/perplexity": ppl], step: step)
+    }
     say("training on \(train.count) sequences, evaluating on \(held.count) (\(data))")
     let start = Date()
     _ = try trainer.train(train) { step, loss, rate in
       say(String(format: "step %d  loss %.4f  lr %.3g  (%.1f s)", step, loss, rate, Date().timeIntervalSince(start)))
-      if evalEvery > 0, step % evalEvery == 0, !held.isEmpty {
-        let (l, ppl) = try trainer.evaluate(held)
-        say(String(format: "eval at step %d: loss %.4f  perplexity %.3f", step, l, ppl))
-      }
+      board?.addScalars(["train/loss": loss, "train/learning_rate": rate], step: step)
+      if evalEvery > 0, step % evalEvery == 0, !held.isEmpty { try evaluate(at: step, final: false) }
     }
-    if !held.isEmpty {
-      let (l, ppl) = try trainer.evaluate(held)
-      say(String(format: "eval loss %.4f  perplexity %.3f", l, ppl))
-    }
+    if !held.isEmpty { try evaluate(at: trainer.globalStep, final: true) }
     lm.eval()
     if let lora, !merge {
       try LoRA.save(lm, config: lora, to: output)

@@ -63,7 +63,9 @@ final class SFTCommandTests: XCTestCase {
 
     // Bad data: a line without messages names the file and line, exits 1 and writes nothing.
     try "{\"text\": \"oops\"}\n".write(toFile: tmp + "/bad.jsonl", atomically: true, encoding: .utf8)
-    r = try torchswift(["sft", "--model", base, "--data", tmp + "/bad.jsonl", "--output", tmp + "/never"])
+    r = try torchswift([
+      "sft", "--model", base, "--data", tmp + "/bad.jsonl", "--output", tmp + "/never", "--logdir", tmp + "/never-logs"
+    ])
     XCTAssertEqual(r.status, 1)
     XCTAssertTrue(r.output.contains("bad.jsonl:1"), r.output)
     XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/never"))
