@@ -6,7 +6,7 @@ import Foundation
 /// or writes a Chrome trace that Perfetto, `chrome://tracing` and TensorBoard's profiler plugin open.
 ///
 /// ```swift
-/// let (loss, profile) = try Profiler.profile(activities: [.cpu, .cuda]) { try step(batch) }
+/// let (loss, profile) = try Profiler.profile { try step(batch) }   // activities: .available (CPU, plus CUDA if present)
 /// print(profile.table(sortBy: .deviceTotal, rowLimit: 15))
 /// try profile.exportChromeTrace(to: "trace.json")
 /// ```
@@ -41,6 +41,12 @@ public enum Profiler {
 
   /// Starts the tracers without keeping anything (a schedule's warm-up); `enable` then starts the recording.
   static func prepare(_ activities: Activity, recordShapes: Bool, profileMemory: Bool) throws {
+    // Checked here, before libtorch's tracer asks the CUDA driver (and prints its own errors) on a CPU-only machine.
+    if activities.contains(.cuda) && !CUDA.isAvailable {
+      throw TorchError(
+        "the profiler cannot record .cuda: no CUDA device is available here; use activities: .available (the default: .cpu, plus .cuda when a GPU is present) or .cpu"
+      )
+    }
     try check(
       ts_profiler_prepare(
         activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
