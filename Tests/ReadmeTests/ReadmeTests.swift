@@ -178,11 +178,21 @@ final class ReadmeTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(rows.count, 14, "command rows found in the README")
     var checked = Set<String>()
     let generateFlags = Self.helpFlags(try Self.help("torchswift", ["generate"]))
-    for row in rows {
+    // Each --help starts the binary (and loads libtorch): ask them all at once.
+    let asked = rows.map { ($0.tool, $0.command) }
+    nonisolated(unsafe) var helps = [String?](repeating: nil, count: asked.count)
+    let lock = NSLock()
+    DispatchQueue.concurrentPerform(iterations: asked.count) { i in
+      let text = try? Self.help(asked[i].0, asked[i].1)
+      lock.lock()
+      helps[i] = text
+      lock.unlock()
+    }
+    for (index, row) in rows.enumerated() {
       // `a | b | c` rows name several commands that take no flags worth listing: each must exist.
       let commands = row.command.contains("\\|") ? row.command.filter { $0 != "\\|" }.map { [$0] } : [row.command]
       for command in commands {
-        let help = try Self.help(row.tool, command)
+        let help = try (commands.count == 1 ? helps[index] : nil) ?? Self.help(row.tool, command)
         XCTAssertTrue(
           help.contains("USAGE: \(row.tool)"), "\(row.tool) \(command.joined(separator: " ")) --help:\n\(help)")
         checked.insert(([row.tool] + command).joined(separator: " "))
