@@ -134,7 +134,6 @@ struct FineTune: ParsableCommand {
       throw ValidationError("--dist-timeout must be positive (seconds), got \(distTimeout)")
     }
     let bundled = data == nil
-    if let model { try checkModelFolder(model) }
     var c = FineTuneConfig(modelDir: try model ?? BundledModel.directory(), dataPath: try data ?? bundledCorpus())
     c.evalDataPath = evalData
     c.textColumn = textColumn
@@ -205,6 +204,7 @@ struct FineTune: ParsableCommand {
         throw ValidationError("--profile: \(error)")
       }
     }
+    if let model { try checkModelFolder(model) }  // before any data is read
     let warmupText = c.lrSchedule.usesWarmup ? ", warmup \(c.warmupRatio)" : ""
     if isMain {
       print(
