@@ -38,6 +38,23 @@ final class FirstUseCLITests: XCTestCase {
     XCTAssertTrue(missing.output.contains("--model \(s)/nope: no such folder"), missing.output)
   }
 
+  /// `eval` on the bundled corpus reads its `sentiment` column as `finetune` does (`label` elsewhere).
+  func testEvalLabelColumnDefaultsAsFinetune() throws {
+    let s = try TrainEnv.scratch("first-use-eval")
+    let model = try TrainEnv.tinyModel(in: s)
+    try TrainEnv.sampleCSV(s + "/corpus.csv", perLabel: 5)
+    let bundled = try TrainEnv.torchswift(
+      ["eval", "--model", model, "--data", s + "/corpus.csv", "--json"], cache: s + "/cache",
+      env: ["TORCHSWIFT_CORPUS": s + "/corpus.csv"])
+    XCTAssertEqual(bundled.status, 0, bundled.output)
+    XCTAssertTrue(bundled.output.contains("\"count\":15"), bundled.output)
+    let other = try TrainEnv.torchswift(
+      ["eval", "--model", model, "--data", s + "/corpus.csv"], cache: s + "/cache",
+      env: ["TORCHSWIFT_CORPUS": s + "/other.csv"])
+    XCTAssertNotEqual(other.status, 0)
+    XCTAssertTrue(other.output.contains("label column \"label\" not found"), other.output)
+  }
+
   func testClosingLinesSayWhetherAModelWasExported() throws {
     let s = try TrainEnv.scratch("first-use-export")
     let model = try TrainEnv.tinyModel(in: s)
