@@ -3,13 +3,15 @@
 #   make test    set up, build, run all tests (and check the generated op layer is current)
 #   make bench   benchmarks, Swift vs PyTorch side by side
 #   make image   the container image (Docker or Podman; container/Containerfile); make image-test checks it inside
+#   make install PREFIX=…   libctorch.so and ctorch.pc for packages that depend on TorchSwift; make check-consumer tests it
 SHELL := /bin/bash
 export PKG_CONFIG_PATH := $(CURDIR)/.torchswift/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 export LD_LIBRARY_PATH := $(CURDIR)/.torchswift/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 PY := $(CURDIR)/.venv/bin/python
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: setup setup-test build release test demo bench check-generated check-torch generate format lint clean image image-test
+.PHONY: setup setup-test build release test demo bench check-generated check-torch generate format lint clean image image-test \
+  install check-consumer
 
 setup:
 	@scripts/setup.sh
@@ -67,6 +69,17 @@ image: setup
 
 image-test: setup
 	@scripts/test-image.sh
+
+# The C layer where another Swift package finds it: PREFIX/lib/libctorch.so, PREFIX/lib/pkgconfig/ctorch.pc
+# (default /usr/local: pkg-config's and the dynamic linker's default folders; ldconfig is run).
+PREFIX ?= /usr/local
+install: setup
+	@scripts/install.sh "$(PREFIX)"
+
+# Not part of make test (about 3 minutes: the consumer compiles Torch and NN): a package outside this tree that
+# depends on it by path under another folder name, built and run with no LD_LIBRARY_PATH (scripts/check-consumer.sh).
+check-consumer: setup
+	@scripts/check-consumer.sh
 
 # Keeps the torch wheels make check-torch downloaded (.torchswift/wheels, .torchswift/torch-*): rm -rf .torchswift for those.
 clean:

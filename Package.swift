@@ -99,6 +99,14 @@ let package = Package(
     .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport", "ReferenceTesting"]),
     .testTarget(name: "TorchSwiftCLITests", dependencies: ["torchswift"]),
     .testTarget(name: "TorchSwiftBenchTests", dependencies: ["torchswift-bench"]),
+    // The README's Swift snippets compiled (ReadmeSnippets.swift) and checked against the README; its command tables
+    // checked against each command's --help.
+    .testTarget(
+      name: "ReadmeTests",
+      dependencies: [
+        "Torch", "NN", "Optim", "Tokenizers", "Models", "Training", "Generation", "Distributed", "torchswift",
+        "torchswift-bench", "LoRA", "ChatTemplates",
+      ]),
     // A rank of the distributed tests: launched as 2 processes (by hand or by torchrun) by DistributedTests.
     .executableTarget(name: "DistributedWorker", dependencies: ["Distributed", "Torch", "NN", "Optim"],
                       path: "Tests/DistributedWorker"),

@@ -19,3 +19,22 @@ package func bundledCorpus() throws -> String {
   }
   throw ValidationError("the bundled corpus was not found: run `make setup`, or pass --data FILE")
 }
+
+/// Whether two paths name the same file (symbolic links and `..` resolved).
+package func samePath(_ a: String, _ b: String) -> Bool {
+  URL(fileURLWithPath: a).resolvingSymlinksInPath().standardizedFileURL.path
+    == URL(fileURLWithPath: b).resolvingSymlinksInPath().standardizedFileURL.path
+}
+
+/// Stops early, naming the folder, when `--model DIR` is not a Hugging Face model folder (before any data is read).
+package func checkModelFolder(_ dir: String, flag: String = "--model") throws {
+  var isDir: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+    throw ValidationError("\(flag) \(dir): no such folder")
+  }
+  guard FileManager.default.fileExists(atPath: dir + "/config.json") else {
+    throw ValidationError(
+      "\(flag) \(dir): no config.json in it (a Hugging Face model folder holds config.json, the weights and the tokenizer files)"
+    )
+  }
+}

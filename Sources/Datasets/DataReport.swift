@@ -13,6 +13,18 @@ public enum DataIssueKind: String, Codable, CodingKeyRepresentable, Sendable, Ca
   /// A row that could not be parsed (invalid JSON, non-object JSON, unterminated quote).
   case malformedRecord
 
+  /// The kind in words, as reports print it ("invalid UTF-8", "empty text").
+  public var title: String {
+    switch self {
+    case .invalidUTF8: "invalid UTF-8"
+    case .emptyText: "empty text"
+    case .missingLabel: "missing label"
+    case .unknownLabel: "unknown label"
+    case .wrongColumnCount: "wrong column count"
+    case .malformedRecord: "malformed record"
+    }
+  }
+
   /// Whether rows with this problem are dropped (all but `invalidUTF8`).
   public var skipsRow: Bool { self != .invalidUTF8 }
 
@@ -69,7 +81,7 @@ public struct DataReport: Codable, Equatable, Sendable, CustomStringConvertible 
     var lines = ["\(path): \(totalRecords) records, \(keptRecords) kept, \(skippedRecords) skipped"]
     for kind in counts.keys.sorted() {
       let n = count(kind)
-      var head = "  \(kind.rawValue): \(n) row\(n == 1 ? "" : "s")"
+      var head = "  \(kind.title): \(n) row\(n == 1 ? "" : "s")"
       if kind == .invalidUTF8 { head += " (\(replacementCharacters) replacement characters, rows kept)" }
       lines.append(head)
       for issue in examples[kind] ?? [] { lines.append("    \(issue)") }

@@ -17,7 +17,7 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case .emptyDataset(let p, let summary):
       return "no usable examples in \(p) after filtering\n\(summary)"
     case .badRow(let p, let line, let kind, let message):
-      return "\(p):\(line): \(kind.rawValue): \(message)"
+      return "\(p):\(line): " + (message.hasPrefix(kind.title) ? message : "\(kind.title): \(message)")
     case .invalidSplit(let m):
       return "invalid split: \(m)"
     }

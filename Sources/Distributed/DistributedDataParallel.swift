@@ -9,7 +9,7 @@ import Torch
 /// 25 MB), buffers broadcast from rank 0 before each forward.
 ///
 ///     let ddp = try DistributedDataParallel(model, processGroup: pg)
-///     let loss = try ddp.forward { try model(x, labels: y).loss! }
+///     let loss = try ddp.forward { try model(inputIds: x, labels: y).loss! }
 ///     try loss.backward()                // gradients are the average over ranks here
 ///     try optimizer.step()
 ///

@@ -11,7 +11,7 @@ import Torch
 ///
 ///     let fsdp = try FullyShardedDataParallel(model, processGroup: pg, units: model.bert.encoder.layer.children())
 ///     let opt = try AdamW(fsdp.shardedParameters, lr: 5e-5)
-///     let loss = try fsdp.forward { try model(x, labels: y).loss! }
+///     let loss = try fsdp.forward { try model(inputIds: x, labels: y).loss! }
 ///     try loss.backward(); try opt.step()
 ///
 /// Between forwards the module's parameters are empty placeholders: only the shards hold memory. During a

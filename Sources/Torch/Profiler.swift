@@ -6,7 +6,7 @@ import Foundation
 /// or writes a Chrome trace that Perfetto, `chrome://tracing` and TensorBoard's profiler plugin open.
 ///
 /// ```swift
-/// let (loss, profile) = try Profiler.profile(activities: [.cpu, .cuda]) { try step(batch) }
+/// let (loss, profile) = try Profiler.profile { try step(batch) }   // activities: .available (CPU, plus CUDA if present)
 /// print(profile.table(sortBy: .deviceTotal, rowLimit: 15))
 /// try profile.exportChromeTrace(to: "trace.json")
 /// ```
@@ -41,17 +41,54 @@ public enum Profiler {
 
   /// Starts the tracers without keeping anything (a schedule's warm-up); `enable` then starts the recording.
   static func prepare(_ activities: Activity, recordShapes: Bool, profileMemory: Bool) throws {
-    try check(
-      ts_profiler_prepare(
-        activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
-        recordShapes ? 1 : 0, profileMemory ? 1 : 0))
+    // Checked here, before libtorch's tracer asks the CUDA driver (and prints its own errors) on a CPU-only machine.
+    if activities.contains(.cuda) && !CUDA.isAvailable {
+      throw TorchError(
+        "the profiler cannot record .cuda: no CUDA device is available here; use activities: .available (the default: .cpu, plus .cuda when a GPU is present) or .cpu"
+      )
+    }
+    try quietingKinetoOnCPUOnlyMachines {
+      try check(
+        ts_profiler_prepare(
+          activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
+          recordShapes ? 1 : 0, profileMemory ? 1 : 0))
+    }
+  }
+
+  nonisolated(unsafe) private static var kinetoQuieted: Set<String> = []
+
+  /// With a CUDA build of libtorch and no driver, Kineto's first start prints
+  /// `ERROR: … DeviceProperties.cpp:47] gpuGetDeviceCount failed with code 35` (once per process; CPU recording
+  /// works). That first start runs with standard error sent to /dev/null; failures come back as errors regardless.
+  private static func quietingKinetoOnCPUOnlyMachines<T>(_ call: String = #function, _ body: () throws -> T) throws
+    -> T
+  {
+    guard !kinetoQuieted.contains(call), Torch.cudaBuildVersions != nil, !CUDA.isAvailable else { return try body() }
+    kinetoQuieted.insert(call)
+    FileHandle.standardError.synchronizeFile()
+    let saved = dup(2)
+    let null = open("/dev/null", O_WRONLY)
+    guard saved >= 0, null >= 0 else {
+      if saved >= 0 { close(saved) }
+      if null >= 0 { close(null) }
+      return try body()
+    }
+    dup2(null, 2)
+    close(null)
+    defer {
+      dup2(saved, 2)
+      close(saved)
+    }
+    return try body()
   }
 
   static func enable(_ activities: Activity, recordShapes: Bool, profileMemory: Bool) throws {
-    try check(
-      ts_profiler_enable(
-        activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
-        recordShapes ? 1 : 0, profileMemory ? 1 : 0))
+    try quietingKinetoOnCPUOnlyMachines {
+      try check(
+        ts_profiler_enable(
+          activities.contains(.cpu) ? 1 : 0, activities.contains(.cuda) ? 1 : 0,
+          recordShapes ? 1 : 0, profileMemory ? 1 : 0))
+    }
   }
 
   /// Waits for every CUDA device when `activities` records them, so that their work is in the recording.
@@ -63,7 +100,7 @@ public enum Profiler {
   public static func stop() throws -> ProfileResult {
     var raw: UnsafeMutableRawPointer? = nil
     var count: Int64 = 0
-    try check(ts_profiler_stop(&raw, &count))
+    try quietingKinetoOnCPUOnlyMachines { try check(ts_profiler_stop(&raw, &count)) }
     return ProfileResult(adopting: raw!, count: Int(count))
   }
 

@@ -93,6 +93,12 @@ public struct FineTuneResult {
   public var worldSize = 1
   /// The signal that stopped the run early (SIGINT or SIGTERM, here or on another rank), 0 when it ran to the end.
   public var stopSignal: Int32 = 0
+  /// The step whose evaluation exported the best model to `outputDir` (in this run or the one it resumed), and
+  /// that evaluation's accuracy; nil when no model was exported (stopped before the first evaluation).
+  public var bestStep: Int? = nil
+  public var bestAccuracy: Double? = nil
+  /// True when `--resume` found the run already finished: nothing was trained or evaluated.
+  public var alreadyFinished = false
 }
 
 /// Set by SIGINT or SIGTERM (the signal's number): the loop stops at the next step boundary after writing a
@@ -194,7 +200,6 @@ public final class FineTuner {
     // Model, optimizer (no weight decay for biases and LayerNorm weights), schedule, scaler.
     let id2label = Dictionary(uniqueKeysWithValues: labels.labels.enumerated().map { ($0.offset, $0.element) })
     let (model, report) = try BertForSequenceClassification.fromPretrained(c.modelDir, id2label: id2label)
-    if !report.description.isEmpty { log(report.description) }
     try model.to(device: c.device)
     model.train()
     let padId = Int32(tokenizer.tokenToId("[PAD]") ?? 0)
@@ -285,6 +290,12 @@ public final class FineTuner {
       log("resume: from \(path) at step \(state.globalStep) (epoch \(state.epoch + 1), batch \(state.nextBatch))")
     } else if c.resume != nil {
       log("resume: no checkpoint in \(c.checkpointDir); starting from the beginning")
+    }
+    // The weights come from the checkpoint when resuming: the new head's "newly initialized" note does not apply.
+    if saved == nil, !report.description.isEmpty { log(report.description) }
+    let alreadyFinished = saved != nil && (state.epoch >= c.epochs || state.globalStep >= totalSteps)
+    if alreadyFinished, let path = resumePath {
+      log("resume: \(path) is the end of the run (step \(state.globalStep) of \(totalSteps)): nothing left to train")
     }
     if let pg {
       log(
@@ -405,7 +416,7 @@ public final class FineTuner {
     defer { try? profiler?.stop() }
 
     do {
-      training: while state.epoch < c.epochs {
+      training: while state.epoch < c.epochs && !alreadyFinished {
         let iterator = try loader.makeIterator(epoch: state.epoch, startBatch: state.nextBatch)
         defer { iterator.cancel() }
         var micro = 0
@@ -502,7 +513,8 @@ public final class FineTuner {
       metrics: lastMetrics, evalLoss: lastEvalLoss, globalStep: state.globalStep, interrupted: interrupted,
       outputDir: c.outputDir, logdir: c.logdir, plotPath: plotPath,
       samplesPerSecond: seconds > 0 ? Double(state.samplesSeen - samplesBefore) / seconds : 0,
-      worldSize: world, stopSignal: interrupted ? (stopRequested != 0 ? stopRequested : SIGTERM) : 0)
+      worldSize: world, stopSignal: interrupted ? (stopRequested != 0 ? stopRequested : SIGTERM) : 0,
+      bestStep: state.bestStep, bestAccuracy: state.bestMetric, alreadyFinished: alreadyFinished)
   }
 
   /// Mean cross-entropy of a batch, under autocast for bf16/fp16.

@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
 
   static func main() {
     CommandStartup.prepare(checkRuntime: !CommandStartup.isHelp(CommandLine.arguments.dropFirst().first))
-    main(nil)
+    runAsTool()
   }
 }
 

@@ -29,9 +29,10 @@ struct Embed: ParsableCommand {
     }
     let dev = try deviceOption(device)
     let autocast = try precisionOption(precision, device: dev)
+    let texts = try input.load()
+    if let model { try checkModelFolder(model) }
     let st = try SentenceTransformer(
       directory: try model ?? BundledModel.directory(), device: dev, maxSeqLength: maxLength)
-    let texts = try input.load()
     let emb = try autocast.run(on: dev) { try st.encode(texts, batchSize: batchSize) }.float().cpu().contiguous()
     let dim = texts.isEmpty ? st.model.config.hiddenSize : try emb.size(1)
     if let output, output.hasSuffix(".npy") {

@@ -19,7 +19,7 @@ struct FineTune: ParsableCommand {
   @Option(help: "Training data: CSV, TSV or JSONL. Default: the bundled sentiment corpus.") var data: String?
   @Option(name: .customLong("eval-data"), help: "Evaluation data (default: a seeded split of --data).") var evalData:
     String?
-  @Option(name: .customLong("text-column"), help: "Text column (default: text).") var textColumn = "text"
+  @Option(name: .customLong("text-column"), help: "Text column.") var textColumn = "text"
   @Option(
     name: .customLong("label-column"), help: "Label column (default: sentiment for the bundled corpus, else label).")
   var labelColumn: String?
@@ -204,6 +204,7 @@ struct FineTune: ParsableCommand {
         throw ValidationError("--profile: \(error)")
       }
     }
+    if let model { try checkModelFolder(model) }  // before any data is read
     let warmupText = c.lrSchedule.usesWarmup ? ", warmup \(c.warmupRatio)" : ""
     if isMain {
       print(
@@ -230,15 +231,27 @@ struct FineTune: ParsableCommand {
           m.accuracy, m.macroF1, r.evalLoss ?? .nan, r.globalStep, r.samplesPerSecond,
           r.worldSize > 1 ? " over \(r.worldSize) ranks" : ""))
       print(m.report(digits: 4))
+    } else if r.alreadyFinished, let step = r.bestStep, let accuracy = r.bestAccuracy {
+      print(
+        String(
+          format: "\nnothing to train: the run had finished; its best validation accuracy: %.4f (step %d)", accuracy,
+          step))
+    }
+    let best: String
+    if let step = r.bestStep {
+      best = "best model (HF layout): \(r.outputDir) (from the evaluation at step \(step))"
+    } else {
+      best =
+        "no model exported: the run stopped at step \(r.globalStep), before its first evaluation (--eval-every N evaluates more often; --resume latest continues)"
     }
     print(
       """
-      best model (HF layout): \(r.outputDir)
+      \(best)
       logs: \(r.logdir) (TensorBoard events, metrics.jsonl), plot: \(r.plotPath)
       checkpoints: \(c.checkpointDir)
       TensorBoard: tensorboard --logdir \(r.logdir)   (e.g. .venv/bin/tensorboard after `make setup-test`)
-      predict: ./torchswift predict --model \(r.outputDir) "what a great day"
       """)
+    if r.bestStep != nil { print("predict: ./torchswift predict --model \(r.outputDir) \"what a great day\"") }
     if r.stopSignal != 0 { throw ExitCode(128 + r.stopSignal) }
   }
 }
@@ -250,10 +263,12 @@ struct Eval: ParsableCommand {
 
   @Option(help: "Model folder (e.g. finetune's --output).") var model: String
   @Option(help: "CSV, TSV or JSONL with text and label columns.") var data: String
-  @Option(name: .customLong("text-column")) var textColumn = "text"
-  @Option(name: .customLong("label-column")) var labelColumn = "label"
-  @Option(name: .customLong("max-length")) var maxLength = 128
-  @Option(name: .customLong("batch-size")) var batchSize = 64
+  @Option(name: .customLong("text-column"), help: "Text column.") var textColumn = "text"
+  @Option(
+    name: .customLong("label-column"), help: "Label column (default: sentiment for the bundled corpus, else label).")
+  var labelColumn: String?
+  @Option(name: .customLong("max-length"), help: "Truncate texts to N tokens.") var maxLength = 128
+  @Option(name: .customLong("batch-size"), help: "Examples per batch.") var batchSize = 64
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
   @Option(help: ArgumentHelp(precisionHelp)) var precision = "fp32"
   @Flag(help: "Print one JSON object (accuracy, macro_f1, per-class metrics, confusion matrix).") var json = false
@@ -262,9 +277,12 @@ struct Eval: ParsableCommand {
     guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
     let dev = try deviceOption(device)
+    let precision = try precisionOption(precision, device: dev)
+    try checkModelFolder(model)
+    let isBundled = (try? bundledCorpus()).map { samePath($0, data) } ?? false
     let r = try evaluateModel(
-      model: model, data: data, textColumn: textColumn, labelColumn: labelColumn,
-      maxLength: maxLength, batchSize: batchSize, device: dev, precision: try precisionOption(precision, device: dev))
+      model: model, data: data, textColumn: textColumn, labelColumn: labelColumn ?? (isBundled ? "sentiment" : "label"),
+      maxLength: maxLength, batchSize: batchSize, device: dev, precision: precision)
     if json {
       var obj: [String: Any] = [
         "accuracy": r.metrics.accuracy, "macro_f1": r.metrics.macroF1, "loss": r.loss,

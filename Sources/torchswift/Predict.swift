@@ -24,10 +24,13 @@ struct Predict: ParsableCommand {
     guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
     let dev = try deviceOption(device)
+    let precision = try precisionOption(precision, device: dev)
+    let texts = try input.load()
+    try checkModelFolder(model)
     let classifier = try TextClassifier.fromPretrained(
       model, device: dev, maxLength: maxLength, batchSize: batchSize,
-      precision: try precisionOption(precision, device: dev))
-    let predictions = try classifier.predict(try input.load())
+      precision: precision)
+    let predictions = try classifier.predict(texts)
     let names = classifier.labelNames
     var out = ""
     for p in predictions {

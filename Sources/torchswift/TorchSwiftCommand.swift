@@ -18,6 +18,6 @@ struct TorchSwiftCommand: ParsableCommand {
   static func main() {
     let first = CommandLine.arguments.dropFirst().first
     CommandStartup.prepare(checkRuntime: first != "doctor" && !CommandStartup.isHelp(first))
-    main(nil)
+    runAsTool()
   }
 }

@@ -54,7 +54,7 @@ final class DatasetLoadingTests: XCTestCase {
     XCTAssertEqual(r.examples[.emptyText]?.first?.line, 4)
     XCTAssertEqual(r.examples[.missingLabel]?.first?.line, 5)
     XCTAssertEqual(r.examples[.invalidUTF8]?.first?.line, 3)
-    XCTAssertTrue(r.description.contains("wrongColumnCount: 2 rows"), r.description)
+    XCTAssertTrue(r.description.contains("wrong column count: 2 rows"), r.description)
     // The report encodes as a JSON object keyed by kind and decodes back.
     let json = try JSONEncoder().encode(r)
     let object = try JSONSerialization.jsonObject(with: json) as? [String: Any]
@@ -81,7 +81,7 @@ final class DatasetLoadingTests: XCTestCase {
     ) { error in
       XCTAssertEqual(
         error as? DatasetError, .badRow(path: path, line: 4, kind: .emptyText, message: "whitespace-only text"))
-      XCTAssertEqual("\(error)", "\(path):4: emptyText: whitespace-only text")
+      XCTAssertEqual("\(error)", "\(path):4: empty text: whitespace-only text")
     }
     let clean = try write("clean.csv", "text,label\nok,a\n\"caf\u{E9}\",b\n")
     XCTAssertEqual(try TextClassificationDataset.load(path: clean, strict: true).count, 2)
@@ -103,7 +103,7 @@ final class DatasetLoadingTests: XCTestCase {
     }
     let unknown = try write("strict-unknown.csv", "text,label\nok,a\nx,c\n")
     XCTAssertThrowsError(try TextClassificationDataset.load(path: unknown, labels: ["a", "b"], strict: true)) { error in
-      XCTAssertTrue("\(error)".hasPrefix("\(unknown):3: unknownLabel: unknown label \"c\""), "\(error)")
+      XCTAssertTrue("\(error)".hasPrefix("\(unknown):3: unknown label \"c\""), "\(error)")
     }
   }
 
@@ -143,7 +143,7 @@ final class DatasetLoadingTests: XCTestCase {
     XCTAssertThrowsError(try TextClassificationDataset.load(path: path)) { error in
       guard case .emptyDataset(let p, let summary)? = error as? DatasetError else { return XCTFail("\(error)") }
       XCTAssertEqual(p, path)
-      XCTAssertTrue(summary.contains("emptyText: 1 row") && summary.contains("missingLabel: 1 row"), summary)
+      XCTAssertTrue(summary.contains("empty text: 1 row") && summary.contains("missing label: 1 row"), summary)
     }
     let headerOnly = try write("header.csv", "text,label\r\n")
     XCTAssertThrowsError(try TextClassificationDataset.load(path: headerOnly)) { error in

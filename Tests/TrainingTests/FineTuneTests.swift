@@ -19,6 +19,8 @@ final class FineTuneTests: XCTestCase {
       "--checkpoint-dir", s + "/ckpt", "--lr", "1e-3"
     ]
     let r = try TrainEnv.torchswift(args + ["--profile", "1,1,2"], cache: s + "/cache")
+    // On a machine without a GPU, Kineto's "gpuGetDeviceCount failed with code 35" is not shown.
+    XCTAssertFalse(r.output.contains("gpuGetDeviceCount"), r.output)
     XCTAssertEqual(r.status, 0, r.output)
     XCTAssertTrue(r.output.contains("validation accuracy:"), r.output)
     XCTAssertTrue(r.output.contains("tokenize: encoded"), r.output)
@@ -202,9 +204,13 @@ final class FineTuneTests: XCTestCase {
     for needle in ["invalid UTF-8", "empty", "missing label", "column", "line 32", "line 33", "line 34", "line 35"] {
       XCTAssertTrue(ok.output.contains(needle), "report lacks '\(needle)':\n\(ok.output)")
     }
+    for internalName in ["invalidUTF8", "emptyText", "missingLabel", "wrongColumnCount"] {
+      XCTAssertFalse(ok.output.contains(internalName), "the report names kinds in words:\n\(ok.output)")
+    }
     let strict = try TrainEnv.torchswift(base + ["--data", s + "/bad.csv", "--strict"], cache: s + "/cache")
     XCTAssertNotEqual(strict.status, 0)
     XCTAssertTrue(strict.output.contains("bad.csv") && strict.output.contains("33"), strict.output)
+    XCTAssertTrue(strict.output.contains("bad.csv:33: empty text"), strict.output)
 
     let missing = try TrainEnv.torchswift(base + ["--data", s + "/nope.csv"], cache: s + "/cache")
     XCTAssertNotEqual(missing.status, 0)
