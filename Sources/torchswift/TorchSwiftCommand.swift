@@ -10,7 +10,7 @@ struct TorchSwiftCommand: ParsableCommand {
     abstract: "TorchSwift: Swift tensors, models and training on libtorch.",
     subcommands: [
       Doctor.self, FineTune.self, Eval.self, Predict.self, Embed.self, Tokenize.self, Generate.self, Chat.self,
-      Example.self,
+      ServeCommand.self, Example.self,
       GPUSelftest.self
     ])
 
