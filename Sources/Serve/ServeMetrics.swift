@@ -5,6 +5,7 @@ import Prometheus
 final class ServeMetrics: @unchecked Sendable {
   let registry = PrometheusCollectorRegistry()
   let queueLength: Gauge
+  let inFlight: Gauge
   let activeSequences: Gauge
   let tokensPerSecond: Gauge
   let generatedTokens: Counter
@@ -22,6 +23,8 @@ final class ServeMetrics: @unchecked Sendable {
 
   init() {
     queueLength = registry.makeGauge(name: "torchswift_queue_length", help: "Requests waiting for the model")
+    inFlight = registry.makeGauge(
+      name: "torchswift_requests_in_flight", help: "API requests being answered (not /health or /metrics)")
     activeSequences = registry.makeGauge(
       name: "torchswift_active_sequences", help: "Sequences in the running decode batch")
     tokensPerSecond = registry.makeGauge(

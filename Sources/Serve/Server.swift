@@ -524,6 +524,9 @@ struct ServeMiddleware<Context: RequestContext>: RouterMiddleware {
     let endpoint =
       ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/classify", "/v1/models", "/health", "/metrics"]
       .contains(path) ? path : "other"
+    let counted = path.hasPrefix("/v1/")
+    if counted { server.metrics.inFlight.increment() }
+    defer { if counted { server.metrics.inFlight.decrement() } }
     var response: Response
     if let key = server.configuration.apiKey, path.hasPrefix("/v1/"),
       !constantTimeEqual(Array((request.headers[.authorization] ?? "").utf8), Array("Bearer \(key)".utf8))

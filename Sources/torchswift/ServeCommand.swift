@@ -39,6 +39,10 @@ struct ServeCommand: ParsableCommand {
   @Option(name: .customLong("max-body-bytes"), help: "Largest request body (413 beyond).") var maxBodyBytes = 4 << 20
   @Option(name: .customLong("request-timeout"), help: "Seconds a request may take (then cancelled).")
   var requestTimeout = 600.0
+  @Option(
+    name: .customLong("shutdown-timeout"),
+    help: "Seconds running requests get to finish after SIGTERM/SIGINT before the server stops anyway.")
+  var shutdownTimeout = 30.0
   @Option(name: .customLong("model-name"), help: "The model id the API reports (default: the folder's name).")
   var modelName: String?
   @Flag(name: .customLong("log-prompts"), help: "Log prompt and completion text (never logged otherwise).")
@@ -88,6 +92,7 @@ struct ServeCommand: ParsableCommand {
     config.maxBodyBytes = maxBodyBytes
     config.requestTimeout = requestTimeout
     config.logPrompts = logPrompts
+    config.shutdownGrace = shutdownTimeout
     config.modelName = modelName ?? URL(fileURLWithPath: dir).standardizedFileURL.lastPathComponent
     if let apiKeyFile {
       guard let data = FileManager.default.contents(atPath: apiKeyFile) else {

@@ -265,8 +265,9 @@ final class ServeTests: XCTestCase {
   }
 
   func testSIGTERMFinishesRequestsAndExitsZero() throws {
-    let server = try serve(["--model", try Self.decoder, "--max-batch-size", "2"])
+    let server = try serve(["--model", try Self.decoder, "--max-batch-size", "2", "--shutdown-timeout", "20"])
     let r = try client("sigterm", server, [String(server.process.processIdentifier)])
+    XCTAssertEqual(r["errors"] as? [String], [])
     XCTAssertEqual(r["count"] as? Int, 4)
     XCTAssertTrue((r["finished"] as? [String] ?? []).allSatisfy { ["stop", "length"].contains($0) })
     let deadline = Date().addingTimeInterval(30)

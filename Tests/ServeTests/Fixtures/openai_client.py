@@ -164,7 +164,7 @@ def disconnect(base):
                                                           "temperature": 0, "stream": True}),
               headers={"Content-Type": "application/json"})
     r = c.getresponse()
-    first = r.fp.readline()
+    first = r.readline()
     c.sock.close()
     c.close()
     time.sleep(0.3)
@@ -178,17 +178,28 @@ def sigterm(base, pid):
     c = client(base)
     results = {}
 
+    errors = []
+
     def run(i):
-        results[i] = c.completions.create(model="m", prompt=PROMPTS[i], max_tokens=100, temperature=0).choices[0]
+        try:
+            results[i] = c.completions.create(model="m", prompt=PROMPTS[i], max_tokens=110, temperature=0).choices[0]
+        except Exception as e:  # noqa: BLE001 - reported to the test
+            errors.append(f"{type(e).__name__}: {e}")
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
     for t in threads:
         t.start()
-    time.sleep(0.15)
+    deadline = time.time() + 10
+    while time.time() < deadline:  # until all 4 are being served
+        metrics = raw(base, "GET", "/metrics")[1].decode()
+        line = next((x for x in metrics.splitlines() if x.startswith("torchswift_requests_in_flight ")), "x 0")
+        if float(line.split()[1]) >= 4:
+            break
+        time.sleep(0.01)
     os.kill(int(pid), signal.SIGTERM)
     for t in threads:
         t.join()
-    return {"finished": sorted(r.finish_reason for r in results.values()), "count": len(results)}
+    return {"finished": sorted(r.finish_reason for r in results.values()), "count": len(results), "errors": errors}
 
 
 def fuzz(base, count):
@@ -202,7 +213,7 @@ def fuzz(base, count):
               [{"role": 1}], [{"role": "user", "content": ["x"]}], 2 ** 64]
     cases = [b"", b"{", b"[]", b"null", b"\"str\"", b"{\"messages\": [", b"\xff\xfe{}", b"{\"model\": \"\xc3\x28\"}",
              b"{" * 5000, b"{\"messages\": \"" + b"a" * 300_000 + b"\"}"]
-    for _ in range(count):
+    for _ in range(int(count)):
         body = dict(valid)
         for _ in range(rng.randint(1, 3)):
             key = rng.choice(list(valid) + ["stop", "top_p", "seed", "n", "stream", "stream_options", "logprobs"])
