@@ -294,7 +294,9 @@ public final class ContinuousBatcher: @unchecked Sendable {
     let logits = try model(
       inputIds: tensor(last), positionIds: tensor(lengths.map { [$0] }), cache: view, logitsToKeep: 1)  // [top, 1, V]
     let scores = try logits.select(dim: 1, index: 0).to(dtype: .float32)  // [top, V]
-    let plain = (0..<top).allSatisfy { running[$0].map { $0.processors.isEmpty && !$0.pending.request.config.doSample } ?? true }
+    let plain = (0..<top).allSatisfy {
+      running[$0].map { $0.processors.isEmpty && !$0.pending.request.config.doSample } ?? true
+    }
     let greedy = plain ? try scores.argmax(dim: -1).toArray(Int64.self).map { Int($0) } : nil
     var count = 0
     for r in 0..<top {

@@ -33,7 +33,8 @@ struct APIError: Error, CustomStringConvertible {
 
 /// A JSON response.
 func jsonResponse(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-  let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+  let data =
+    (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
   return Response(
     status: status, headers: [.contentType: "application/json"],
     body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
@@ -57,14 +58,18 @@ struct JSONBody {
 
   init(_ data: ByteBuffer) throws {
     let bytes = Data(buffer: data)
-    guard String(data: bytes, encoding: .utf8) != nil else { throw APIError.invalid("the request body is not valid UTF-8") }
+    guard String(data: bytes, encoding: .utf8) != nil else {
+      throw APIError.invalid("the request body is not valid UTF-8")
+    }
     let parsed: Any
     do {
       parsed = try JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed])
     } catch {
       throw APIError.invalid("the request body is not valid JSON")
     }
-    guard let object = parsed as? [String: Any] else { throw APIError.invalid("the request body must be a JSON object") }
+    guard let object = parsed as? [String: Any] else {
+      throw APIError.invalid("the request body must be a JSON object")
+    }
     self.object = object
   }
 

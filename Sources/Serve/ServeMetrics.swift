@@ -15,7 +15,7 @@ final class ServeMetrics: @unchecked Sendable {
   private let latencyBuckets: [Duration] = [
     .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
     .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30),
-    .seconds(60),
+    .seconds(60)
   ]
   private let lock = NSLock()
   private var windowStart = Date()

@@ -143,7 +143,7 @@ public final class OpenAIServer: @unchecked Sendable {
     router.get("/v1/models") { [self] _, _ in
       jsonResponse([
         "object": "list",
-        "data": [["id": configuration.modelName, "object": "model", "created": 0, "owned_by": "torchswift"]],
+        "data": [["id": configuration.modelName, "object": "model", "created": 0, "owned_by": "torchswift"]]
       ])
     }
     router.post("/v1/chat/completions") { [self] request, _ in
@@ -193,8 +193,7 @@ public final class OpenAIServer: @unchecked Sendable {
     var includeUsage: Bool
   }
 
-  func parseGeneration(_ json: JSONBody, chat: Bool, lm: CausalLM, batcher: ContinuousBatcher) throws -> GenerationJob
-  {
+  func parseGeneration(_ json: JSONBody, chat: Bool, lm: CausalLM, batcher: ContinuousBatcher) throws -> GenerationJob {
     try checkModel(json)
     let prompt: [Int]
     if chat {
@@ -341,7 +340,10 @@ public final class OpenAIServer: @unchecked Sendable {
     metrics.promptTokens.increment(by: Int64(promptCount))
 
     @Sendable func usage(_ completionTokens: Int) -> [String: Any] {
-      ["prompt_tokens": promptCount, "completion_tokens": completionTokens, "total_tokens": promptCount + completionTokens]
+      [
+        "prompt_tokens": promptCount, "completion_tokens": completionTokens,
+        "total_tokens": promptCount + completionTokens
+      ]
     }
 
     if !job.stream {
@@ -365,12 +367,12 @@ public final class OpenAIServer: @unchecked Sendable {
         chat
         ? [
           "index": 0, "message": ["role": "assistant", "content": summary.text], "logprobs": NSNull(),
-          "finish_reason": summary.finishReason.rawValue,
+          "finish_reason": summary.finishReason.rawValue
         ]
         : ["index": 0, "text": summary.text, "logprobs": NSNull(), "finish_reason": summary.finishReason.rawValue]
       return jsonResponse([
         "id": id, "object": chat ? "chat.completion" : "text_completion", "created": created, "model": model,
-        "choices": [choice], "usage": usage(summary.tokens.count),
+        "choices": [choice], "usage": usage(summary.tokens.count)
       ])
     }
 
@@ -387,7 +389,7 @@ public final class OpenAIServer: @unchecked Sendable {
       }
       return sse([
         "id": id, "object": chat ? "chat.completion.chunk" : "text_completion", "created": created, "model": model,
-        "choices": [choice],
+        "choices": [choice]
       ])
     }
     @Sendable func sse(_ object: [String: Any]) -> ByteBuffer {
@@ -414,7 +416,7 @@ public final class OpenAIServer: @unchecked Sendable {
               try await writer.write(
                 sse([
                   "id": id, "object": chat ? "chat.completion.chunk" : "text_completion", "created": created,
-                  "model": model, "choices": [Any](), "usage": usage(s.tokens.count),
+                  "model": model, "choices": [Any](), "usage": usage(s.tokens.count)
                 ]))
             }
             break loop
@@ -474,7 +476,7 @@ public final class OpenAIServer: @unchecked Sendable {
     }
     return jsonResponse([
       "object": "list", "data": data, "model": configuration.modelName,
-      "usage": ["prompt_tokens": tokens, "total_tokens": tokens],
+      "usage": ["prompt_tokens": tokens, "total_tokens": tokens]
     ])
   }
 
@@ -492,7 +494,7 @@ public final class OpenAIServer: @unchecked Sendable {
       [
         "object": "classification", "index": i, "label": p.label,
         "scores": Dictionary(uniqueKeysWithValues: zip(names, p.scores.map { Double($0) })),
-        "logits": p.logits.map { Double($0) },
+        "logits": p.logits.map { Double($0) }
       ]
     }
     return jsonResponse(["object": "list", "data": data, "model": configuration.modelName])
@@ -504,7 +506,8 @@ public final class OpenAIServer: @unchecked Sendable {
       group.addTask { try await body() }
       group.addTask {
         try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-        throw APIError(status: .gatewayTimeout, message: "the request timed out after \(seconds) s", type: "server_error")
+        throw APIError(
+          status: .gatewayTimeout, message: "the request timed out after \(seconds) s", type: "server_error")
       }
       defer { group.cancelAll() }
       return try await group.next()!
@@ -523,7 +526,7 @@ struct ServeMiddleware<Context: RequestContext>: RouterMiddleware {
     let path = request.uri.path
     let endpoint =
       ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/classify", "/v1/models", "/health", "/metrics"]
-      .contains(path) ? path : "other"
+        .contains(path) ? path : "other"
     let counted = path.hasPrefix("/v1/")
     if counted { server.metrics.inFlight.increment() }
     defer { if counted { server.metrics.inFlight.decrement() } }
@@ -537,10 +540,11 @@ struct ServeMiddleware<Context: RequestContext>: RouterMiddleware {
         response = try await next(request, context)
       } catch let error as HTTPResponseError {
         let status = error.status
-        response = APIError(
-          status: status, message: status == .notFound ? "no such endpoint: \(path)" : "\(status)",
-          type: "invalid_request_error"
-        ).response
+        response =
+          APIError(
+            status: status, message: status == .notFound ? "no such endpoint: \(path)" : "\(status)",
+            type: "invalid_request_error"
+          ).response
       }
     }
     server.metrics.request(endpoint: endpoint, status: response.status.code, seconds: Date().timeIntervalSince(start))

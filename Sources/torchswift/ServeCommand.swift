@@ -21,7 +21,8 @@ struct ServeCommand: ParsableCommand {
       """)
 
   @Option(help: "Model folder (default with --task embed: the bundled all-MiniLM-L6-v2).") var model: String?
-  @Option(help: "generate, embed or classify (default: from the folder: a causal LM, sentence-transformers or a classifier).")
+  @Option(
+    help: "generate, embed or classify (default: from the folder: a causal LM, sentence-transformers or a classifier).")
   var task: String?
   @Option(help: "Address to listen on.") var host = "127.0.0.1"
   @Option(help: "Port (0: any free port, printed on start).") var port = 8000

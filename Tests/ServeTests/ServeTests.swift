@@ -117,10 +117,10 @@ final class ServeTests: XCTestCase {
     XCTAssertEqual(r["models"] as? [String], ["tiny"])
     // The same text as `torchswift generate` (greedy, 12 tokens), chat and plain.
     let genChat = try torchswift([
-      "generate", "--model", dir, "--chat", "--prompt", "Hello there", "--max-new-tokens", "12", "--temperature", "0",
+      "generate", "--model", dir, "--chat", "--prompt", "Hello there", "--max-new-tokens", "12", "--temperature", "0"
     ])
     let genPlain = try torchswift([
-      "generate", "--model", dir, "--prompt", "Once upon a time", "--max-new-tokens", "12", "--temperature", "0",
+      "generate", "--model", dir, "--prompt", "Once upon a time", "--max-new-tokens", "12", "--temperature", "0"
     ])
     let chat = try XCTUnwrap(r["chat"] as? [String: Any])
     XCTAssertEqual((chat["text"] as? String).map { $0 + "\n" }, genChat)
@@ -156,7 +156,8 @@ final class ServeTests: XCTestCase {
       XCTAssertEqual(errorType(e), "invalid_request_error", name)
     }
     XCTAssertEqual(
-      (((errors["too_long"] as? [String: Any])?["body"] as? [String: Any])?["code"] as? String), "context_length_exceeded")
+      (((errors["too_long"] as? [String: Any])?["body"] as? [String: Any])?["code"] as? String),
+      "context_length_exceeded")
   }
 
   func testAPIKey() throws {
@@ -173,10 +174,11 @@ final class ServeTests: XCTestCase {
 
   func testEmbeddingsEqualTorchswiftEmbed() throws {
     let texts = [
-      "The weather is lovely today.", "A man is playing a guitar.", "I love pizza", "Stocks fell sharply on Monday.",
+      "The weather is lovely today.", "A man is playing a guitar.", "I love pizza", "Stocks fell sharply on Monday."
     ]
     let server = try serve(["--task", "embed", "--max-batch-size", "16"])
-    let r = try client("embed", server, [String(decoding: try JSONSerialization.data(withJSONObject: texts), as: UTF8.self)])
+    let r = try client(
+      "embed", server, [String(decoding: try JSONSerialization.data(withJSONObject: texts), as: UTF8.self)])
     let reference = try torchswift(["embed"] + texts).split(separator: "\n").map {
       try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [Double])
     }
@@ -195,7 +197,9 @@ final class ServeTests: XCTestCase {
     }
     close(r["single"] as? [Double], reference[0], "single")
     XCTAssertEqual(r["together_errors"] as? [String], [])
-    for (i, v) in (r["together"] as? [[Double]] ?? []).enumerated() { close(v, reference[i % texts.count], "batched \(i)") }
+    for (i, v) in (r["together"] as? [[Double]] ?? []).enumerated() {
+      close(v, reference[i % texts.count], "batched \(i)")
+    }
     XCTAssertGreaterThan(((r["usage"] as? [String: Any])?["prompt_tokens"] as? Int) ?? 0, 0)
     XCTAssertEqual((r["bad_format"] as? [String: Any])?["status"] as? Int, 400)
     XCTAssertEqual(r["no_input"] as? Int, 400)
@@ -215,7 +219,8 @@ final class ServeTests: XCTestCase {
     try BertForSequenceClassification(cfg).save(to: path, tokenizerDir: try BundledModel.directory())
     let texts = ["I love this!", "This is terrible.", "It is a table.", "Meh, fine I guess, nothing special at all."]
     let server = try serve(["--model", path, "--max-batch-size", "8"])
-    let r = try client("classify", server, [String(decoding: try JSONSerialization.data(withJSONObject: texts), as: UTF8.self)])
+    let r = try client(
+      "classify", server, [String(decoding: try JSONSerialization.data(withJSONObject: texts), as: UTF8.self)])
     XCTAssertEqual(r["status"] as? Int, 200)
     let data = ((r["body"] as? [String: Any])?["data"] as? [[String: Any]]) ?? []
     let reference = try torchswift(["predict", "--model", path, "--json"] + texts).split(separator: "\n").map {
@@ -249,7 +254,7 @@ final class ServeTests: XCTestCase {
     for name in [
       "torchswift_requests_total", "torchswift_queue_length", "torchswift_batch_size_bucket",
       "torchswift_request_duration_seconds_bucket", "torchswift_generated_tokens_total",
-      "torchswift_time_to_first_token_seconds", "torchswift_request_errors_total",
+      "torchswift_time_to_first_token_seconds", "torchswift_request_errors_total"
     ] {
       XCTAssertTrue(metrics.contains(name), "/metrics lacks \(name)")
     }
