@@ -27,6 +27,8 @@ METRICS = {
     "ddp": ("samples_per_s", False),
     "llm_prefill": ("tokens_per_s", False),
     "llm_decode": ("tokens_per_s", False),
+    "serve_embed": ("requests_per_s", False),
+    "serve_generate": ("tokens_per_s", False),
 }
 rows = defaultdict(lambda: defaultdict(list))
 extra = defaultdict(dict)
