@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`torchswift serve` against Python servers doing the same work (bench/scenarios/serve.sh, part of make bench).
 
-    serve_bench.py make DIR                      # a ~90M random Llama with an ASCII byte-level BPE tokenizer
+    serve_bench.py make DIR                      # a ~100M random Llama with an ASCII byte-level BPE tokenizer
     serve_bench.py reference embed|generate --model DIR --port P [--max-batch-size N]
         # embed: sentence-transformers behind a minimal HTTP server that batches requests arriving within 5 ms
         #        (as `torchswift serve --task embed` does), OpenAI's /v1/embeddings shape
@@ -35,7 +35,7 @@ SENTENCES = ["The weather is lovely today.", "A man is playing a guitar on the s
 
 
 def make(out):
-    """A ~90M-parameter Llama (768 wide, 12 layers) with random N(0, 0.02) weights and a byte-level BPE whose
+    """A ~100M-parameter Llama (768 wide, 12 layers) with random N(0, 0.02) weights and a byte-level BPE whose
     tokens are all ASCII (so every generated token is text at once); no EOS, so every request runs to its limit."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -47,8 +47,8 @@ def make(out):
     tok.train_from_iterator([TEXT] * 20, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<|pad|>")
     fast.save_pretrained(out)
-    config = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=768, intermediate_size=2048,
-                         num_hidden_layers=12, num_attention_heads=12, num_key_value_heads=4,
+    config = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=768, intermediate_size=2560,
+                         num_hidden_layers=12, num_attention_heads=12, num_key_value_heads=12,
                          max_position_embeddings=1024, tie_word_embeddings=True, bos_token_id=None,
                          eos_token_id=None, pad_token_id=0)
     torch.manual_seed(0)

