@@ -277,7 +277,12 @@ public final class OpenAIServer: @unchecked Sendable {
       config.topP = p
       if p < 1 && !json.has("temperature") { config.doSample = true }
     }
-    if config.doSample && !json.has("top_k") { config.topK = 0 }
+    if let k = try json.integer("top_k") {
+      guard k >= 0 else { throw APIError.invalid("'top_k' must be at least 0", param: "top_k") }
+      config.topK = k
+    } else if config.doSample {
+      config.topK = 0  // OpenAI's sampling has no top-k
+    }
     if let seed = try json.integer("seed") { config.seed = UInt64(bitPattern: Int64(seed)) }
     if let stops = try json.strings("stop") {
       guard stops.count <= 4 else { throw APIError.invalid("'stop' holds at most 4 strings", param: "stop") }
