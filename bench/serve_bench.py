@@ -17,7 +17,6 @@ import http.client
 import json
 import os
 import queue
-import statistics
 import threading
 import time
 import urllib.parse
@@ -192,6 +191,16 @@ def post(conn, path, body):
 
 def load(task, base, impl, clients, requests, new_tokens):
     u = urllib.parse.urlparse(base)
+    # Warm-up (untimed): two requests, so lazy initialisation on either side is not measured.
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
+    for _ in range(2):
+        if task == "embed":
+            r = post(conn, "/v1/embeddings", {"model": "m", "input": SENTENCES[0], "encoding_format": "float"})
+        else:
+            r = post(conn, "/v1/completions", {"model": "m", "prompt": TEXT[:40], "max_tokens": 4, "temperature": 0,
+                                               "stream": True})
+        r.read()
+    conn.close()
     for n in clients:
         count = max(requests, 2 * n) if task == "embed" else max(2 * n, 4)
         lock = threading.Lock()
@@ -236,7 +245,6 @@ def load(task, base, impl, clients, requests, new_tokens):
                     latencies.append(time.perf_counter() - t0)
             conn.close()
 
-        # Warm-up: one request per client.
         start = time.perf_counter()
         threads = [threading.Thread(target=client) for _ in range(n)]
         for t in threads:
@@ -255,7 +263,7 @@ def load(task, base, impl, clients, requests, new_tokens):
             row["ttft_p99_ms"] = round(p(firsts, 0.99), 2)
             row["new_tokens"] = new_tokens
         print(json.dumps(row), flush=True)
-        del lat
+
 
 
 def main():
