@@ -175,31 +175,35 @@ def disconnect(base):
 
 def sigterm(base, pid):
     """Requests in flight when SIGTERM arrives complete."""
-    c = client(base)
     results = {}
 
     errors = []
 
     def run(i):
-        try:
-            results[i] = c.completions.create(model="m", prompt=PROMPTS[i], max_tokens=110, temperature=0).choices[0]
+        try:  # plain HTTP: the requests must all be sent before the signal
+            status, data = raw(base, "POST", "/v1/completions", json.dumps(
+                {"model": "m", "prompt": PROMPTS[i], "max_tokens": 40, "temperature": 0}).encode(), timeout=120)
+            assert status == 200, (status, data[:200])
+            results[i] = json.loads(data)["choices"][0]["finish_reason"]
         except Exception as e:  # noqa: BLE001 - reported to the test
             errors.append(f"{type(e).__name__}: {e}")
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
     for t in threads:
         t.start()
-    deadline = time.time() + 10
+    start = time.time()
+    deadline = start + 10
     while time.time() < deadline:  # until all 4 are being served
         metrics = raw(base, "GET", "/metrics")[1].decode()
         line = next((x for x in metrics.splitlines() if x.startswith("torchswift_requests_in_flight ")), "x 0")
         if float(line.split()[1]) >= 4:
             break
         time.sleep(0.01)
+    waited = time.time() - start
     os.kill(int(pid), signal.SIGTERM)
     for t in threads:
         t.join()
-    return {"finished": sorted(r.finish_reason for r in results.values()), "count": len(results), "errors": errors}
+    return {"finished": sorted(results.values()), "count": len(results), "errors": errors, "waited": waited}
 
 
 def fuzz(base, count):
