@@ -26,6 +26,9 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
   ],
   targets: [
     .systemLibrary(name: "CTorch", pkgConfig: "ctorch"),
@@ -60,11 +63,22 @@ let package = Package(
         "Torch", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),
+    // `torchswift serve`: an OpenAI-compatible HTTP server over the Generation engine, the sentence embedder and
+    // the text classifier, with request batching and Prometheus metrics.
+    .target(
+      name: "Serve",
+      dependencies: [
+        "Torch", "Models", "Tokenizers", "Generation", "Training", "ChatTemplates", "JSONSupport",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .executableTarget(
       name: "torchswift",
       dependencies: [
         "Torch", "NN", "Optim", "Models", "Tokenizers", "Datasets", "TrainingSupport", "Training", "Distributed",
-        "FileIO", "CLISupport", "Generation", "ChatTemplates", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "FileIO", "CLISupport", "Generation", "ChatTemplates", "Serve", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),
     // The benchmark harness (`make bench`): runs PyTorch twins through Python, so it is not part of `torchswift`.
@@ -81,7 +95,7 @@ let package = Package(
     .testTarget(name: "OptimTests", dependencies: ["Torch", "NN", "Optim", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Torch", "NN", "SafeTensors", "Tokenizers", "Datasets", "ReferenceTesting"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "GenerationTests", dependencies: ["Generation", "Models", "Torch", "ReferenceTesting", "torchswift"],
+      name: "GenerationTests", dependencies: ["Generation", "Models", "Tokenizers", "Torch", "ReferenceTesting", "torchswift"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "LoRATests", dependencies: ["LoRA", "Generation", "Models", "NN", "Torch", "ReferenceTesting", "torchswift"],
@@ -98,6 +112,9 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ReferenceTesting"]),
     .testTarget(name: "TrainingSupportTests", dependencies: ["TrainingSupport", "ReferenceTesting"]),
     .testTarget(name: "TorchSwiftCLITests", dependencies: ["torchswift"]),
+    .testTarget(
+      name: "ServeTests", dependencies: ["Serve", "Generation", "Models", "Torch", "ReferenceTesting", "torchswift"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "TorchSwiftBenchTests", dependencies: ["torchswift-bench"]),
     // The README's Swift snippets compiled (ReadmeSnippets.swift) and checked against the README; its command tables
     // checked against each command's --help.

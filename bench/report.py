@@ -28,6 +28,8 @@ METRICS = {
     "llm_prefill": ("tokens_per_s", False),
     "llm_decode": ("tokens_per_s", False),
     "sft_lora": ("steps_per_s", False),
+    "serve_embed": ("requests_per_s", False),
+    "serve_generate": ("tokens_per_s", False),
 }
 rows = defaultdict(lambda: defaultdict(list))
 extra = defaultdict(dict)

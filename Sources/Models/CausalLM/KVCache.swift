@@ -72,6 +72,12 @@ public final class StaticKVCache: KVCache {
   /// Graph mode: the attention mask of the step for each sliding window (nil key: full attention),
   /// `[B or 1, 1, T, capacity]` bool.
   public var graphMasks: [Int?: Tensor]?
+  /// Row mode (continuous batching, where every row has its own length): the position each row's one new token
+  /// is written at, `[B]` (int64). `update` then writes row r's key and value at `rowWriteIndex[r]` and returns
+  /// the first `length + 1` positions of every row (`length`: the longest row, set by the caller with
+  /// `setLength`); each row's unused positions are hidden by the masks in `graphMasks`. `advance` leaves `length`
+  /// to the caller.
+  public var rowWriteIndex: Tensor?
 
   public init(
     layers: Int, batchSize: Int, kvHeads: Int, headDim: Int, capacity: Int, dtype: DType, device: Device
@@ -91,6 +97,16 @@ public final class StaticKVCache: KVCache {
   public func update(layer: Int, keys k: Tensor, values v: Tensor) throws -> (keys: Tensor, values: Tensor) {
     guard layer >= 0, layer < keys.count else {
       throw TorchError("KV cache: layer \(layer) is out of range (the cache holds \(keys.count) layers)")
+    }
+    if let rowWriteIndex {
+      let index = try rowWriteIndex.view(k.shape[0], 1, 1, 1).expand(k.shape)  // [B, kv, 1, d]
+      _ = try ATen.scatter__src(keys[layer], dim: 2, index: index, src: k)
+      _ = try ATen.scatter__src(values[layer], dim: 2, index: index, src: v)
+      let used = Swift.min(length + 1, maxLength)
+      return (
+        try keys[layer].narrow(dim: 2, start: 0, length: used),
+        try values[layer].narrow(dim: 2, start: 0, length: used)
+      )
     }
     if let writeIndex {
       _ = try ATen.index_copy_(keys[layer], dim: 2, index: writeIndex, source: k)
@@ -112,7 +128,22 @@ public final class StaticKVCache: KVCache {
   }
 
   public func advance(by count: Int) {
-    if writeIndex == nil { length += count }
+    if writeIndex == nil && rowWriteIndex == nil { length += count }
+  }
+
+  private init(keys: [Tensor], values: [Tensor], maxLength: Int) {
+    self.keys = keys
+    self.values = values
+    self.maxLength = maxLength
+  }
+
+  /// A cache over rows `start ..< start + count` of this one (views of the same buffers, so what it writes lands
+  /// here), starting empty: continuous batching prefills one sequence into its own slot and decodes the occupied
+  /// slots together.
+  public func rows(_ start: Int, count: Int) throws -> StaticKVCache {
+    StaticKVCache(
+      keys: try keys.map { try $0.narrow(dim: 0, start: start, length: count) },
+      values: try values.map { try $0.narrow(dim: 0, start: start, length: count) }, maxLength: maxLength)
   }
 
   /// Sets the offset directly (a captured decode step writes at an offset held in a tensor; this keeps the
