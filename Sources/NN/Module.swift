@@ -99,6 +99,21 @@ open class Module: CustomStringConvertible {
     }
   }
 
+  /// Replaces the direct child `key` by `module`: a `@ModuleInfo` child whose property type accepts it (a `Linear`
+  /// property takes any `Linear` subclass, e.g. `QuantizedLinear`), or a child added by `registerModule`.
+  public func replaceChild(_ key: String, with module: Module) throws {
+    if let d = declared.first(where: { $0.key == key }) {
+      guard d.info.assign(module) else {
+        throw TorchError("\(typeName): child '\(key)' cannot hold a \(module.typeName)")
+      }
+    } else if let i = moduleSlots.firstIndex(where: { $0.name == key }) {
+      moduleSlots[i].module = module
+    } else {
+      throw TorchError("\(typeName) has no child '\(key)'")
+    }
+    module.setTrainingRecursively(training)
+  }
+
   private func validateName(_ name: String, kind: String) throws {
     guard !name.isEmpty else { throw TorchError("\(kind) name can't be empty string \"\"") }
     guard !name.contains(".") else { throw TorchError("\(kind) name can't contain \".\", got \"\(name)\"") }

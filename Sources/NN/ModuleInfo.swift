@@ -43,12 +43,20 @@ protocol AnyModuleInfo: AnyObject {
   var key: String? { get }
   /// The child, or nil when unassigned or an optional child is nil.
   var module: Module? { get }
+  /// Sets the child to `module` when the property's type accepts it.
+  func assign(_ module: Module) -> Bool
 }
 
 extension ModuleInfo: AnyModuleInfo {
   var module: Module? {
     guard let value else { return nil }
     return value as? Module  // unwraps `Optional<M>` values too
+  }
+
+  func assign(_ module: Module) -> Bool {
+    guard let v = module as? Value else { return false }
+    value = v
+    return true
   }
 }
 

@@ -3,6 +3,7 @@ import CLISupport
 import Datasets
 import Foundation
 import Models
+import NN
 import Tokenizers
 import Torch
 
@@ -56,9 +57,14 @@ extension Bench {
     @Option var corpus: String?
     @Option var count = 4000
     @Option(name: .customLong("batch-size")) var batchSize = 32
+    @Option(help: "Quantize the linear layers first: int8, int4 or dynamic-int8.") var quantize: String?
 
     func run() throws {
       let st = try SentenceTransformer(directory: try model ?? BundledModel.directory())
+      if let quantize {
+        guard let scheme = QuantizationScheme(rawValue: quantize) else { throw ValidationError("--quantize int8|int4|dynamic-int8") }
+        try NN.quantize(st.model, scheme: scheme)
+      }
       let texts = try corpusTexts(try corpus ?? bundledCorpus(), limit: count)
       _ = try st.encode(Array(texts.prefix(64)), batchSize: batchSize)
       let start = DispatchTime.now().uptimeNanoseconds
@@ -66,7 +72,7 @@ extension Bench {
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       precondition(emb.shape == [texts.count, st.model.config.hiddenSize])
       print(
-        #"{"benchmark": "embed", "impl": "swift", "sentences_per_s": \#(Double(texts.count) / seconds), "threads": \#(Torch.numThreads)}"#
+        #"{"benchmark": "embed", "variant": "\#(quantize ?? "")", "impl": "swift", "sentences_per_s": \#(Double(texts.count) / seconds), "threads": \#(Torch.numThreads)}"#
       )
     }
   }

@@ -31,6 +31,7 @@ struct GenerationOptions: ParsableArguments {
   var stop: [String] = []
   @Option(help: "KV cache: static (preallocated, default), dynamic (grows) or none.") var cache = "static"
   @Flag(help: "Report loading: weights' size, time and peak resident memory (stderr).") var verbose = false
+  @OptionGroup var quantization: QuantizeOptions
 
   func deviceValue() throws -> Device { try deviceOption(device) }
 
@@ -104,6 +105,7 @@ struct GenerationOptions: ParsableArguments {
     let before = ResidentMemory.current()
     let start = Date()
     let lm = try CausalLM(contentsOf: model, device: device, dtype: dtype)
+    try quantization.apply(to: lm.model)
     if verbose {
       let weights = lm.model.parameters().reduce(0) { $0 + $1.numel * $1.dtype.byteSize }
       var line = String(

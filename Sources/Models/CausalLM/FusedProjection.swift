@@ -5,13 +5,16 @@ import Torch
 ///
 /// The layers' weights (and biases) become views of one merged tensor, so fusing costs no memory and the layers
 /// keep their own parameters and checkpoint keys. The merge is redone whenever a layer's weight no longer lies in
-/// the merged tensor (after loading, `Module.to`, or assigning new data).
+/// the merged tensor (after loading, `Module.to`, or assigning new data). The layers are read from their owner on
+/// every call, so a layer replaced in the module tree (e.g. by a `QuantizedLinear`) is the one that runs; quantized
+/// layers run one by one.
 final class FusedProjection {
-  let layers: [Linear]
+  private let currentLayers: () -> [Linear]
+  private var layers: [Linear] = []
   private var weight: Tensor?
   private var bias: Tensor?
 
-  init(_ layers: [Linear]) { self.layers = layers }
+  init(_ layers: @escaping () -> [Linear]) { self.currentLayers = layers }
 
   /// Output sizes of the layers, in order (how to split the fused output).
   var sizes: [Int] { layers.map(\.outFeatures) }
@@ -45,6 +48,13 @@ final class FusedProjection {
 
   /// The layers' outputs for `x` `[*, in]`: one GEMM when fusable, else each layer on its own.
   func callAsFunction(_ x: Tensor) throws -> [Tensor] {
+    let now = currentLayers()
+    if now.count != layers.count || zip(now, layers).contains(where: { $0 !== $1 }) {
+      layers = now
+      weight = nil
+      bias = nil
+    }
+    if layers.contains(where: { $0 is QuantizedLinear }) { return try layers.map { try $0(x) } }
     let sameBiases = layers.allSatisfy { $0.bias == nil } || layers.allSatisfy { $0.bias != nil }
     let sameDTypes = layers.allSatisfy { $0.weight.dtype == layers[0].weight.dtype }
     guard !Autograd.isGradEnabled, sameBiases, sameDTypes else {

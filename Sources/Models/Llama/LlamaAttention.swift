@@ -15,7 +15,7 @@ public final class LlamaAttention: Module {
   @ModuleInfo(key: "o_proj") public var oProj: Linear
   @ModuleInfo(key: "q_norm") public var qNorm: RMSNorm?
   @ModuleInfo(key: "k_norm") public var kNorm: RMSNorm?
-  private lazy var qkv = FusedProjection([qProj, kProj, vProj])
+  private lazy var qkv = FusedProjection { [unowned self] in [self.qProj, self.kProj, self.vProj] }
 
   public init(_ spec: DecoderSpec, layerIndex: Int) throws {
     self.layerIndex = layerIndex
@@ -63,7 +63,7 @@ public final class LlamaMLP: Module {
   @ModuleInfo(key: "gate_proj") public var gateProj: Linear
   @ModuleInfo(key: "up_proj") public var upProj: Linear
   @ModuleInfo(key: "down_proj") public var downProj: Linear
-  private lazy var gateUp = FusedProjection([gateProj, upProj])
+  private lazy var gateUp = FusedProjection { [unowned self] in [self.gateProj, self.upProj] }
 
   public init(_ spec: DecoderSpec) throws {
     hiddenAct = spec.hiddenAct
