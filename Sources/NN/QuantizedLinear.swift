@@ -9,9 +9,10 @@ public enum QuantizationScheme: String, CaseIterable, Sendable {
   /// Weight-only int4, asymmetric per group of `groupSize` input features (gpt-fast's `WeightOnlyInt4QuantHandler`):
   /// CUDA through `_weight_int4pack_mm` (bfloat16 activations), CPU through `_weight_int4pack_mm_for_cpu`.
   case int4
-  /// int8 weights (one symmetric scale per tensor) and int8 activations quantized per call, as PyTorch's
-  /// `quantize_dynamic` (fbgemm's `quantized::linear_dynamic`; or `_int_mm` with per-row activation scales). CPU;
-  /// on CUDA it runs as `int8`.
+  /// int8 weights and int8 activations quantized per call, as PyTorch's `quantize_dynamic` (fbgemm's
+  /// `quantized::linear_dynamic`; or `_int_mm` with per-row activation scales). Weight scales per output channel by
+  /// default (PyTorch's `per_channel_dynamic_qconfig`), or one per tensor (its default qconfig). CPU; on CUDA it runs
+  /// as `int8`.
   case dynamicInt8 = "dynamic-int8"
 
   /// The group sizes `int4` accepts (those libtorch's int4 kernels support).
@@ -71,7 +72,8 @@ public final class QuantizedLinear: Linear {
 
   /// An uninitialised layer of the given shape (for loading a quantized folder into).
   public convenience init(
-    scheme: QuantizationScheme, inFeatures: Int, outFeatures: Int, bias: Bool, groupSize: Int = 0, device: Device = .cpu
+    scheme: QuantizationScheme, inFeatures: Int, outFeatures: Int, bias: Bool, groupSize: Int = 0,
+    perChannel: Bool = true, device: Device = .cpu
   ) throws {
     try Self.checkShape(scheme: scheme, inFeatures: inFeatures, groupSize: groupSize)
     let b = bias ? try Tensor.zeros([outFeatures], device: device) : nil
@@ -80,7 +82,7 @@ public final class QuantizedLinear: Linear {
       try self.init(
         scheme: scheme, inFeatures: inFeatures, outFeatures: outFeatures,
         weight: Tensor.zeros([outFeatures, inFeatures], dtype: .int8, device: device),
-        weightScale: Tensor.ones([scheme == .int8 ? outFeatures : 1], device: device), bias: b)
+        weightScale: Tensor.ones([scheme == .int8 || perChannel ? outFeatures : 1], device: device), bias: b)
     case .int4:
       let groups = inFeatures / groupSize
       try self.init(
@@ -92,9 +94,10 @@ public final class QuantizedLinear: Linear {
   }
 
   /// Quantizes `linear`'s weight (its bias stays in its dtype). Throws, naming the reason, when the scheme cannot
-  /// take the layer's shape (int4: `in` must be a multiple of the group size and of 16... see `checkShape`).
+  /// take the layer's shape (int4: `in` must be a multiple of the group size). `perChannel: false` gives dynamic-int8
+  /// one weight scale per tensor, as PyTorch's default `quantize_dynamic`.
   public static func quantizing(
-    _ linear: Linear, scheme: QuantizationScheme, groupSize: Int = 128, perChannel: Bool = false
+    _ linear: Linear, scheme: QuantizationScheme, groupSize: Int = 128, perChannel: Bool = true
   ) throws -> QuantizedLinear {
     try checkShape(scheme: scheme, inFeatures: linear.inFeatures, groupSize: groupSize)
     return try withNoGrad {
@@ -120,7 +123,9 @@ public final class QuantizedLinear: Linear {
   public static func checkShape(scheme: QuantizationScheme, inFeatures: Int, groupSize: Int) throws {
     guard scheme == .int4 else { return }
     guard QuantizationScheme.int4GroupSizes.contains(groupSize) else {
-      throw TorchError("int4: group size must be one of \(QuantizationScheme.int4GroupSizes.map(String.init).joined(separator: ", ")), got \(groupSize)")
+      throw TorchError(
+        "int4: group size must be one of \(QuantizationScheme.int4GroupSizes.map(String.init).joined(separator: ", ")), got \(groupSize)"
+      )
     }
     guard inFeatures % groupSize == 0 else {
       throw TorchError("int4: in_features \(inFeatures) is not a multiple of the group size \(groupSize)")
@@ -206,7 +211,8 @@ public final class QuantizedLinear: Linear {
     case .dynamicInt8:
       try expect(weight, [n, k], [.int8], "weight")
       guard weightScale.shape == [1] || weightScale.shape == [n] else {
-        throw TorchError("QuantizedLinear(dynamic-int8): weight_scale must have shape [1] or [\(n)], got \(weightScale.shape)")
+        throw TorchError(
+          "QuantizedLinear(dynamic-int8): weight_scale must have shape [1] or [\(n)], got \(weightScale.shape)")
       }
     case .int4:
       try Self.checkShape(scheme: .int4, inFeatures: k, groupSize: groupSize)
@@ -244,7 +250,7 @@ public final class QuantizedLinear: Linear {
     // gpt-fast's CUDA recipe: the int8 → x.dtype conversion fuses into the GEMM's operand load poorly in eager mode,
     // but it still halves the weight bytes read from memory.
     let y = try F.linear(x, weight: weight.to(dtype: x.dtype))  // [M, out]
-    return try y.mul(scales.numel == 1 ? scales : scales)
+    return try y.mul(scales)
   }
 
   /// Dynamic int8 on the CPU: `x [M, in]` → `[M, out]` in x's dtype (no bias).
@@ -253,7 +259,9 @@ public final class QuantizedLinear: Linear {
     let y: Tensor
     switch dynamicKernel {
     case .fbgemm:
-      if fbgemmPacked == nil { fbgemmPacked = try DynamicInt8PackedWeight(weight: weight, scales: weightScale, bias: nil) }
+      if fbgemmPacked == nil {
+        fbgemmPacked = try DynamicInt8PackedWeight(weight: weight, scales: weightScale, bias: nil)
+      }
       y = try fbgemmPacked!.linear(xf, reduceRange: reduceRange)
     case .intMM:
       // Symmetric per-row activation scales: s = max|x_row| / 127; y = (q_x · q_wᵀ) · s_x · s_w.
@@ -290,7 +298,8 @@ public final class QuantizedLinear: Linear {
     let xa = try x.dtype == act ? x : x.to(dtype: act)
     let y: Tensor
     if cuda {
-      y = try ATen._weight_int4pack_mm(xa, mat2: int4Packed!.weight, qGroupSize: groupSize, qScaleAndZeros: int4ScalesAndZeros!)
+      y = try ATen._weight_int4pack_mm(
+        xa, mat2: int4Packed!.weight, qGroupSize: groupSize, qScaleAndZeros: int4ScalesAndZeros!)
     } else {
       y = try ATen._weight_int4pack_mm_for_cpu(
         xa, mat2: int4Packed!.weight, qGroupSize: groupSize, qScaleAndZeros: int4ScalesAndZeros!)

@@ -62,7 +62,9 @@ extension Bench {
     func run() throws {
       let st = try SentenceTransformer(directory: try model ?? BundledModel.directory())
       if let quantize {
-        guard let scheme = QuantizationScheme(rawValue: quantize) else { throw ValidationError("--quantize int8|int4|dynamic-int8") }
+        guard let scheme = QuantizationScheme(rawValue: quantize) else {
+          throw ValidationError("--quantize int8|int4|dynamic-int8")
+        }
         try NN.quantize(st.model, scheme: scheme)
       }
       let texts = try corpusTexts(try corpus ?? bundledCorpus(), limit: count)

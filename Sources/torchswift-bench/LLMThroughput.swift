@@ -27,7 +27,9 @@ extension Bench {
       let dt: DType = dtype == "bfloat16" ? .bfloat16 : dtype == "float16" ? .float16 : .float32
       let lm = try AutoModelForCausalLM.fromPretrained(model, device: dev, dtype: dt).model
       if let quantize {
-        guard let scheme = QuantizationScheme(rawValue: quantize) else { throw ValidationError("--quantize int8|int4|dynamic-int8") }
+        guard let scheme = QuantizationScheme(rawValue: quantize) else {
+          throw ValidationError("--quantize int8|int4|dynamic-int8")
+        }
         try NN.quantize(lm, scheme: scheme)
       }
       guard let kind = KVCacheKind(rawValue: cache) else { throw ValidationError("--cache static|dynamic|none") }
@@ -59,7 +61,8 @@ extension Bench {
       }
       let prefill = Double(promptTokens * batchSize) / one
       let decode = Double((newTokens - 1) * batchSize) / max(many - one, 1e-9)
-      let variant = "\(lm.modelType) \(dtype)\(quantize.map { " " + $0 } ?? "") batch \(batchSize), \(promptTokens)+\(newTokens) tokens, \(device)"
+      let variant =
+        "\(lm.modelType) \(dtype)\(quantize.map { " " + $0 } ?? "") batch \(batchSize), \(promptTokens)+\(newTokens) tokens, \(device)"
       print(
         #"{"benchmark": "llm_prefill", "variant": "\#(variant)", "impl": "swift", "tokens_per_s": \#(prefill)}"#)
       let weightBytes = lm.parameters().reduce(0) { $0 + $1.numel * $1.dtype.byteSize }

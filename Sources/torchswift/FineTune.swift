@@ -84,7 +84,8 @@ struct FineTune: ParsableCommand {
     help: "Seconds a collective may wait before the job fails naming the rank that stopped (default 1800, as PyTorch).")
   var distTimeout = 1800.0
   @Option(
-    help: "Train with 2:4 semi-structured sparsity: prune every encoder linear layer to 2:4 by magnitude, keep the mask.")
+    help:
+      "Train with 2:4 semi-structured sparsity: prune every encoder linear layer to 2:4 by magnitude, keep the mask.")
   var sparsity: String?
 
   func run() throws {

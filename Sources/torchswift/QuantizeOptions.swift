@@ -34,7 +34,8 @@ struct QuantizeOptions: ParsableArguments {
   func apply(to model: Module) throws -> QuantizationReport? {
     guard let s = try scheme() else { return nil }
     if model.modules().contains(where: { $0 is QuantizedLinear }) {
-      throw ValidationError("--quantize: the model is already quantized (its folder was written by torchswift quantize)")
+      throw ValidationError(
+        "--quantize: the model is already quantized (its folder was written by torchswift quantize)")
     }
     let report = try NN.quantize(model, scheme: s, groupSize: groupSize)
     FileHandle.standardError.write(Data((report.description + "\n").utf8))

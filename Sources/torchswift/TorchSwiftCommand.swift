@@ -9,7 +9,8 @@ struct TorchSwiftCommand: ParsableCommand {
     commandName: "torchswift",
     abstract: "TorchSwift: Swift tensors, models and training on libtorch.",
     subcommands: [
-      Doctor.self, FineTune.self, Eval.self, Predict.self, Embed.self, Tokenize.self, Generate.self, Chat.self, Quantize.self,
+      Doctor.self, FineTune.self, Eval.self, Predict.self, Embed.self, Tokenize.self, Generate.self, Chat.self,
+      Quantize.self,
       Example.self,
       GPUSelftest.self
     ])

@@ -7,7 +7,8 @@ import XCTest
 @testable import Torch
 
 /// Quantized BERT classifiers against PyTorch: dynamic int8 (every Linear, as torch.ao.quantization.quantize_dynamic
-/// quantizes them) gives quantize_dynamic's logits; every scheme's logits stay close to the float model's.
+/// quantizes them, one weight scale per tensor as its default qconfig) gives quantize_dynamic's logits; every scheme's
+/// logits stay close to the float model's.
 final class QuantizedBertTests: XCTestCase {
   func testDynamicInt8MatchesQuantizeDynamicAndEverySchemeStaysClose() throws {
     let vocabDir = try ModelsEnv.modelDir()
@@ -24,7 +25,7 @@ final class QuantizedBertTests: XCTestCase {
     let ids = try float.tensor("input_ids"), mask = try float.tensor("attention_mask")
 
     let model = try BertForSequenceClassification.fromPretrained(modelDir).model
-    let report = try quantize(model, scheme: .dynamicInt8, skip: [])
+    let report = try quantize(model, scheme: .dynamicInt8, skip: [], perChannel: false)
     XCTAssertEqual(report.quantized.count, 2 * 6 + 2, "q/k/v/o + 2 FFN per layer, pooler, classifier")
     let logits = try withInferenceMode { try model(inputIds: ids, attentionMask: mask).logits }
     let w = try worst(logits, dynamic.tensor("logits"))
