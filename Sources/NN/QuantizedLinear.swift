@@ -265,7 +265,8 @@ public final class QuantizedLinear: Linear {
       y = try fbgemmPacked!.linear(xf, reduceRange: reduceRange)
     case .intMM:
       // Symmetric per-row activation scales: s = max|x_row| / 127; y = (q_x · q_wᵀ) · s_x · s_w.
-      let sx = try xf.abs().amax(dims: [1], keepdim: true).div(127).clamp(min: Scalar(Double(Float.ulpOfOne)))  // [M, 1]
+      let eps = Scalar(Double(Float.ulpOfOne))
+      let sx = try xf.abs().amax(dims: [1], keepdim: true).div(127).clamp(min: eps)  // [M, 1]
       let qx = try xf.div(sx).round().clamp(min: -127, max: 127).to(dtype: .int8)  // [M, in]
       let acc = try ATen._int_mm(qx, mat2: weight.t())  // [M, out] int32
       let sw = try weightScale.to(dtype: .float32)  // [out] or [1]
