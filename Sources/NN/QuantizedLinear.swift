@@ -50,6 +50,11 @@ public final class QuantizedLinear: Linear {
   /// dynamic-int8: whether activations are quantized to 7 bits (PyTorch's `reduce_range`, true for fbgemm/x86).
   public var reduceRange = true
 
+  /// On the CPU, inputs with more rows than this run as dequantize-then-GEMM: libtorch's weight-only kernels
+  /// (`_weight_int8pack_mm`, `_weight_int4pack_mm_for_cpu`) are matrix-vector kernels for decoding, and measured
+  /// ~27× slower than a float GEMM at 2,048 rows (BERT batches, prefill), where converting the weight once costs little.
+  public static var cpuKernelMaxRows = 16
+
   // Kernel-specific layouts, made on first use for the device (and dtype) of the input.
   private var int4Packed: (device: Device, weight: Tensor)?
   private var int4ScalesAndZeros: Tensor?
@@ -244,11 +249,11 @@ public final class QuantizedLinear: Linear {
   /// Weight-only int8: `x [M, in]` → `[M, out]` in x's dtype (no bias).
   private func int8Forward(_ x: Tensor) throws -> Tensor {
     let scales = try weightScale.dtype == x.dtype ? weightScale : weightScale.to(dtype: x.dtype)
-    if x.device == .cpu && scheme == .int8 {
+    if x.device == .cpu && scheme == .int8 && x.shape[0] <= Self.cpuKernelMaxRows {
       return try ATen._weight_int8pack_mm(x, mat2: weight, scales: scales)
     }
-    // gpt-fast's CUDA recipe: the int8 → x.dtype conversion fuses into the GEMM's operand load poorly in eager mode,
-    // but it still halves the weight bytes read from memory.
+    // gpt-fast's recipe (CUDA; CPU inputs with many rows): W converted to x's dtype, the scales applied to the output.
+    // In eager mode the conversion is a separate kernel, so on CUDA this saves memory rather than time.
     let y = try F.linear(x, weight: weight.to(dtype: x.dtype))  // [M, out]
     return try y.mul(scales)
   }
@@ -278,6 +283,9 @@ public final class QuantizedLinear: Linear {
   /// Weight-only int4: `x [M, in]` → `[M, out]` in x's dtype (no bias).
   private func int4Forward(_ x: Tensor) throws -> Tensor {
     let cuda = x.device != .cpu
+    if !cuda && x.shape[0] > Self.cpuKernelMaxRows {
+      return try F.linear(x, weight: dequantizedWeight(dtype: x.dtype))  // [M, out]
+    }
     if int4Packed?.device != x.device {
       int4Packed = nil
       int4ScalesAndZeros = nil

@@ -98,6 +98,17 @@ final class QuantizedLinearTests: XCTestCase {
     _ = try floatError(y2, "dynamic-int8 (_int_mm)")
   }
 
+  /// Inputs with many rows take dequantize-then-GEMM on the CPU: the same outputs as the kernels.
+  func testManyRowsTakeTheDensePathWithTheSameResult() throws {
+    let saved = QuantizedLinear.cpuKernelMaxRows
+    QuantizedLinear.cpuKernelMaxRows = 0
+    defer { QuantizedLinear.cpuKernelMaxRows = saved }
+    let int8 = try QuantizedLinear.quantizing(linear(), scheme: .int8)
+    XCTAssertLessThan(try maxDiff(int8(ref["x"]!), ref["int8_out"]!), 1e-5)
+    let int4 = try QuantizedLinear.quantizing(linear(), scheme: .int4, groupSize: 64)
+    XCTAssertLessThan(try maxDiff(int4(ref["x"]!), ref["int4_g64_out"]!), 1e-4)
+  }
+
   func testBFloat16ActivationsOnTheCPU() throws {
     let l = try linear()
     let x = try ref["x"]!.to(dtype: .bfloat16)

@@ -15,6 +15,7 @@ fi
 echo "bench: quantized CPU inference (embeddings dynamic-int8; LLM decode int8), $ROUNDS interleaved rounds"
 for i in $(seq "$ROUNDS"); do
   "$BENCH_BIN" embed --model "$ST" --corpus "$CORPUS" --quantize dynamic-int8 >> "$RAW"
+  "$BENCH_BIN" embed --model "$ST" --corpus "$CORPUS" --quantize dynamic-int8 --dynamic-kernel int-mm >> "$RAW"
   "$PY" "$ROOT/bench/embed_st.py" --model "$ST" --corpus "$CORPUS" --quantize dynamic-int8 >> "$RAW"
   "$BENCH_BIN" llm --model "$LLM" --quantize int8 >> "$RAW"
   "$PY" "$ROOT/bench/llm_generate.py" --model "$LLM" --quantize int8 >> "$RAW"
