@@ -242,7 +242,8 @@ public final class QuantizedLinear: Linear {
     case .dynamicInt8: y = input.device == .cpu ? try dynamicForward(x) : try int8Forward(x)
     case .int4: y = try int4Forward(x)
     }
-    if let bias { y = try y.add(bias.dtype == y.dtype ? bias : bias.to(dtype: y.dtype)) }
+    let fbgemmAddedBias = scheme == .dynamicInt8 && input.device == .cpu && dynamicKernel == .fbgemm
+    if let bias, !fbgemmAddedBias { y = try y.add(bias.dtype == y.dtype ? bias : bias.to(dtype: y.dtype)) }
     return try y.reshape(lead + [outFeatures])  // [*, out]
   }
 
@@ -258,14 +259,14 @@ public final class QuantizedLinear: Linear {
     return try y.mul(scales)
   }
 
-  /// Dynamic int8 on the CPU: `x [M, in]` → `[M, out]` in x's dtype (no bias).
+  /// Dynamic int8 on the CPU: `x [M, in]` → `[M, out]` in x's dtype (fbgemm adds the bias, `_int_mm` does not).
   private func dynamicForward(_ x: Tensor) throws -> Tensor {
     let xf = try x.dtype == .float32 ? x : x.to(dtype: .float32)
     let y: Tensor
     switch dynamicKernel {
     case .fbgemm:
       if fbgemmPacked == nil {
-        fbgemmPacked = try DynamicInt8PackedWeight(weight: weight, scales: weightScale, bias: nil)
+        fbgemmPacked = try DynamicInt8PackedWeight(weight: weight, scales: weightScale, bias: bias)  // bias fused
       }
       y = try fbgemmPacked!.linear(xf, reduceRange: reduceRange)
     case .intMM:
