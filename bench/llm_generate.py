@@ -48,6 +48,31 @@ def make(out, name, dtype, device):
     model.save_pretrained(out, safe_serialization=True)
 
 
+class WeightOnlyInt8Linear(torch.nn.Module):
+    """gpt-fast's int8 weight-only linear (per-channel symmetric scales) on torch._weight_int8pack_mm."""
+
+    def __init__(self, linear):
+        super().__init__()
+        w = linear.weight.detach().float()
+        scales = (w.abs().amax(dim=1) / 127.5).clamp(min=torch.finfo(torch.float32).eps)
+        self.register_buffer("weight", (w / scales[:, None]).round().clamp(-128, 127).to(torch.int8))
+        self.register_buffer("scales", scales.to(linear.weight.dtype))
+        self.bias = linear.bias
+
+    def forward(self, x):
+        y = torch._weight_int8pack_mm(x.reshape(-1, x.shape[-1]), self.weight, self.scales.to(x.dtype))
+        y = y.reshape(*x.shape[:-1], -1)
+        return y if self.bias is None else y + self.bias
+
+
+def quantize_int8(model):
+    """Every nn.Linear but lm_head, as torchswift --quantize int8."""
+    for name, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, torch.nn.Linear) and child_name != "lm_head":
+                setattr(module, child_name, WeightOnlyInt8Linear(child))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model")
@@ -61,6 +86,7 @@ def main():
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--cache", default="dynamic", help="dynamic (transformers' default) or static")
     ap.add_argument("--compile", action="store_true", help="torch.compile the forward (with --cache static)")
+    ap.add_argument("--quantize", choices=["int8"], help="gpt-fast's weight-only int8 linears (_weight_int8pack_mm)")
     a = ap.parse_args()
     if a.make:
         make(a.make, a.config, a.dtype, a.device)
@@ -68,6 +94,8 @@ def main():
     from transformers import AutoModelForCausalLM
     dtype = getattr(torch, a.dtype)
     model = AutoModelForCausalLM.from_pretrained(a.model, dtype=dtype).to(a.device).eval()
+    if a.quantize == "int8":
+        quantize_int8(model)
     if a.compile:
         model.forward = torch.compile(model.forward, mode="reduce-overhead", fullgraph=True)
     vocab = model.config.vocab_size
@@ -99,7 +127,7 @@ def main():
     for _ in range(a.repeats):
         one = min(one, timed(1))
         many = min(many, timed(a.new_tokens))
-    variant = (f"{model.config.model_type} {a.dtype} batch {a.batch_size}, {a.prompt_tokens}+{a.new_tokens} tokens, "
+    variant = (f"{model.config.model_type} {a.dtype}{' ' + a.quantize if a.quantize else ''} batch {a.batch_size}, {a.prompt_tokens}+{a.new_tokens} tokens, "
                f"{a.device}")
     impl = "pytorch" if not a.compile else "pytorch-compiled"
     print(json.dumps({"benchmark": "llm_prefill", "variant": variant, "impl": impl,

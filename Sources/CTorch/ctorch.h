@@ -247,6 +247,16 @@ int ts_fused_linear(ts_tensor x, ts_tensor weight, ts_tensor bias, ts_tensor *ou
 int ts_nccl_runtime_version(int32_t *out);
 int ts_cudnn_runtime_version(int64_t *out);
 
+// ---- dynamic int8 linear through fbgemm (csrc/core/quantized.cpp), as PyTorch's quantize_dynamic ----
+/// Sets the quantized engine (at::globalContext().setQEngine): "fbgemm", "x86", "qnnpack" or "onednn".
+int ts_qengine_set(const char *name);
+/// Packs an int8 weight [N, K] with one scale (per tensor) or N scales (per output channel), zero point 0, and an
+/// optional float bias [N] (quantized::linear_prepack); free the result with ts_qlinear_dynamic_free.
+int ts_qlinear_dynamic_prepack(ts_tensor weight_int8, ts_tensor scales, ts_tensor bias, void **out);
+/// y = dequant(quant(x) · W_int8ᵀ) + b with x quantized per tensor at run time (quantized::linear_dynamic).
+int ts_qlinear_dynamic(void *packed, ts_tensor x, uint8_t reduce_range, ts_tensor *out);
+void ts_qlinear_dynamic_free(void *packed);
+
 #ifdef __cplusplus
 }
 #endif

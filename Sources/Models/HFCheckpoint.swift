@@ -135,6 +135,7 @@ extension BertModel {
   {
     let config = try BertConfig(contentsOf: dir + "/config.json")
     let model = try BertModel(config, addPoolingLayer: addPoolingLayer)
+    try QuantizationConfig.read(configAt: dir + "/config.json")?.prepare(model)  // a folder `torchswift quantize` wrote
     try model.to(device: device)
     let report = try HFCheckpoint.load(
       try HFCheckpoint.weights(in: dir, device: device), into: model, basePrefix: "bert.",
@@ -154,6 +155,7 @@ extension BertForSequenceClassification {
     var config = try BertConfig(contentsOf: dir + "/config.json")
     if let id2label { config.id2label = id2label }
     let model = try BertForSequenceClassification(config)
+    try QuantizationConfig.read(configAt: dir + "/config.json")?.prepare(model)  // a folder `torchswift quantize` wrote
     try model.to(device: device)
     let report = try HFCheckpoint.load(
       try HFCheckpoint.weights(in: dir, device: device), into: model, basePrefix: "bert.",

@@ -49,6 +49,18 @@ open class Linear: Module, UnaryModule {
     try registerParameter("bias", bias)
   }
 
+  /// For subclasses that keep the weight in another form (`QuantizedLinear`): `weight` (of any dtype) and `bias` are
+  /// registered as buffers, so they are saved and loaded but not trained.
+  public init(inFeatures: Int, outFeatures: Int, bufferWeight: Tensor, bias: Tensor?) throws {
+    self.inFeatures = inFeatures
+    self.outFeatures = outFeatures
+    self.weight = bufferWeight
+    self.bias = bias
+    super.init()
+    try registerBuffer("weight", bufferWeight)
+    if let bias { try registerBuffer("bias", bias) }
+  }
+
   /// Re-draws the weights with PyTorch's default initialisation.
   public func resetParameters() throws {
     try Init.kaimingUniform_(weight, a: 5.0.squareRoot())

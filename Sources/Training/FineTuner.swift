@@ -42,6 +42,9 @@ public struct FineTuneConfig: Sendable {
   /// `max_grad_norm`). The norm is logged either way. Default: off, as the plain PyTorch recipe.
   public var maxGradNorm = 0.0
   public var precision = Precision.fp32
+  /// Semi-structured sparsity to train with: "2:4" prunes every encoder `Linear` to 2:4 by magnitude before the first
+  /// step and keeps the mask after every step (`SemiStructuredSparsity`); nil: dense.
+  public var sparsity: String?
   public var device = Device.cpu
   public var outputDir = "runs/finetune/model"
   public var logdir = "runs/finetune/logs"
@@ -202,6 +205,10 @@ public final class FineTuner {
     let (model, report) = try BertForSequenceClassification.fromPretrained(c.modelDir, id2label: id2label)
     try model.to(device: c.device)
     model.train()
+    if let sparsity = c.sparsity {
+      guard sparsity == "2:4" else { throw TrainingError("--sparsity must be 2:4, got '\(sparsity)'") }
+      log(try SemiStructuredSparsity.prune(model).description)
+    }
     let padId = Int32(tokenizer.tokenToId("[PAD]") ?? 0)
     let sampler = try pg.map {
       try DistributedSampler(datasetSize: trainEnc.count, processGroup: $0, shuffle: true, seed: c.seed)
@@ -438,6 +445,7 @@ public final class FineTuner {
           try scaler.unscale(optimizer)
           let gradNorm = try parallel.gradNorm(parameters: params, maxNorm: c.maxGradNorm)
           try scaler.step(optimizer)
+          if c.sparsity != nil { try SemiStructuredSparsity.applyMasks(model) }  // the pruned weights stay zero
           try scaler.update()
           try scheduler.step()
           try optimizer.zeroGrad(setToNone: true)

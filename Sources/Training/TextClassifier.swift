@@ -2,6 +2,7 @@ import Datasets
 import Distributed
 import Foundation
 import Models
+import NN
 import Tokenizers
 import Torch
 import TrainingSupport
@@ -202,10 +203,12 @@ public struct TextClassifier {
 /// Metrics of a saved classification model on a labelled file (labels mapped through the model's label2id).
 public func evaluateModel(
   model dir: String, data: String, textColumn: String, labelColumn: String, maxLength: Int,
-  batchSize: Int, device: Device, precision: FineTuneConfig.Precision = .fp32
+  batchSize: Int, device: Device, precision: FineTuneConfig.Precision = .fp32,
+  prepare: (Module) throws -> Void = { _ in }
 ) throws -> (metrics: ClassificationMetrics, loss: Double, skipped: Int) {
   let classifier = try TextClassifier.fromPretrained(
     dir, device: device, maxLength: maxLength, batchSize: batchSize, precision: precision)
+  try prepare(classifier.model)  // e.g. --quantize
   let set = try TextClassificationDataset.load(
     path: data, textColumn: textColumn, labelColumn: labelColumn, labels: classifier.labelNames)
   guard set.count > 0 else { throw TrainingError("\(data): no examples to evaluate") }

@@ -3,6 +3,7 @@ import CLISupport
 import Datasets
 import Foundation
 import Models
+import NN
 import Tokenizers
 import Torch
 
@@ -56,9 +57,21 @@ extension Bench {
     @Option var corpus: String?
     @Option var count = 4000
     @Option(name: .customLong("batch-size")) var batchSize = 32
+    @Option(help: "Quantize the linear layers first: int8, int4 or dynamic-int8.") var quantize: String?
+    @Option(name: .customLong("dynamic-kernel"), help: "dynamic-int8's kernel: fbgemm or int-mm.") var dynamicKernel =
+      "fbgemm"
 
     func run() throws {
       let st = try SentenceTransformer(directory: try model ?? BundledModel.directory())
+      if let quantize {
+        guard let scheme = QuantizationScheme(rawValue: quantize) else {
+          throw ValidationError("--quantize int8|int4|dynamic-int8")
+        }
+        guard let kernel = DynamicInt8Kernel(rawValue: dynamicKernel) else {
+          throw ValidationError("--dynamic-kernel fbgemm|int-mm")
+        }
+        try NN.quantize(st.model, scheme: scheme, dynamicKernel: kernel)
+      }
       let texts = try corpusTexts(try corpus ?? bundledCorpus(), limit: count)
       _ = try st.encode(Array(texts.prefix(64)), batchSize: batchSize)
       let start = DispatchTime.now().uptimeNanoseconds
@@ -66,7 +79,7 @@ extension Bench {
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       precondition(emb.shape == [texts.count, st.model.config.hiddenSize])
       print(
-        #"{"benchmark": "embed", "impl": "swift", "sentences_per_s": \#(Double(texts.count) / seconds), "threads": \#(Torch.numThreads)}"#
+        #"{"benchmark": "embed", "variant": "\#(quantize.map { $0 + (dynamicKernel == "int-mm" ? " int-mm" : "") } ?? "")", "impl": "swift", "sentences_per_s": \#(Double(texts.count) / seconds), "threads": \#(Torch.numThreads)}"#
       )
     }
   }

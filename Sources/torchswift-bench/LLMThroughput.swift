@@ -4,6 +4,7 @@ import Foundation
 import Generation
 import Models
 import LoRA
+import NN
 import Torch
 import Training
 
@@ -22,11 +23,18 @@ extension Bench {
     @Option var device = "cpu"
     @Option var dtype = "float32"
     @Option var cache = "static"
+    @Option(help: "Quantize the linear layers first: int8, int4 or dynamic-int8.") var quantize: String?
 
     func run() throws {
       let dev = try Device(parsing: device)
       let dt: DType = dtype == "bfloat16" ? .bfloat16 : dtype == "float16" ? .float16 : .float32
       let lm = try AutoModelForCausalLM.fromPretrained(model, device: dev, dtype: dt).model
+      if let quantize {
+        guard let scheme = QuantizationScheme(rawValue: quantize) else {
+          throw ValidationError("--quantize int8|int4|dynamic-int8")
+        }
+        try NN.quantize(lm, scheme: scheme)
+      }
       guard let kind = KVCacheKind(rawValue: cache) else { throw ValidationError("--cache static|dynamic|none") }
       // The same prompt ids as the Python twin: a linear congruential sequence over the vocabulary.
       var state: UInt64 = 12345
@@ -56,7 +64,8 @@ extension Bench {
       }
       let prefill = Double(promptTokens * batchSize) / one
       let decode = Double((newTokens - 1) * batchSize) / max(many - one, 1e-9)
-      let variant = "\(lm.modelType) \(dtype) batch \(batchSize), \(promptTokens)+\(newTokens) tokens, \(device)"
+      let variant =
+        "\(lm.modelType) \(dtype)\(quantize.map { " " + $0 } ?? "") batch \(batchSize), \(promptTokens)+\(newTokens) tokens, \(device)"
       print(
         #"{"benchmark": "llm_prefill", "variant": "\#(variant)", "impl": "swift", "tokens_per_s": \#(prefill)}"#)
       let weightBytes = lm.parameters().reduce(0) { $0 + $1.numel * $1.dtype.byteSize }

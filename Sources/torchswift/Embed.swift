@@ -20,6 +20,7 @@ struct Embed: ParsableCommand {
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
   @Option(help: ArgumentHelp(precisionHelp)) var precision = "fp32"
   @OptionGroup var input: TextInput
+  @OptionGroup var quantization: QuantizeOptions
 
   func run() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
@@ -33,6 +34,7 @@ struct Embed: ParsableCommand {
     if let model { try checkModelFolder(model) }
     let st = try SentenceTransformer(
       directory: try model ?? BundledModel.directory(), device: dev, maxSeqLength: maxLength)
+    try quantization.apply(to: st.model)
     let emb = try autocast.run(on: dev) { try st.encode(texts, batchSize: batchSize) }.float().cpu().contiguous()
     let dim = texts.isEmpty ? st.model.config.hiddenSize : try emb.size(1)
     if let output, output.hasSuffix(".npy") {

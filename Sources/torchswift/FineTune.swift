@@ -83,8 +83,13 @@ struct FineTune: ParsableCommand {
     name: .customLong("dist-timeout"),
     help: "Seconds a collective may wait before the job fails naming the rank that stopped (default 1800, as PyTorch).")
   var distTimeout = 1800.0
+  @Option(
+    help:
+      "Train with 2:4 semi-structured sparsity: prune every encoder linear layer to 2:4 by magnitude, keep the mask.")
+  var sparsity: String?
 
   func run() throws {
+    if let sparsity, sparsity != "2:4" { throw ValidationError("--sparsity must be 2:4, got '\(sparsity)'") }
     guard PrecisionChoice.names.contains(precision) else {
       throw ValidationError(
         "--precision must be one of \(PrecisionChoice.names.joined(separator: ", ")), got '\(precision)'")
@@ -179,6 +184,7 @@ struct FineTune: ParsableCommand {
     let isMain = (processGroup?.rank ?? 0) == 0
     let cpu = CPUFeatures.current()
     c.precision = try precisionOption(precision, device: c.device, cpu: cpu)
+    c.sparsity = sparsity
     let precisionNote =
       precision == "auto"
       ? " (\(PrecisionChoice.autoReason(device: c.device, cpu: cpu, picked: c.precision)))" : ""
@@ -272,6 +278,7 @@ struct Eval: ParsableCommand {
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
   @Option(help: ArgumentHelp(precisionHelp)) var precision = "fp32"
   @Flag(help: "Print one JSON object (accuracy, macro_f1, per-class metrics, confusion matrix).") var json = false
+  @OptionGroup var quantization: QuantizeOptions
 
   func run() throws {
     guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
@@ -282,7 +289,8 @@ struct Eval: ParsableCommand {
     let isBundled = (try? bundledCorpus()).map { samePath($0, data) } ?? false
     let r = try evaluateModel(
       model: model, data: data, textColumn: textColumn, labelColumn: labelColumn ?? (isBundled ? "sentiment" : "label"),
-      maxLength: maxLength, batchSize: batchSize, device: dev, precision: precision)
+      maxLength: maxLength, batchSize: batchSize, device: dev, precision: precision,
+      prepare: { try quantization.apply(to: $0) })
     if json {
       var obj: [String: Any] = [
         "accuracy": r.metrics.accuracy, "macro_f1": r.metrics.macroF1, "loss": r.loss,

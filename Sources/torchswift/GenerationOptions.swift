@@ -33,6 +33,7 @@ struct GenerationOptions: ParsableArguments {
   @Flag(help: "Report loading: weights' size, time and peak resident memory (stderr).") var verbose = false
   @Option(help: "A LoRA adapter folder (adapter_config.json + adapter_model.safetensors, as peft saves) for the model.")
   var adapter: String?
+  @OptionGroup var quantization: QuantizeOptions
 
   func deviceValue() throws -> Device { try deviceOption(device) }
 
@@ -106,6 +107,7 @@ struct GenerationOptions: ParsableArguments {
     let before = ResidentMemory.current()
     let start = Date()
     let lm = try CausalLM(contentsOf: model, device: device, dtype: dtype)
+    try quantization.apply(to: lm.model)
     if verbose {
       let weights = lm.model.parameters().reduce(0) { $0 + $1.numel * $1.dtype.byteSize }
       var line = String(

@@ -19,6 +19,7 @@ struct Predict: ParsableCommand {
   @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
   @Option(help: ArgumentHelp(precisionHelp)) var precision = "fp32"
   @OptionGroup var input: TextInput
+  @OptionGroup var quantization: QuantizeOptions
 
   func run() throws {
     guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
@@ -30,6 +31,7 @@ struct Predict: ParsableCommand {
     let classifier = try TextClassifier.fromPretrained(
       model, device: dev, maxLength: maxLength, batchSize: batchSize,
       precision: precision)
+    try quantization.apply(to: classifier.model)
     let predictions = try classifier.predict(texts)
     let names = classifier.labelNames
     var out = ""

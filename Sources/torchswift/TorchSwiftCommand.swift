@@ -10,7 +10,7 @@ struct TorchSwiftCommand: ParsableCommand {
     abstract: "TorchSwift: Swift tensors, models and training on libtorch.",
     subcommands: [
       Doctor.self, FineTune.self, Eval.self, Predict.self, Embed.self, Tokenize.self, Generate.self, Chat.self,
-      SFT.self, ServeCommand.self, Example.self, GPUSelftest.self
+      SFT.self, ServeCommand.self, Quantize.self, Example.self, GPUSelftest.self
     ])
 
   /// Shows the library's log messages as the CLI's own lines, and stops (exit 70) when the libtorch loaded is

@@ -351,6 +351,20 @@ int atg__convert_indices_from_csr_to_coo(ts_tensor *out, ts_tensor a_crow_indice
   TS_CATCH
 }
 
+int atg__convert_weight_to_int4pack(ts_tensor *out, ts_tensor a_self, int64_t a_innerKTiles) {
+  TS_TRY
+    auto r = at::_ops::_convert_weight_to_int4pack::call((*(at::Tensor*)a_self), a_innerKTiles);
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg__convert_weight_to_int4pack_for_cpu(ts_tensor *out, ts_tensor a_self, int64_t a_innerKTiles) {
+  TS_TRY
+    auto r = at::_ops::_convert_weight_to_int4pack_for_cpu::call((*(at::Tensor*)a_self), a_innerKTiles);
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
 int atg__convolution(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_dilation, int64_t a_dilation_len, uint8_t a_transposed, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups, uint8_t a_benchmark, uint8_t a_deterministic, uint8_t a_cudnn_enabled, uint8_t a_allow_tf32) {
   TS_TRY
     auto r = at::_ops::_convolution::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)), (a_transposed != 0), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups, (a_benchmark != 0), (a_deterministic != 0), (a_cudnn_enabled != 0), (a_allow_tf32 != 0));
@@ -368,6 +382,20 @@ int atg__convolution_deprecated(ts_tensor *out, ts_tensor a_input, ts_tensor a_w
 int atg__convolution_mode(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const char *a_padding, const int64_t *a_dilation, int64_t a_dilation_len, int64_t a_groups) {
   TS_TRY
     auto r = at::_ops::_convolution_mode::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), a_padding, c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)), a_groups);
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg__cslt_compress(ts_tensor *out, ts_tensor a_input) {
+  TS_TRY
+    auto r = at::_ops::_cslt_compress::call((*(at::Tensor*)a_input));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg__cslt_sparse_mm(ts_tensor *out, ts_tensor a_compressed_A, ts_tensor a_dense_B, ts_tensor a_bias, ts_tensor a_alpha, int32_t a_out_dtype, uint8_t a_transpose_result, int64_t a_alg_id, int64_t a_split_k, int64_t a_split_k_mode) {
+  TS_TRY
+    auto r = at::_ops::_cslt_sparse_mm::call((*(at::Tensor*)a_compressed_A), (*(at::Tensor*)a_dense_B), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), (a_alpha ? ::std::optional<at::Tensor>(*(at::Tensor*)a_alpha) : ::std::optional<at::Tensor>()), (a_out_dtype < 0 ? ::std::optional<at::ScalarType>() : ::std::optional<at::ScalarType>(static_cast<at::ScalarType>(a_out_dtype))), (a_transpose_result != 0), a_alg_id, a_split_k, a_split_k_mode);
     *out = ts::wrap(std::move(r));
   TS_CATCH
 }
@@ -515,6 +543,13 @@ int atg__index_put_impl(ts_tensor *out, ts_tensor a_self, const ts_tensor *a_ind
 int atg__index_put_impl_(ts_tensor *out, ts_tensor a_self, const ts_tensor *a_indices, int64_t a_indices_len, ts_tensor a_values, uint8_t a_accumulate, uint8_t a_unsafe) {
   TS_TRY
     auto r = at::_ops::_index_put_impl_::call((*(at::Tensor*)a_self), ts::optional_tensor_list(a_indices, a_indices_len), (*(at::Tensor*)a_values), (a_accumulate != 0), (a_unsafe != 0));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg__int_mm(ts_tensor *out, ts_tensor a_self, ts_tensor a_mat2) {
+  TS_TRY
+    auto r = at::_ops::_int_mm::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_mat2));
     *out = ts::wrap(std::move(r));
   TS_CATCH
 }
@@ -741,6 +776,13 @@ int atg__softmax_backward_data(ts_tensor *out, ts_tensor a_grad_output, ts_tenso
   TS_CATCH
 }
 
+int atg__sparse_semi_structured_linear(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_meta, ts_tensor a_bias, const char *a_activation, int32_t a_out_dtype) {
+  TS_TRY
+    auto r = at::_ops::_sparse_semi_structured_linear::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (*(at::Tensor*)a_meta), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), (a_activation ? ::std::optional<c10::string_view>(a_activation) : ::std::optional<c10::string_view>()), (a_out_dtype < 0 ? ::std::optional<at::ScalarType>() : ::std::optional<at::ScalarType>(static_cast<at::ScalarType>(a_out_dtype))));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
 int atg__spsolve(ts_tensor *out, ts_tensor a_A, ts_tensor a_B, uint8_t a_left) {
   TS_TRY
     auto r = at::_ops::_spsolve::call((*(at::Tensor*)a_A), (*(at::Tensor*)a_B), (a_left != 0));
@@ -802,6 +844,27 @@ int atg__unsafe_index_put(ts_tensor *out, ts_tensor a_self, const ts_tensor *a_i
 int atg__unsafe_view(ts_tensor *out, ts_tensor a_self, const int64_t *a_size, int64_t a_size_len) {
   TS_TRY
     auto r = at::_ops::_unsafe_view::call((*(at::Tensor*)a_self), c10::fromIntArrayRefSlow(at::IntArrayRef(a_size, (size_t)a_size_len)));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg__weight_int4pack_mm(ts_tensor *out, ts_tensor a_self, ts_tensor a_mat2, int64_t a_qGroupSize, ts_tensor a_qScaleAndZeros) {
+  TS_TRY
+    auto r = at::_ops::_weight_int4pack_mm::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_mat2), a_qGroupSize, (*(at::Tensor*)a_qScaleAndZeros));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg__weight_int4pack_mm_for_cpu(ts_tensor *out, ts_tensor a_self, ts_tensor a_mat2, int64_t a_qGroupSize, ts_tensor a_qScaleAndZeros) {
+  TS_TRY
+    auto r = at::_ops::_weight_int4pack_mm_for_cpu::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_mat2), a_qGroupSize, (*(at::Tensor*)a_qScaleAndZeros));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg__weight_int8pack_mm(ts_tensor *out, ts_tensor a_self, ts_tensor a_mat2, ts_tensor a_scales) {
+  TS_TRY
+    auto r = at::_ops::_weight_int8pack_mm::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_mat2), (*(at::Tensor*)a_scales));
     *out = ts::wrap(std::move(r));
   TS_CATCH
 }
@@ -2358,55 +2421,6 @@ int atg_conv_tbc_backward(ts_tensor *out, ts_tensor a_self, ts_tensor a_input, t
     out[0] = ts::wrap(std::move(std::get<0>(r)));
     out[1] = ts::wrap(std::move(std::get<1>(r)));
     out[2] = ts::wrap(std::move(std::get<2>(r)));
-  TS_CATCH
-}
-
-int atg_conv_transpose1d(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups, const int64_t *a_dilation, int64_t a_dilation_len) {
-  TS_TRY
-    auto r = at::_ops::conv_transpose1d::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups, c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_conv_transpose2d_input(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups, const int64_t *a_dilation, int64_t a_dilation_len) {
-  TS_TRY
-    auto r = at::_ops::conv_transpose2d_input::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups, c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_conv_transpose3d_input(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups, const int64_t *a_dilation, int64_t a_dilation_len) {
-  TS_TRY
-    auto r = at::_ops::conv_transpose3d_input::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups, c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_convolution(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_dilation, int64_t a_dilation_len, uint8_t a_transposed, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups) {
-  TS_TRY
-    auto r = at::_ops::convolution::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)), (a_transposed != 0), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups);
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_convolution_overrideable(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_dilation, int64_t a_dilation_len, uint8_t a_transposed, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups) {
-  TS_TRY
-    auto r = at::_ops::convolution_overrideable::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)), (a_transposed != 0), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups);
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_copy(ts_tensor *out, ts_tensor a_self, ts_tensor a_src, uint8_t a_non_blocking) {
-  TS_TRY
-    auto r = at::_ops::copy::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_src), (a_non_blocking != 0));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_copy_(ts_tensor *out, ts_tensor a_self, ts_tensor a_src, uint8_t a_non_blocking) {
-  TS_TRY
-    auto r = at::_ops::copy_::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_src), (a_non_blocking != 0));
-    *out = ts::wrap(std::move(r));
   TS_CATCH
 }
 

@@ -4,6 +4,55 @@
 
 extern "C" {
 
+int atg_conv_transpose1d(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups, const int64_t *a_dilation, int64_t a_dilation_len) {
+  TS_TRY
+    auto r = at::_ops::conv_transpose1d::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups, c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_conv_transpose2d_input(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups, const int64_t *a_dilation, int64_t a_dilation_len) {
+  TS_TRY
+    auto r = at::_ops::conv_transpose2d_input::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups, c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_conv_transpose3d_input(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups, const int64_t *a_dilation, int64_t a_dilation_len) {
+  TS_TRY
+    auto r = at::_ops::conv_transpose3d_input::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups, c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_convolution(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_dilation, int64_t a_dilation_len, uint8_t a_transposed, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups) {
+  TS_TRY
+    auto r = at::_ops::convolution::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)), (a_transposed != 0), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups);
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_convolution_overrideable(ts_tensor *out, ts_tensor a_input, ts_tensor a_weight, ts_tensor a_bias, const int64_t *a_stride, int64_t a_stride_len, const int64_t *a_padding, int64_t a_padding_len, const int64_t *a_dilation, int64_t a_dilation_len, uint8_t a_transposed, const int64_t *a_output_padding, int64_t a_output_padding_len, int64_t a_groups) {
+  TS_TRY
+    auto r = at::_ops::convolution_overrideable::call((*(at::Tensor*)a_input), (*(at::Tensor*)a_weight), (a_bias ? ::std::optional<at::Tensor>(*(at::Tensor*)a_bias) : ::std::optional<at::Tensor>()), c10::fromIntArrayRefSlow(at::IntArrayRef(a_stride, (size_t)a_stride_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_padding, (size_t)a_padding_len)), c10::fromIntArrayRefSlow(at::IntArrayRef(a_dilation, (size_t)a_dilation_len)), (a_transposed != 0), c10::fromIntArrayRefSlow(at::IntArrayRef(a_output_padding, (size_t)a_output_padding_len)), a_groups);
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_copy(ts_tensor *out, ts_tensor a_self, ts_tensor a_src, uint8_t a_non_blocking) {
+  TS_TRY
+    auto r = at::_ops::copy::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_src), (a_non_blocking != 0));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_copy_(ts_tensor *out, ts_tensor a_self, ts_tensor a_src, uint8_t a_non_blocking) {
+  TS_TRY
+    auto r = at::_ops::copy_::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_src), (a_non_blocking != 0));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
 int atg_copy_sparse_to_sparse(ts_tensor *out, ts_tensor a_self, ts_tensor a_src, uint8_t a_non_blocking) {
   TS_TRY
     auto r = at::_ops::copy_sparse_to_sparse::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_src), (a_non_blocking != 0));
@@ -2354,41 +2403,6 @@ int atg_less_equal_Scalar(ts_tensor *out, ts_tensor a_self, ts_scalar a_other) {
 int atg_less_equal_Tensor(ts_tensor *out, ts_tensor a_self, ts_tensor a_other) {
   TS_TRY
     auto r = at::_ops::less_equal_Tensor::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_other));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_less_equal__Scalar(ts_tensor *out, ts_tensor a_self, ts_scalar a_other) {
-  TS_TRY
-    auto r = at::_ops::less_equal__Scalar::call((*(at::Tensor*)a_self), ts::to_scalar(a_other));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_less_equal__Tensor(ts_tensor *out, ts_tensor a_self, ts_tensor a_other) {
-  TS_TRY
-    auto r = at::_ops::less_equal__Tensor::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_other));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_lgamma(ts_tensor *out, ts_tensor a_self) {
-  TS_TRY
-    auto r = at::_ops::lgamma::call((*(at::Tensor*)a_self));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_lgamma_(ts_tensor *out, ts_tensor a_self) {
-  TS_TRY
-    auto r = at::_ops::lgamma_::call((*(at::Tensor*)a_self));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_linalg_cholesky(ts_tensor *out, ts_tensor a_self, uint8_t a_upper) {
-  TS_TRY
-    auto r = at::_ops::linalg_cholesky::call((*(at::Tensor*)a_self), (a_upper != 0));
     *out = ts::wrap(std::move(r));
   TS_CATCH
 }

@@ -4,6 +4,41 @@
 
 extern "C" {
 
+int atg_less_equal__Scalar(ts_tensor *out, ts_tensor a_self, ts_scalar a_other) {
+  TS_TRY
+    auto r = at::_ops::less_equal__Scalar::call((*(at::Tensor*)a_self), ts::to_scalar(a_other));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_less_equal__Tensor(ts_tensor *out, ts_tensor a_self, ts_tensor a_other) {
+  TS_TRY
+    auto r = at::_ops::less_equal__Tensor::call((*(at::Tensor*)a_self), (*(at::Tensor*)a_other));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_lgamma(ts_tensor *out, ts_tensor a_self) {
+  TS_TRY
+    auto r = at::_ops::lgamma::call((*(at::Tensor*)a_self));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_lgamma_(ts_tensor *out, ts_tensor a_self) {
+  TS_TRY
+    auto r = at::_ops::lgamma_::call((*(at::Tensor*)a_self));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_linalg_cholesky(ts_tensor *out, ts_tensor a_self, uint8_t a_upper) {
+  TS_TRY
+    auto r = at::_ops::linalg_cholesky::call((*(at::Tensor*)a_self), (a_upper != 0));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
 int atg_linalg_cholesky_ex(ts_tensor *out, ts_tensor a_self, uint8_t a_upper, uint8_t a_check_errors) {
   TS_TRY
     auto r = at::_ops::linalg_cholesky_ex::call((*(at::Tensor*)a_self), (a_upper != 0), (a_check_errors != 0));
@@ -2376,27 +2411,6 @@ int atg_result_type_Tensor(int32_t *out, ts_tensor a_tensor, ts_tensor a_other) 
   TS_TRY
     auto r = at::_ops::result_type_Tensor::call((*(at::Tensor*)a_tensor), (*(at::Tensor*)a_other));
     *out = (int32_t)r;
-  TS_CATCH
-}
-
-int atg_rms_norm(ts_tensor *out, ts_tensor a_input, const int64_t *a_normalized_shape, int64_t a_normalized_shape_len, ts_tensor a_weight, double a_eps, uint8_t a_eps_null) {
-  TS_TRY
-    auto r = at::_ops::rms_norm::call((*(at::Tensor*)a_input), c10::fromIntArrayRefSlow(at::IntArrayRef(a_normalized_shape, (size_t)a_normalized_shape_len)), (a_weight ? ::std::optional<at::Tensor>(*(at::Tensor*)a_weight) : ::std::optional<at::Tensor>()), (a_eps_null ? ::std::optional<double>() : ::std::optional<double>(a_eps)));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_roll(ts_tensor *out, ts_tensor a_self, const int64_t *a_shifts, int64_t a_shifts_len, const int64_t *a_dims, int64_t a_dims_len) {
-  TS_TRY
-    auto r = at::_ops::roll::call((*(at::Tensor*)a_self), c10::fromIntArrayRefSlow(at::IntArrayRef(a_shifts, (size_t)a_shifts_len)), at::IntArrayRef(a_dims, (size_t)a_dims_len));
-    *out = ts::wrap(std::move(r));
-  TS_CATCH
-}
-
-int atg_rot90(ts_tensor *out, ts_tensor a_self, int64_t a_k, const int64_t *a_dims, int64_t a_dims_len) {
-  TS_TRY
-    auto r = at::_ops::rot90::call((*(at::Tensor*)a_self), a_k, at::IntArrayRef(a_dims, (size_t)a_dims_len));
-    *out = ts::wrap(std::move(r));
   TS_CATCH
 }
 

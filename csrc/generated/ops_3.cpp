@@ -4,6 +4,27 @@
 
 extern "C" {
 
+int atg_rms_norm(ts_tensor *out, ts_tensor a_input, const int64_t *a_normalized_shape, int64_t a_normalized_shape_len, ts_tensor a_weight, double a_eps, uint8_t a_eps_null) {
+  TS_TRY
+    auto r = at::_ops::rms_norm::call((*(at::Tensor*)a_input), c10::fromIntArrayRefSlow(at::IntArrayRef(a_normalized_shape, (size_t)a_normalized_shape_len)), (a_weight ? ::std::optional<at::Tensor>(*(at::Tensor*)a_weight) : ::std::optional<at::Tensor>()), (a_eps_null ? ::std::optional<double>() : ::std::optional<double>(a_eps)));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_roll(ts_tensor *out, ts_tensor a_self, const int64_t *a_shifts, int64_t a_shifts_len, const int64_t *a_dims, int64_t a_dims_len) {
+  TS_TRY
+    auto r = at::_ops::roll::call((*(at::Tensor*)a_self), c10::fromIntArrayRefSlow(at::IntArrayRef(a_shifts, (size_t)a_shifts_len)), at::IntArrayRef(a_dims, (size_t)a_dims_len));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
+int atg_rot90(ts_tensor *out, ts_tensor a_self, int64_t a_k, const int64_t *a_dims, int64_t a_dims_len) {
+  TS_TRY
+    auto r = at::_ops::rot90::call((*(at::Tensor*)a_self), a_k, at::IntArrayRef(a_dims, (size_t)a_dims_len));
+    *out = ts::wrap(std::move(r));
+  TS_CATCH
+}
+
 int atg_round(ts_tensor *out, ts_tensor a_self) {
   TS_TRY
     auto r = at::_ops::round::call((*(at::Tensor*)a_self));

@@ -96,6 +96,7 @@ public enum AutoModelForCausalLM {
   {
     let configPath = directory + "/config.json"
     let model = try self.model(configAt: configPath)
+    try QuantizationConfig.read(configAt: configPath)?.prepare(model)  // a folder `torchswift quantize` wrote
     let target: DType
     if let dtype {
       guard dtype.isFloatingPoint else {

@@ -5,7 +5,9 @@ import Torch
 ///
 /// The layers' weights (and biases) become views of one merged tensor, so fusing costs no memory and the layers
 /// keep their own parameters and checkpoint keys. The merge is redone whenever a layer's weight no longer lies in
-/// the merged tensor (after loading, `Module.to`, or assigning new data).
+/// the merged tensor (after loading, `Module.to`, or assigning new data). The layers are read from their owner on
+/// every call, so a layer replaced in the module tree (e.g. by a `QuantizedLinear`) is the one that runs; quantized
+/// layers run one by one.
 final class FusedProjection {
   /// The layers as they are now (an adapter may have replaced one since).
   let current: () -> [Linear]

@@ -91,8 +91,8 @@ public class LlamaForCausalLM: Module, CausalLanguageModel {
     if logitsToKeep > 0 && logitsToKeep < t {
       hidden = try hidden.narrow(dim: 1, start: t - logitsToKeep, length: logitsToKeep)  // [B, T', H]
     }
-    let weight = lmHead?.weight ?? model.embedTokens.weight  // [V, H]
-    return try F.linear(hidden, weight: weight)  // [B, T', V]
+    if let lmHead { return try lmHead(hidden) }  // [B, T', V]
+    return try F.linear(hidden, weight: model.embedTokens.weight)  // [B, T', V] (tied to the embeddings)
   }
 }
 

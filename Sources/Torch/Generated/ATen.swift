@@ -342,6 +342,20 @@ public enum ATen {
     try check(atg__convert_indices_from_csr_to_coo(&out, a_crow_indices.handle, a_col_indices.handle, a_out_int32 ? 1 : 0, a_transpose ? 1 : 0))
     return Tensor(taking: out!)
   }
+  /// `_convert_weight_to_int4pack(Tensor self, int innerKTiles) -> Tensor`
+  @inlinable
+  public static func _convert_weight_to_int4pack(_ a_self: Tensor, innerKTiles a_innerKTiles: Int) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(atg__convert_weight_to_int4pack(&out, a_self.handle, Int64(a_innerKTiles)))
+    return Tensor(taking: out!)
+  }
+  /// `_convert_weight_to_int4pack_for_cpu(Tensor self, int innerKTiles) -> Tensor`
+  @inlinable
+  public static func _convert_weight_to_int4pack_for_cpu(_ a_self: Tensor, innerKTiles a_innerKTiles: Int) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(atg__convert_weight_to_int4pack_for_cpu(&out, a_self.handle, Int64(a_innerKTiles)))
+    return Tensor(taking: out!)
+  }
   /// `_convolution(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups, bool benchmark, bool deterministic, bool cudnn_enabled, bool allow_tf32) -> Tensor`
   @inlinable
   public static func _convolution(_ a_input: Tensor, weight a_weight: Tensor, bias a_bias: Tensor?, stride a_stride: [Int], padding a_padding: [Int], dilation a_dilation: [Int], transposed a_transposed: Bool, output_padding a_output_padding: [Int], groups a_groups: Int, benchmark a_benchmark: Bool, deterministic a_deterministic: Bool, cudnn_enabled a_cudnn_enabled: Bool, allow_tf32 a_allow_tf32: Bool) throws -> Tensor {
@@ -371,6 +385,20 @@ public enum ATen {
     let a_dilation_c = a_dilation.map { Int64($0) }
     var out: ts_tensor? = nil
     try check(atg__convolution_mode(&out, a_input.handle, a_weight.handle, a_bias?.handle, a_stride_c, Int64(a_stride_c.count), a_padding, a_dilation_c, Int64(a_dilation_c.count), Int64(a_groups)))
+    return Tensor(taking: out!)
+  }
+  /// `_cslt_compress(Tensor input) -> Tensor`
+  @inlinable
+  public static func _cslt_compress(_ a_input: Tensor) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(atg__cslt_compress(&out, a_input.handle))
+    return Tensor(taking: out!)
+  }
+  /// `_cslt_sparse_mm(Tensor compressed_A, Tensor dense_B, Tensor? bias=None, Tensor? alpha=None, ScalarType? out_dtype=None, bool transpose_result=False, int alg_id=0, int split_k=1, int split_k_mode=-1) -> Tensor`
+  @inlinable
+  public static func _cslt_sparse_mm(_ a_compressed_A: Tensor, dense_B a_dense_B: Tensor, bias a_bias: Tensor? = nil, alpha a_alpha: Tensor? = nil, out_dtype a_out_dtype: DType? = nil, transpose_result a_transpose_result: Bool = false, alg_id a_alg_id: Int = 0, split_k a_split_k: Int = 1, split_k_mode a_split_k_mode: Int = -1) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(atg__cslt_sparse_mm(&out, a_compressed_A.handle, a_dense_B.handle, a_bias?.handle, a_alpha?.handle, a_out_dtype?.rawValue ?? -1, a_transpose_result ? 1 : 0, Int64(a_alg_id), Int64(a_split_k), Int64(a_split_k_mode)))
     return Tensor(taking: out!)
   }
   /// `_dim_arange(Tensor like, int dim) -> Tensor`
@@ -549,6 +577,13 @@ public enum ATen {
     let a_indices_c: [ts_tensor?] = a_indices.map { $0?.handle }
     var out: ts_tensor? = nil
     try check(atg__index_put_impl_(&out, a_self.handle, a_indices_c, Int64(a_indices_c.count), a_values.handle, a_accumulate ? 1 : 0, a_unsafe ? 1 : 0))
+    return Tensor(taking: out!)
+  }
+  /// `_int_mm(Tensor self, Tensor mat2) -> Tensor`
+  @inlinable
+  public static func _int_mm(_ a_self: Tensor, mat2 a_mat2: Tensor) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(atg__int_mm(&out, a_self.handle, a_mat2.handle))
     return Tensor(taking: out!)
   }
   /// `_is_zerotensor(Tensor self) -> bool`
@@ -752,6 +787,13 @@ public enum ATen {
     try check(atg__softmax_backward_data(&out, a_grad_output.handle, a_output.handle, Int64(a_dim), a_input_dtype.rawValue))
     return Tensor(taking: out!)
   }
+  /// `_sparse_semi_structured_linear(Tensor input, Tensor weight, Tensor meta, *, Tensor? bias=None, str? activation=None, ScalarType? out_dtype=None) -> Tensor`
+  @inlinable
+  public static func _sparse_semi_structured_linear(_ a_input: Tensor, weight a_weight: Tensor, meta a_meta: Tensor, bias a_bias: Tensor? = nil, activation a_activation: String? = nil, out_dtype a_out_dtype: DType? = nil) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(atg__sparse_semi_structured_linear(&out, a_input.handle, a_weight.handle, a_meta.handle, a_bias?.handle, a_activation, a_out_dtype?.rawValue ?? -1))
+    return Tensor(taking: out!)
+  }
   /// `_spsolve(Tensor A, Tensor B, *, bool left=True) -> Tensor`
   @inlinable
   public static func _spsolve(_ a_A: Tensor, B a_B: Tensor, left a_left: Bool = true) throws -> Tensor {
@@ -821,6 +863,27 @@ public enum ATen {
     let a_size_c = a_size.map { Int64($0) }
     var out: ts_tensor? = nil
     try check(atg__unsafe_view(&out, a_self.handle, a_size_c, Int64(a_size_c.count)))
+    return Tensor(taking: out!)
+  }
+  /// `_weight_int4pack_mm(Tensor self, Tensor mat2, int qGroupSize, Tensor qScaleAndZeros) -> Tensor`
+  @inlinable
+  public static func _weight_int4pack_mm(_ a_self: Tensor, mat2 a_mat2: Tensor, qGroupSize a_qGroupSize: Int, qScaleAndZeros a_qScaleAndZeros: Tensor) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(atg__weight_int4pack_mm(&out, a_self.handle, a_mat2.handle, Int64(a_qGroupSize), a_qScaleAndZeros.handle))
+    return Tensor(taking: out!)
+  }
+  /// `_weight_int4pack_mm_for_cpu(Tensor self, Tensor mat2, int qGroupSize, Tensor qScaleAndZeros) -> Tensor`
+  @inlinable
+  public static func _weight_int4pack_mm_for_cpu(_ a_self: Tensor, mat2 a_mat2: Tensor, qGroupSize a_qGroupSize: Int, qScaleAndZeros a_qScaleAndZeros: Tensor) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(atg__weight_int4pack_mm_for_cpu(&out, a_self.handle, a_mat2.handle, Int64(a_qGroupSize), a_qScaleAndZeros.handle))
+    return Tensor(taking: out!)
+  }
+  /// `_weight_int8pack_mm(Tensor self, Tensor mat2, Tensor scales) -> Tensor`
+  @inlinable
+  public static func _weight_int8pack_mm(_ a_self: Tensor, mat2 a_mat2: Tensor, scales a_scales: Tensor) throws -> Tensor {
+    var out: ts_tensor? = nil
+    try check(atg__weight_int8pack_mm(&out, a_self.handle, a_mat2.handle, a_scales.handle))
     return Tensor(taking: out!)
   }
   /// `abs(Tensor self) -> Tensor`

@@ -66,12 +66,14 @@ def make_classifier(out_dir, vocab_dir, hidden_act="gelu_new"):
             shutil.copy(os.path.join(vocab_dir, f), out_dir)
 
 
-def logits(model_dir, texts_path, out):
+def logits(model_dir, texts_path, out, quantize=None):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     texts = json.load(open(texts_path))
     tok = AutoTokenizer.from_pretrained(model_dir)
     model, info = AutoModelForSequenceClassification.from_pretrained(model_dir, output_loading_info=True)
     model.eval()
+    if quantize == "dynamic-int8":  # every nn.Linear, classifier included: qint8 weights per tensor, fbgemm/x86
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     enc = tok(texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
     with torch.inference_mode():
         lg = model(**enc).logits
