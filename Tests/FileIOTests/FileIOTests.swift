@@ -34,6 +34,13 @@ final class FileIOTests: XCTestCase {
       var writer: pthread_t?
       var received: [UInt8] = []
       let started = DispatchSemaphore(value: 0)
+      /// Guards `received`: the reader appends while the main thread reads its count.
+      let lock = NSLock()
+      var receivedCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return received.count
+      }
     }
     let box = Box()
     let done = DispatchGroup()
@@ -53,7 +60,9 @@ final class FileIOTests: XCTestCase {
         let n = read(fds[0], &chunk, chunk.count)
         if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }
+        box.lock.lock()
         box.received += chunk[0..<n]
+        box.lock.unlock()
         usleep(200)
       }
       close(fds[0])
@@ -61,7 +70,7 @@ final class FileIOTests: XCTestCase {
     }.start()
     var signals = 0
     while done.wait(timeout: .now() + .milliseconds(1)) == .timedOut {
-      if box.received.count < payload.count, let w = box.writer { pthread_kill(w, SIGUSR1); signals += 1 }
+      if box.receivedCount < payload.count, let w = box.writer { pthread_kill(w, SIGUSR1); signals += 1 }
     }
     print("writeAll: \(payload.count) bytes through a pipe, \(signals) signals sent to the writer")
     XCTAssertNil(box.error, "\(box.error.map { "\($0)" } ?? "")")
