@@ -45,7 +45,7 @@ let package = Package(
     .target(name: "ChatTemplates", dependencies: ["JSONSupport"]),
     .executableTarget(name: "TokenizersFuzz", dependencies: ["Tokenizers"]),
     .target(name: "Models", dependencies: ["Torch", "NN", "SafeTensors", "Tokenizers", "FileIO"]),
-    .target(name: "Generation", dependencies: ["Torch", "Models", "Tokenizers", "ChatTemplates", "LoRA"]),
+    .target(name: "Generation", dependencies: ["Torch", "Models", "Tokenizers", "ChatTemplates", "LoRA", "Datasets"]),
     .target(name: "LoRA", dependencies: ["Torch", "NN", "Models", "SafeTensors", "FileIO"]),
     .target(name: "Datasets", dependencies: ["FileIO", "JSONSupport"]),
     .target(name: "Distributed", dependencies: ["CTorch", "Torch", "NN", "Optim"]),

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Models
 import Tokenizers
@@ -97,7 +98,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
     var generated: [Int] = []
     var streamer: StoppingTextStreamer
     var processors: [LogitsProcessor]
-    var rng: SplitMix64
+    var rng: SeededGenerator
     var length: Int
     var maxNew: Int
     var firstToken: Double = 0
@@ -256,7 +257,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
       pending: p, history: p.request.prompt,
       streamer: StoppingTextStreamer(tokenizer: tokenizer, stopStrings: config.stopStrings),
       processors: logitsProcessors(for: config),
-      rng: SplitMix64(seed: config.seed ?? UInt64.random(in: 0...UInt64.max)), length: p.request.prompt.count,
+      rng: SeededGenerator(seed: config.seed ?? UInt64.random(in: 0...UInt64.max)), length: p.request.prompt.count,
       maxNew: config.maxNewTokens)
     let view = try cache.rows(slot, count: 1)
     let logits = try model(inputIds: tensor([seq.history]), cache: view, logitsToKeep: 1)  // [1, 1, V]
@@ -369,17 +370,4 @@ public final class ContinuousBatcher: @unchecked Sendable {
 public struct QueueFull: Error, CustomStringConvertible {
   public var limit: Int
   public var description: String { "the queue is full (\(limit) requests waiting)" }
-}
-
-/// A small seeded generator (SplitMix64) for per-sequence sampling.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-  private var state: UInt64
-  public init(seed: UInt64) { state = seed }
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1330_11EB
-    return z ^ (z >> 31)
-  }
 }

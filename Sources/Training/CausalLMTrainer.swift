@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Models
 import NN
@@ -146,11 +147,11 @@ public final class CausalLMTrainer {
     let stepsPerEpoch = max(batchesPerEpoch / config.gradientAccumulation, 1)
     let total = config.maxSteps.map { min($0, stepsPerEpoch * config.epochs) } ?? stepsPerEpoch * config.epochs
     if scheduler == nil { try makeScheduler(totalSteps: total) }
-    var generator = SeededShuffle(seed: config.seed)
+    var generator = SeededGenerator(seed: config.seed)
     var losses: [Double] = []
     epochs: for _ in 0..<config.epochs {
       var order = Array(examples.indices)
-      if config.shuffle { order = generator.shuffled(order) }
+      if config.shuffle { generator.shuffle(&order) }
       let batches = stride(from: 0, to: order.count, by: config.batchSize).map {
         order[$0..<min($0 + config.batchSize, order.count)].map { examples[$0] }
       }
@@ -167,27 +168,5 @@ public final class CausalLMTrainer {
       }
     }
     return losses
-  }
-}
-
-/// A SplitMix64 shuffle (deterministic for a seed, independent of libtorch's generator).
-struct SeededShuffle {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  mutating func shuffled<T>(_ xs: [T]) -> [T] {
-    var a = xs
-    guard a.count > 1 else { return a }
-    for i in stride(from: a.count - 1, to: 0, by: -1) {
-      let j = Int(next() % UInt64(i + 1))
-      a.swapAt(i, j)
-    }
-    return a
   }
 }
