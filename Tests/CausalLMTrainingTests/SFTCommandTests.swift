@@ -8,22 +8,10 @@ import XCTest
 
 /// `torchswift sft` end to end on the fixture model with its tokenizer and ChatML template.
 final class SFTCommandTests: XCTestCase {
+  /// Exit status and everything printed (stdout, then stderr).
   func torchswift(_ args: [String]) throws -> (status: Int32, output: String) {
-    let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    let p = Process()
-    p.executableURL = runner.deletingLastPathComponent().appendingPathComponent("torchswift")
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env["LD_LIBRARY_PATH"] =
-      ReferenceTools.packageRoot.path + "/.torchswift/lib" + (env["LD_LIBRARY_PATH"].map { ":" + $0 } ?? "")
-    p.environment = env
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try TorchSwiftBinary.run(args)
+    return (r.status, r.stdout + r.stderr)
   }
 
   func testLoRAChatAndFullTextRuns() throws {

@@ -5,45 +5,8 @@ import XCTest
 /// `torchswift generate` and `torchswift chat` end to end on the fixture models with their tokenizer: the text
 /// printed is transformers' `generate` + `decode`; errors exit 1 with a message and leave no output file.
 final class GenerateCLITests: XCTestCase {
-  struct Run {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-  }
-
-  static func binary() throws -> String {
-    let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    return runner.deletingLastPathComponent().appendingPathComponent("torchswift").path
-  }
-
-  func torchswift(_ args: [String], stdin: String? = nil) throws -> Run {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try Self.binary())
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env["LD_LIBRARY_PATH"] =
-      ReferenceTools.packageRoot.path + "/.torchswift/lib" + (env["LD_LIBRARY_PATH"].map { ":" + $0 } ?? "")
-    p.environment = env
-    let out = Pipe()
-    let input = Pipe()
-    // stderr to a file: two pipes read one after the other could fill up and block the child.
-    let errPath = NSTemporaryDirectory() + "torchswift-stderr-\(UUID().uuidString)"
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: errPath) }
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    try err.close()
-    let errData = try Data(contentsOf: URL(fileURLWithPath: errPath))
-    return Run(
-      status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+  func torchswift(_ args: [String], stdin: String? = nil) throws -> TorchSwiftBinary.Run {
+    try TorchSwiftBinary.run(args, stdin: stdin)
   }
 
   func textReference(_ variant: String) throws -> (dir: String, ref: [String: Any]) {

@@ -11,30 +11,7 @@ import XCTest
 /// the float model (logit error; greedy agreement over 32 tokens), and `torchswift quantize` folders that reload to
 /// the same logits. The kernels themselves are checked against PyTorch in NNTests/QuantizedLinearTests.
 final class QuantizedGenerationTests: XCTestCase {
-  /// Runs the torchswift binary (stderr through a file, as GenerateCLITests does).
-  func torchswift(_ args: [String]) throws -> GenerateCLITests.Run {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try GenerateCLITests.binary())
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env["LD_LIBRARY_PATH"] =
-      ReferenceTools.packageRoot.path + "/.torchswift/lib" + (env["LD_LIBRARY_PATH"].map { ":" + $0 } ?? "")
-    p.environment = env
-    let out = Pipe()
-    let errPath = NSTemporaryDirectory() + "torchswift-stderr-\(UUID().uuidString)"
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: errPath) }
-    p.standardOutput = out
-    p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    let errData = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
-    return GenerateCLITests.Run(
-      status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
-  }
+  func torchswift(_ args: [String]) throws -> TorchSwiftBinary.Run { try TorchSwiftBinary.run(args) }
 
   func greedy(_ model: any CausalLanguageModel, _ prompts: [[Int]], dir: String) throws -> [[Int]] {
     var config = try GenerationConfig.load(directory: dir)

@@ -8,23 +8,7 @@ import XCTest
 /// `torchswift generate --adapter DIR`: the adapter (saved by peft) changes the text, and the CLI's merged adapter
 /// gives what the library's unmerged one gives (whose logits equal peft's, LoRAParityTests).
 final class AdapterCLITests: XCTestCase {
-  func run(_ args: [String]) throws -> (status: Int32, stdout: String) {
-    let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    let p = Process()
-    p.executableURL = runner.deletingLastPathComponent().appendingPathComponent("torchswift")
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env["LD_LIBRARY_PATH"] =
-      ReferenceTools.packageRoot.path + "/.torchswift/lib" + (env["LD_LIBRARY_PATH"].map { ":" + $0 } ?? "")
-    p.environment = env
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-  }
+  func run(_ args: [String]) throws -> TorchSwiftBinary.Run { try TorchSwiftBinary.run(args) }
 
   func testGenerateWithAdapter() throws {
     let fixtures = try LoRAParityTests.fixtures()

@@ -137,3 +137,44 @@ public enum SharedFixtures {
     }
   }
 }
+
+/// The `torchswift` executable built beside the running test bundle.
+public enum TorchSwiftBinary {
+  public struct Run {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+  }
+
+  /// Runs `torchswift args…` with the C layer on the library path; stderr goes to a file (two pipes read one after
+  /// the other could fill up and block the child).
+  public static func run(_ args: [String], stdin: String? = nil) throws -> Run {
+    let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let p = Process()
+    p.executableURL = runner.deletingLastPathComponent().appendingPathComponent("torchswift")
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    env["LD_LIBRARY_PATH"] =
+      ReferenceTools.packageRoot.path + "/.torchswift/lib" + (env["LD_LIBRARY_PATH"].map { ":" + $0 } ?? "")
+    p.environment = env
+    let out = Pipe()
+    let input = Pipe()
+    let errPath = NSTemporaryDirectory() + "torchswift-stderr-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: errPath) }
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = input
+    try p.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    try err.close()
+    let errData = try Data(contentsOf: URL(fileURLWithPath: errPath))
+    return Run(
+      status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+}
